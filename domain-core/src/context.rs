@@ -1,0 +1,322 @@
+//! What a handler receives besides its message: repositories staged in the handler's own unit of
+//! work, the current message's metadata, and a way to process further commands.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::domain::DomainInner;
+use crate::error::{Error, Result};
+use crate::handler::HandledCommand;
+use crate::identifier::Identifier;
+use crate::message::{EventEnvelope, Metadata};
+use crate::model::Aggregate;
+use crate::query::{Filter, OrderBy, QueryResult, QuerySpec};
+use crate::registry::BoxFuture;
+use crate::store::Causation;
+use crate::unit_of_work::UnitOfWork;
+
+/// The handler's view of the domain for one message.
+///
+/// Everything a handler stages through [`Context::repository`] commits together when the handler
+/// returns `Ok`, and is discarded when it returns `Err`.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate]
+/// pub struct Counter { pub hits: i64 }
+///
+/// #[command(part_of = Counter)]
+/// pub struct Hit { pub counter: Identifier }
+///
+/// #[derive(Default)]
+/// pub struct CounterHandler;
+///
+/// #[command_handler(part_of = Counter)]
+/// impl CounterHandler {
+///     #[handle(Hit)]
+///     async fn hit(&self, command: Hit, ctx: &mut Context) -> Result<i64> {
+///         let repo = ctx.repository::<Counter>();
+///         let mut counter = repo.get(&command.counter).await?;
+///         counter.hits += 1;
+///         let hits = counter.hits;
+///         repo.add(counter)?;
+///         Ok(hits)
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("Demo").build()?;
+/// let counter = Counter::builder().hits(0).build()?;
+/// let id = counter.id();
+/// domain.repository::<Counter>().add(counter).await?;
+/// assert_eq!(domain.process(Hit { counter: id.clone() }).await?, 1);
+/// assert_eq!(domain.process(Hit { counter: id }).await?, 2);
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct Context {
+    pub(crate) inner: Arc<DomainInner>,
+    pub(crate) metadata: Arc<Metadata>,
+    pub(crate) unit: Mutex<UnitOfWork>,
+    /// Events committed by commands this handler processed, dispatched after its own.
+    pub(crate) followups: Mutex<Vec<EventEnvelope>>,
+}
+
+impl Context {
+    pub(crate) fn new(inner: Arc<DomainInner>, metadata: Arc<Metadata>) -> Self {
+        Context {
+            inner,
+            metadata,
+            unit: Mutex::default(),
+            followups: Mutex::default(),
+        }
+    }
+
+    /// The metadata of the message being handled.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// The domain's name.
+    pub fn domain_name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The repository of `A`, staged in this handler's unit of work.
+    pub fn repository<A: Aggregate>(&self) -> Repository<'_, A> {
+        Repository {
+            ctx: self,
+            _aggregate: PhantomData,
+        }
+    }
+
+    /// Processes a further command now, in its own unit of work, caused by the current message
+    /// (same correlation id). Its events are dispatched after this handler's own.
+    pub fn process<C: HandledCommand>(&self, command: C) -> BoxFuture<'_, Result<C::Output>> {
+        Box::pin(async move {
+            let (output, events) = self.inner.execute(command, Some(&self.metadata)).await?;
+            self.followups.lock().extend(events);
+            Ok(output)
+        })
+    }
+
+    /// Commits the unit of work; returns every event to dispatch next, in order.
+    pub(crate) fn commit(self) -> Result<Vec<EventEnvelope>> {
+        let mut events = self.followups.into_inner();
+        let unit = self.unit.into_inner();
+        if unit.is_empty() {
+            return Ok(events);
+        }
+        let causation = Causation {
+            correlation_id: self.metadata.correlation_id,
+            causation_id: Some(self.metadata.id),
+            origin_stream: Some(
+                self.metadata
+                    .origin_stream
+                    .clone()
+                    .unwrap_or_else(|| self.metadata.stream.clone()),
+            ),
+        };
+        let batch = unit.into_batch(&self.inner.registry, causation)?;
+        events.extend(self.inner.store.commit(batch)?);
+        Ok(events)
+    }
+}
+
+/// Reads aggregates: from the store, and from a unit of work first when there is one (so a handler
+/// sees what it staged).
+#[derive(Clone, Copy)]
+pub(crate) struct Reader<'a> {
+    pub inner: &'a DomainInner,
+    pub unit: Option<&'a Mutex<UnitOfWork>>,
+}
+
+impl Reader<'_> {
+    pub fn get<A: Aggregate>(&self, id: &Identifier) -> Result<A> {
+        if let Some(staged) = self.unit.and_then(|u| u.lock().staged::<A>(id)) {
+            return Ok(staged);
+        }
+        self.inner
+            .store
+            .load::<A>(id)?
+            .ok_or_else(|| Error::not_found(A::NAME, id))
+    }
+
+    pub fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
+        let rows = match self.unit {
+            None => self
+                .inner
+                .store
+                .matching(spec.filter.as_ref(), &|_| false)?,
+            Some(unit) => {
+                let unit = unit.lock();
+                let mut staged_ids = Vec::new();
+                let mut rows = Vec::new();
+                for aggregate in unit.staged_of::<A>() {
+                    staged_ids.push(aggregate.identifier());
+                    if spec.filter.as_ref().is_none_or(|f| f.matches(aggregate)) {
+                        rows.push(aggregate.clone());
+                    }
+                }
+                rows.extend(
+                    self.inner
+                        .store
+                        .matching(spec.filter.as_ref(), &|id| staged_ids.contains(id))?,
+                );
+                rows
+            }
+        };
+        Ok(spec.apply(rows))
+    }
+
+    pub fn find_by<A: Aggregate>(&self, filter: Filter<A>) -> Result<A> {
+        let spec = QuerySpec {
+            filter: Some(filter),
+            limit: Some(2),
+            ..QuerySpec::default()
+        };
+        let mut result = self.query(&spec)?;
+        match result.total {
+            0 => Err(Error::NotFound {
+                aggregate: A::NAME,
+                id: format!("{:?}", spec.filter.as_ref()),
+            }),
+            1 => Ok(result.items.remove(0)),
+            count => Err(Error::TooMany {
+                aggregate: A::NAME,
+                count,
+            }),
+        }
+    }
+}
+
+/// A handler's repository of `A`: reads see the handler's own staged changes; `add` stages.
+pub struct Repository<'c, A> {
+    ctx: &'c Context,
+    _aggregate: PhantomData<fn() -> A>,
+}
+
+impl<A> Clone for Repository<'_, A> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<A> Copy for Repository<'_, A> {}
+
+impl<'c, A: Aggregate> Repository<'c, A> {
+    fn reader(&self) -> Reader<'c> {
+        Reader {
+            inner: &self.ctx.inner,
+            unit: Some(&self.ctx.unit),
+        }
+    }
+
+    /// Validates `aggregate` and stages it, with the events it raised, for the handler's commit.
+    /// Invalid aggregates are rejected here with every failing field.
+    pub fn add(&self, aggregate: A) -> Result<()> {
+        aggregate.validate()?;
+        self.ctx.unit.lock().stage(aggregate);
+        Ok(())
+    }
+
+    /// The aggregate with this identity, or [`Error::NotFound`].
+    pub async fn get(&self, id: &Identifier) -> Result<A> {
+        self.reader().get(id)
+    }
+
+    /// The one aggregate matching `filter`: [`Error::NotFound`] if none, [`Error::TooMany`] if several.
+    pub async fn find_by(&self, filter: Filter<A>) -> Result<A> {
+        self.reader().find_by(filter)
+    }
+
+    /// A query over every `A`.
+    pub fn query(&self) -> Query<'c, A> {
+        Query::new(self.reader())
+    }
+}
+
+/// A query under construction: filter, order, limit, offset; run it with [`Query::all`].
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate]
+/// pub struct Item { pub name: String, pub price: i64 }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("Shop").build()?;
+/// for (name, price) in [("a", 5), ("b", 15), ("c", 25)] {
+///     domain.repository::<Item>().add(Item::builder().name(name).price(price).build()?).await?;
+/// }
+/// let page = domain
+///     .repository::<Item>()
+///     .query()
+///     .filter(Item::PRICE.ge(10))
+///     .order_by(Item::PRICE.desc())
+///     .limit(1)
+///     .all()
+///     .await?;
+/// assert_eq!(page.total, 2);
+/// assert_eq!(page.items[0].name, "c");
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct Query<'r, A> {
+    reader: Reader<'r>,
+    spec: QuerySpec<A>,
+}
+
+impl<'r, A: Aggregate> Query<'r, A> {
+    pub(crate) fn new(reader: Reader<'r>) -> Self {
+        Query {
+            reader,
+            spec: QuerySpec::default(),
+        }
+    }
+
+    /// Keeps only aggregates matching `filter` (and every earlier filter).
+    pub fn filter(mut self, filter: Filter<A>) -> Self {
+        self.spec.filter = Some(match self.spec.filter.take() {
+            Some(existing) => existing.and(filter),
+            None => filter,
+        });
+        self
+    }
+
+    /// Orders by `order`, after any earlier ordering.
+    pub fn order_by(mut self, order: OrderBy<A>) -> Self {
+        self.spec.order.push(order);
+        self
+    }
+
+    /// At most `limit` items.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.spec.limit = Some(limit);
+        self
+    }
+
+    /// Skips the first `offset` items.
+    pub fn offset(mut self, offset: usize) -> Self {
+        self.spec.offset = offset;
+        self
+    }
+
+    /// The page of matching items and the total count.
+    pub async fn all(self) -> Result<QueryResult<A>> {
+        self.reader.query(&self.spec)
+    }
+
+    /// How many aggregates match.
+    pub async fn count(self) -> Result<usize> {
+        Ok(self.reader.query(&self.spec)?.total)
+    }
+
+    /// The first matching item in the query's order.
+    pub async fn first(mut self) -> Result<Option<A>> {
+        self.spec.limit = Some(1);
+        Ok(self.reader.query(&self.spec)?.items.pop())
+    }
+}

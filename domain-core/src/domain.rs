@@ -1,0 +1,536 @@
+//! The domain: the checked registry, the store, and the sync processing loop.
+//!
+//! `process(cmd)` runs the command's one handler in a unit of work, commits, and only then
+//! dispatches the committed events breadth-first: each (event, handler) pair runs in its own unit
+//! of work, and the events it commits join the back of the queue. A failing handler never undoes
+//! the commit before it, never stops its siblings, and is recorded for retry.
+
+use std::any::{Any, TypeId};
+use std::collections::{HashMap, VecDeque};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use uuid::Uuid;
+
+use crate::context::{Context, Query, Reader};
+use crate::error::{Error, HandlerFailure, Result};
+use crate::handler::{CatchPanic, HandledCommand};
+use crate::identifier::Identifier;
+use crate::message::{EventEnvelope, MessageKind, Metadata, stream_category};
+use crate::model::{Aggregate, Command};
+use crate::query::Filter;
+use crate::registry::{
+    DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
+};
+use crate::store::memory::MemoryStore;
+use crate::store::{Causation, FailedDelivery};
+use crate::unit_of_work::UnitOfWork;
+
+/// A running domain: registry, stores and processing. Cheap to clone (shared inside).
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate]
+/// pub struct Book { #[field(max_length = 200)] pub title: String }
+///
+/// #[command(part_of = Book)]
+/// pub struct AddBook { pub title: String }
+///
+/// #[derive(Default)]
+/// pub struct Books;
+///
+/// #[command_handler(part_of = Book)]
+/// impl Books {
+///     #[handle(AddBook)]
+///     fn add(&self, command: AddBook, ctx: &mut Context) -> Result<Identifier> {
+///         let book = Book::builder().title(command.title).build()?;
+///         let id = book.id();
+///         ctx.repository::<Book>().add(book)?;
+///         Ok(id)
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("Bookshelf").build()?;
+/// let id: Identifier = domain.process(AddBook { title: "Dune".into() }).await?;
+/// assert_eq!(domain.repository::<Book>().get(&id).await?.title, "Dune");
+///
+/// let too_long = domain.process(AddBook { title: "x".repeat(201) }).await.unwrap_err();
+/// assert!(matches!(too_long, Error::Validation(_)));
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Domain {
+    inner: Arc<DomainInner>,
+}
+
+pub(crate) struct DomainInner {
+    pub name: Arc<str>,
+    pub registry: Registry,
+    pub instances: HashMap<TypeId, Instance>,
+    pub store: MemoryStore,
+}
+
+/// Configures and builds a [`Domain`].
+///
+/// By default every element linked into the binary registers itself (linkme). Elements from a
+/// library crate that the binary never names are not linked: name the crate (`use my_domain as _;`)
+/// or register its types explicitly with [`DomainBuilder::register`].
+pub struct DomainBuilder {
+    name: String,
+    auto_registration: bool,
+    explicit: Vec<&'static Registration>,
+    instances: HashMap<TypeId, Instance>,
+}
+
+impl Domain {
+    /// Starts configuring a domain named `name` (the prefix of message type names).
+    pub fn builder(name: impl Into<String>) -> DomainBuilder {
+        DomainBuilder {
+            name: name.into(),
+            auto_registration: true,
+            explicit: Vec::new(),
+            instances: HashMap::new(),
+        }
+    }
+
+    /// The domain's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Processes a command: runs its handler, commits, dispatches the events, and returns the
+    /// handler's value. If event handlers fail, the command's commit stands, every failed delivery
+    /// is recorded, and the error lists them ([`Error::HandlersFailed`]).
+    pub async fn process<C: HandledCommand>(&self, command: C) -> Result<C::Output> {
+        let (output, events) = self.inner.execute(command, None).await?;
+        self.inner.dispatch_all(events).await?;
+        Ok(output)
+    }
+
+    /// Processes a serialized command, named by its type name (`Bookshelf.AddBook.v1`) or its short
+    /// name (`AddBook`). The handler's value is returned boxed.
+    pub async fn process_json(&self, type_name: &str, json: &str) -> Result<Box<dyn Any + Send>> {
+        let registry = &self.inner.registry;
+        let full = if type_name.contains('.') {
+            type_name.to_string()
+        } else {
+            format!("{}.{type_name}.v1", self.inner.name)
+        };
+        let Some(type_id) = registry.commands_by_name.get(full.as_str()) else {
+            return Err(Error::UnknownMessageType {
+                type_name: type_name.to_string(),
+                known: registry.known_commands(),
+            });
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| Error::Malformed {
+                type_name: full.clone(),
+                reason: e.to_string(),
+            })?;
+        let entry = registry.commands[type_id]
+            .entry
+            .ok_or_else(|| Error::NoHandler {
+                command: full.clone(),
+                hint: "",
+            })?;
+        (entry.process_json)(self, value).await
+    }
+
+    /// The repository of `A` (reads, and writes that commit and dispatch at once).
+    pub fn repository<A: Aggregate>(&self) -> DomainRepository<'_, A> {
+        DomainRepository {
+            domain: self,
+            _aggregate: PhantomData,
+        }
+    }
+
+    /// Reads the event store.
+    pub fn event_store(&self) -> EventStore<'_> {
+        EventStore { domain: self }
+    }
+
+    /// The type name of event or command `T` in this domain, e.g. `Bookshelf.BookAdded.v1`.
+    pub fn type_name_of<T: 'static>(&self) -> Option<&str> {
+        let registry = &self.inner.registry;
+        let id = TypeId::of::<T>();
+        registry
+            .events
+            .get(&id)
+            .map(|e| &*e.type_name)
+            .or_else(|| registry.commands.get(&id).map(|c| &*c.type_name))
+    }
+
+    /// Every recorded failed delivery, oldest first.
+    pub fn failed_deliveries(&self) -> Vec<FailedDelivery> {
+        self.inner.store.failed_deliveries()
+    }
+
+    /// Retries one failed delivery. On success the record is removed and the events the handler
+    /// committed are dispatched; on failure the record stays with one more attempt.
+    pub async fn retry_delivery(&self, id: Uuid) -> Result<()> {
+        let failed = self
+            .inner
+            .store
+            .take_failure(id)
+            .ok_or_else(|| Error::NotFound {
+                aggregate: "FailedDelivery",
+                id: id.to_string(),
+            })?;
+        let Some(handler) = self
+            .inner
+            .registry
+            .event_handlers
+            .iter()
+            .find(|h| h.name == failed.handler)
+        else {
+            self.inner.store.record_failure(failed.clone());
+            return Err(Error::Store(format!(
+                "handler `{}` is no longer registered",
+                failed.handler
+            )));
+        };
+        match self.inner.deliver(handler, &failed.event).await {
+            Ok(events) => self.inner.dispatch_all(events).await,
+            Err(cause) => {
+                let failure = self.inner.record_failure(
+                    handler,
+                    &failed.event,
+                    &cause,
+                    failed.attempts + 1,
+                    failed.id,
+                );
+                Err(Error::HandlersFailed(vec![failure]))
+            }
+        }
+    }
+
+    /// Retries every failed delivery once; returns how many now succeeded and the ones still failing.
+    pub async fn retry_failed_deliveries(&self) -> RetryReport {
+        let mut report = RetryReport::default();
+        for failed in self.failed_deliveries() {
+            match self.retry_delivery(failed.id).await {
+                Ok(()) => report.succeeded += 1,
+                Err(Error::HandlersFailed(failures)) => report.still_failing.extend(failures),
+                Err(other) => report.still_failing.push(HandlerFailure {
+                    delivery_id: failed.id,
+                    handler: failed.handler,
+                    event_type: failed.event.metadata.type_name.to_string(),
+                    event_id: failed.event.metadata.id,
+                    cause: other.to_string(),
+                }),
+            }
+        }
+        report
+    }
+}
+
+/// The outcome of [`Domain::retry_failed_deliveries`].
+#[derive(Debug, Default)]
+pub struct RetryReport {
+    /// Deliveries that succeeded this time (their records are gone).
+    pub succeeded: usize,
+    /// Deliveries that failed again, or that their retry caused; all recorded.
+    pub still_failing: Vec<HandlerFailure>,
+}
+
+impl DomainBuilder {
+    /// Registers `T` explicitly (for targets without linkme, or with auto-registration off).
+    pub fn register<T: Register>(mut self) -> Self {
+        self.explicit.push(T::registration());
+        self
+    }
+
+    /// Uses only explicitly registered elements.
+    pub fn without_auto_registration(mut self) -> Self {
+        self.auto_registration = false;
+        self
+    }
+
+    /// Gives a handler instance (one holding dependencies); required for handlers without `Default`.
+    pub fn handler<H: Send + Sync + 'static>(mut self, instance: H) -> Self {
+        self.instances.insert(TypeId::of::<H>(), Arc::new(instance));
+        self
+    }
+
+    /// Checks the whole registry once and builds the domain; every problem is in one
+    /// [`Error::Registry`].
+    pub fn build(self) -> Result<Domain> {
+        let mut instances = self.instances;
+        let auto = self
+            .auto_registration
+            .then_some(DOMAIN_CORE_REGISTRATIONS.iter())
+            .into_iter()
+            .flatten();
+        let registry = Registry::build(&self.name, auto.chain(self.explicit), &mut instances)
+            .map_err(Error::Registry)?;
+        Ok(Domain {
+            inner: Arc::new(DomainInner {
+                name: self.name.into(),
+                registry,
+                instances,
+                store: MemoryStore::default(),
+            }),
+        })
+    }
+}
+
+impl DomainInner {
+    fn instance(&self, type_id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        self.instances.get(&type_id).map(|i| i.as_ref())
+    }
+
+    /// Runs a command's handler in its own unit of work and commits; returns the handler's value and
+    /// the events to dispatch. A handler error rolls back (nothing persisted, nothing dispatched).
+    pub(crate) async fn execute<C: HandledCommand>(
+        self: &Arc<Self>,
+        command: C,
+        parent: Option<&Metadata>,
+    ) -> Result<(C::Output, Vec<EventEnvelope>)> {
+        command.validate()?;
+        let info = self.registry.commands.get(&TypeId::of::<C>());
+        let handler = info
+            .and(self.instance(TypeId::of::<C::Handler>()))
+            .and_then(|h| h.downcast_ref::<C::Handler>())
+            .ok_or_else(|| Error::NoHandler {
+                command: C::NAME.to_string(),
+                hint: ": register the command and its handler with this domain (`.register::<T>()`)",
+            })?;
+        let id = Uuid::new_v4();
+        let target = command
+            .target()
+            .map_or_else(|| id.to_string(), |t| t.to_string());
+        let stream: Arc<str> =
+            format!("{}:command-{target}", <C::Aggregate as Aggregate>::CATEGORY).into();
+        let metadata = Arc::new(Metadata {
+            id,
+            kind: MessageKind::Command,
+            type_name: info.map_or_else(|| Arc::from(C::NAME), |i| i.type_name.clone()),
+            correlation_id: parent.map_or(id, |p| p.correlation_id),
+            causation_id: parent.map(|p| p.id),
+            origin_stream: Some(parent.map_or_else(|| stream.clone(), origin_of)),
+            stream,
+            stream_position: 0,
+            global_position: 0,
+            timestamp: SystemTime::now(),
+            schema_version: 1,
+        });
+        let mut ctx = Context::new(self.clone(), metadata);
+        let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await?;
+        let events = ctx.commit()?;
+        Ok((output, events))
+    }
+
+    /// Dispatches `events` breadth-first; Err lists every failed delivery (all recorded).
+    pub(crate) async fn dispatch_all(self: &Arc<Self>, events: Vec<EventEnvelope>) -> Result<()> {
+        let mut queue = VecDeque::from(events);
+        let mut failures = Vec::new();
+        while let Some(event) = queue.pop_front() {
+            let Some(routes) = self.registry.routes.get(&event.payload_type_id()) else {
+                continue;
+            };
+            for &index in routes {
+                let handler = self.registry.event_handlers[index];
+                if !source_matches(handler.source_stream, &event.metadata) {
+                    continue;
+                }
+                match self.deliver(handler, &event).await {
+                    Ok(more) => queue.extend(more),
+                    Err(cause) => failures.push(self.record_failure(
+                        handler,
+                        &event,
+                        &cause,
+                        1,
+                        Uuid::new_v4(),
+                    )),
+                }
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::HandlersFailed(failures))
+        }
+    }
+
+    /// One (event, handler) delivery in its own unit of work; returns the events it committed.
+    pub(crate) async fn deliver(
+        self: &Arc<Self>,
+        handler: &'static EventHandlerRegistration,
+        event: &EventEnvelope,
+    ) -> Result<Vec<EventEnvelope>> {
+        let instance = self
+            .instance((handler.type_id)())
+            .ok_or_else(|| Error::Store(format!("no instance of handler `{}`", handler.name)))?;
+        let mut ctx = Context::new(self.clone(), event.metadata.clone());
+        CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await?;
+        ctx.commit()
+    }
+
+    fn record_failure(
+        &self,
+        handler: &'static EventHandlerRegistration,
+        event: &EventEnvelope,
+        cause: &Error,
+        attempts: u32,
+        id: Uuid,
+    ) -> HandlerFailure {
+        self.store.record_failure(FailedDelivery {
+            id,
+            handler: handler.name,
+            event: event.clone(),
+            error: cause.to_string(),
+            attempts,
+        });
+        HandlerFailure {
+            delivery_id: id,
+            handler: handler.name,
+            event_type: event.metadata.type_name.to_string(),
+            event_id: event.metadata.id,
+            cause: cause.to_string(),
+        }
+    }
+}
+
+/// The origin stream a child of `parent` inherits: the chain's origin, or the parent's own stream.
+fn origin_of(parent: &Metadata) -> Arc<str> {
+    parent
+        .origin_stream
+        .clone()
+        .unwrap_or_else(|| parent.stream.clone())
+}
+
+/// `source_stream = "X"` matches events whose origin stream is `X` or belongs to category `X`.
+fn source_matches(source: Option<&str>, metadata: &Metadata) -> bool {
+    let Some(source) = source else { return true };
+    metadata
+        .origin_stream
+        .as_deref()
+        .is_some_and(|origin| origin == source || stream_category(origin) == source)
+}
+
+/// The repository of `A` outside any handler: reads from the store; `add` commits at once in its
+/// own unit of work and dispatches the events (Protean's `repository_for(A).add(a)`).
+pub struct DomainRepository<'d, A> {
+    domain: &'d Domain,
+    _aggregate: PhantomData<fn() -> A>,
+}
+
+impl<'d, A: Aggregate> DomainRepository<'d, A> {
+    fn reader(&self) -> Reader<'d> {
+        Reader {
+            inner: &self.domain.inner,
+            unit: None,
+        }
+    }
+
+    /// Validates, commits `aggregate` with its raised events, and dispatches them.
+    pub async fn add(&self, aggregate: A) -> Result<()> {
+        aggregate.validate()?;
+        let mut unit = UnitOfWork::default();
+        unit.stage(aggregate);
+        let inner = &self.domain.inner;
+        let correlation_id = Uuid::new_v4();
+        let batch = unit.into_batch(
+            &inner.registry,
+            Causation {
+                correlation_id,
+                causation_id: None,
+                origin_stream: None,
+            },
+        )?;
+        let events = inner.store.commit(batch)?;
+        inner.dispatch_all(events).await
+    }
+
+    /// The aggregate with this identity, or [`Error::NotFound`].
+    pub async fn get(&self, id: &Identifier) -> Result<A> {
+        self.reader().get(id)
+    }
+
+    /// The one aggregate matching `filter`: [`Error::NotFound`] if none, [`Error::TooMany`] if several.
+    pub async fn find_by(&self, filter: Filter<A>) -> Result<A> {
+        self.reader().find_by(filter)
+    }
+
+    /// A query over every `A`.
+    pub fn query(&self) -> Query<'d, A> {
+        Query::new(self.reader())
+    }
+}
+
+/// Reads committed events.
+pub struct EventStore<'d> {
+    domain: &'d Domain,
+}
+
+impl EventStore<'_> {
+    /// Every event of one stream (`<category>-<id>`), in stream order.
+    pub fn read_stream(&self, stream: &str) -> Vec<EventEnvelope> {
+        self.domain.inner.store.read_stream(stream)
+    }
+
+    /// Up to `limit` events of `category` with a global position after `after` (0: from the start).
+    pub fn read_category(&self, category: &str, after: u64, limit: usize) -> Vec<EventEnvelope> {
+        self.domain
+            .inner
+            .store
+            .read_category(category, after, limit)
+    }
+
+    /// Up to `limit` events of every stream with a global position after `after`.
+    pub fn read_all(&self, after: u64, limit: usize) -> Vec<EventEnvelope> {
+        self.domain.inner.store.read_all(after, limit)
+    }
+
+    /// The global position of the last committed event (0 when empty).
+    pub fn last_position(&self) -> u64 {
+        self.domain.inner.store.last_position()
+    }
+
+    /// Decodes a serialized event of this domain, named by type name (`Shop.OrderPlaced.v1`).
+    pub fn decode(&self, type_name: &str, json: &str) -> Result<Box<dyn Any + Send + Sync>> {
+        let registry = &self.domain.inner.registry;
+        let type_id =
+            registry
+                .events_by_name
+                .get(type_name)
+                .ok_or_else(|| Error::UnknownMessageType {
+                    type_name: type_name.to_string(),
+                    known: registry.known_events(),
+                })?;
+        (registry.events[type_id].registration.decode)(json).map_err(|reason| Error::Malformed {
+            type_name: type_name.to_string(),
+            reason,
+        })
+    }
+}
+
+/// Runs a serialized command of type `C` (the erased entry behind [`Domain::process_json`]).
+#[doc(hidden)]
+pub fn process_json<C: HandledCommand>(
+    domain: &Domain,
+    value: serde_json::Value,
+) -> crate::registry::BoxFuture<'_, Result<Box<dyn Any + Send>>> {
+    Box::pin(async move {
+        let command: C = serde_json::from_value(value).map_err(|e| Error::Malformed {
+            type_name: <C as Command>::NAME.to_string(),
+            reason: e.to_string(),
+        })?;
+        let output = domain.process(command).await?;
+        Ok(Box::new(output) as Box<dyn Any + Send>)
+    })
+}
+
+/// Decodes a serialized event of type `E` (behind [`EventStore::decode`]).
+#[doc(hidden)]
+pub fn decode_event<E: crate::model::Event>(
+    json: &str,
+) -> std::result::Result<Box<dyn Any + Send + Sync>, String> {
+    let event: E = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    event.validate().map_err(|e| e.to_string())?;
+    Ok(Box::new(event))
+}

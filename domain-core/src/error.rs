@@ -1,0 +1,178 @@
+//! The one error type of the framework.
+
+use std::fmt;
+
+use crate::identifier::Identifier;
+use crate::validation::ValidationErrors;
+
+/// `Result` with the framework's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, as values: bad input never panics.
+///
+/// ```
+/// use domain_core::{Error, Identifier};
+///
+/// let err = Error::not_found("Book", &Identifier::from("42"));
+/// assert_eq!(err.to_string(), "Book `42` was not found");
+/// assert!(matches!(err, Error::NotFound { .. }));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// One or more fields failed validation; every failing field is listed.
+    #[error("validation failed: {0}")]
+    Validation(#[from] ValidationErrors),
+
+    /// No aggregate with that identity.
+    #[error("{aggregate} `{id}` was not found")]
+    NotFound {
+        /// The aggregate type.
+        aggregate: &'static str,
+        /// The identity looked up.
+        id: String,
+    },
+
+    /// `find_by` matched more than one aggregate.
+    #[error("{aggregate}: expected one match, found {count}")]
+    TooMany {
+        /// The aggregate type.
+        aggregate: &'static str,
+        /// How many matched.
+        count: usize,
+    },
+
+    /// Optimistic concurrency: the aggregate changed since it was loaded; nothing was persisted.
+    #[error(
+        "{aggregate} `{id}` was modified concurrently: expected version {expected}, found {actual}"
+    )]
+    Conflict {
+        /// The aggregate type.
+        aggregate: &'static str,
+        /// Its identity.
+        id: String,
+        /// The version the write was based on (0: a new aggregate).
+        expected: u64,
+        /// The version in the store.
+        actual: u64,
+    },
+
+    /// A command type with no registered handler in this domain.
+    #[error("no command handler is registered for `{command}`{hint}")]
+    NoHandler {
+        /// The command type.
+        command: String,
+        /// What to do about it.
+        hint: &'static str,
+    },
+
+    /// A serialized message of a type this domain does not know.
+    #[error("unknown message type `{type_name}`; known: {known}")]
+    UnknownMessageType {
+        /// The type name given.
+        type_name: String,
+        /// The registered names, comma-separated.
+        known: String,
+    },
+
+    /// A serialized message that could not be decoded.
+    #[error("malformed `{type_name}` message: {reason}")]
+    Malformed {
+        /// The type name of the message.
+        type_name: String,
+        /// What was wrong (from the decoder: field, line, column).
+        reason: String,
+    },
+
+    /// The command committed, but one or more event handlers failed. Each failed delivery is
+    /// recorded and can be retried with [`Domain::retry_failed_deliveries`](crate::Domain::retry_failed_deliveries).
+    #[error("{}", DisplayFailures(.0))]
+    HandlersFailed(Vec<HandlerFailure>),
+
+    /// The registry is inconsistent: every problem found, in one error.
+    #[error("the domain registry has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
+    Registry(Vec<String>),
+
+    /// A domain rule was broken (raised by user code with [`Error::rule`]).
+    #[error("{0}")]
+    Rule(String),
+
+    /// A store failed.
+    #[error("store error: {0}")]
+    Store(String),
+
+    /// Any other error from user code.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// A broken domain rule, such as "cannot ship an order that is not confirmed".
+    ///
+    /// ```
+    /// let err = domain_core::Error::rule("cannot ship a pending order");
+    /// assert_eq!(err.to_string(), "cannot ship a pending order");
+    /// ```
+    pub fn rule(message: impl Into<String>) -> Self {
+        Error::Rule(message.into())
+    }
+
+    /// Wraps any error from user code.
+    ///
+    /// ```
+    /// let err = domain_core::Error::other(std::io::Error::other("disk full"));
+    /// assert_eq!(err.to_string(), "disk full");
+    /// ```
+    pub fn other(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Other(Box::new(error))
+    }
+
+    /// The not-found error for an aggregate type and identity.
+    pub fn not_found(aggregate: &'static str, id: &Identifier) -> Self {
+        Error::NotFound {
+            aggregate,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// One event delivery that failed: which handler, which event, why.
+#[derive(Debug, Clone)]
+pub struct HandlerFailure {
+    /// The id of the recorded failed delivery (for retries).
+    pub delivery_id: uuid::Uuid,
+    /// The handler's type name.
+    pub handler: &'static str,
+    /// The event's type name, e.g. `Bookshelf.BookAdded.v1`.
+    pub event_type: String,
+    /// The event's message id.
+    pub event_id: uuid::Uuid,
+    /// The handler's error, as text.
+    pub cause: String,
+}
+
+impl fmt::Display for HandlerFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "handler `{}` failed on event `{}` ({}): {}",
+            self.handler, self.event_type, self.event_id, self.cause
+        )
+    }
+}
+
+struct DisplayFailures<'a>(&'a [HandlerFailure]);
+
+impl fmt::Display for DisplayFailures<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the change was committed but {} event delivery(ies) failed and were recorded for retry",
+            self.0.len()
+        )?;
+        for failure in self.0 {
+            write!(f, "\n  - {failure}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,160 @@
+//! Identity of aggregates and entities.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use uuid::Uuid;
+
+/// The identity of an aggregate or entity.
+///
+/// Generated identities are random UUIDs (v4). Natural keys (an ISBN, a SKU, the integer `1` of the
+/// event-handler page) are kept as text, so any `#[identifier]` field can be turned into an
+/// `Identifier`. Text that parses as a UUID is stored as a UUID, so `"6f1c…"` and the UUID it spells
+/// are the same identifier.
+///
+/// ```
+/// use domain_core::Identifier;
+///
+/// let generated = Identifier::new();
+/// let parsed: Identifier = generated.to_string().as_str().into();
+/// assert_eq!(generated, parsed);
+/// assert_eq!(Identifier::from(1).to_string(), "1");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Identifier(Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Repr {
+    Uuid(Uuid),
+    Text(Arc<str>),
+}
+
+impl Identifier {
+    /// A new random identifier (UUID v4).
+    pub fn new() -> Self {
+        Identifier(Repr::Uuid(Uuid::new_v4()))
+    }
+
+    /// The UUID inside, if this identifier is one.
+    pub fn as_uuid(&self) -> Option<Uuid> {
+        match &self.0 {
+            Repr::Uuid(u) => Some(*u),
+            Repr::Text(_) => None,
+        }
+    }
+}
+
+impl Default for Identifier {
+    /// A new random identifier, so that `Default` never produces a shared "zero" id.
+    fn default() -> Self {
+        Identifier::new()
+    }
+}
+
+impl From<Uuid> for Identifier {
+    fn from(value: Uuid) -> Self {
+        Identifier(Repr::Uuid(value))
+    }
+}
+
+impl From<&str> for Identifier {
+    fn from(value: &str) -> Self {
+        match Uuid::try_parse(value) {
+            Ok(uuid) => Identifier(Repr::Uuid(uuid)),
+            Err(_) => Identifier(Repr::Text(Arc::from(value))),
+        }
+    }
+}
+
+impl From<String> for Identifier {
+    fn from(value: String) -> Self {
+        Identifier::from(value.as_str())
+    }
+}
+
+impl From<&String> for Identifier {
+    fn from(value: &String) -> Self {
+        Identifier::from(value.as_str())
+    }
+}
+
+impl From<&Identifier> for Identifier {
+    fn from(value: &Identifier) -> Self {
+        value.clone()
+    }
+}
+
+macro_rules! from_integer {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Identifier {
+            fn from(value: $t) -> Self {
+                Identifier(Repr::Text(Arc::from(value.to_string())))
+            }
+        }
+    )*};
+}
+from_integer!(i32, i64, u32, u64, usize);
+
+impl fmt::Display for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Uuid(u) => fmt::Display::fmt(u, f),
+            Repr::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl fmt::Debug for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+impl Serialize for Identifier {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Identifier {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Identifier;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an identifier (a UUID, text or an integer)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Identifier, E> {
+                Ok(Identifier::from(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Identifier, E> {
+                Ok(Identifier::from(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Identifier, E> {
+                Ok(Identifier::from(v))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_uuid_forms_round_trip_through_json() {
+        for id in [
+            Identifier::new(),
+            Identifier::from("sku-42"),
+            Identifier::from(7),
+        ] {
+            let json = serde_json::to_string(&id).unwrap();
+            let back: Identifier = serde_json::from_str(&json).unwrap();
+            assert_eq!(id, back);
+        }
+        let from_number: Identifier = serde_json::from_str("1").unwrap();
+        assert_eq!(from_number, Identifier::from("1"));
+    }
+}

@@ -1,0 +1,144 @@
+//! # domain-core
+//!
+//! A domain-driven design and CQRS framework: annotate plain Rust structs and impl blocks, and the
+//! runtime routes every raised event to its handlers **after** the repository commit succeeds.
+//!
+//! ```
+//! use domain_core::prelude::*;
+//!
+//! #[aggregate]
+//! pub struct Order {
+//!     #[field(max_length = 150)]
+//!     pub customer: String,
+//!     #[field(choices = ["PENDING", "SHIPPED"], default = "PENDING")]
+//!     pub status: String,
+//! }
+//!
+//! impl Order {
+//!     pub fn ship(&mut self) {
+//!         self.status = "SHIPPED".into();
+//!         self.raise(OrderShipped { order_id: self.id(), customer: self.customer.clone() });
+//!     }
+//! }
+//!
+//! #[event(part_of = Order)]
+//! pub struct OrderShipped { pub order_id: Identifier, pub customer: String }
+//!
+//! #[aggregate]
+//! pub struct Notification { pub text: String }
+//!
+//! #[derive(Default)]
+//! pub struct Notifier;
+//!
+//! #[event_handler(part_of = Notification, stream_category = "order")]
+//! impl Notifier {
+//!     #[handle(OrderShipped)]
+//!     fn on_shipped(&self, event: &OrderShipped, ctx: &mut Context) -> Result<()> {
+//!         let text = format!("shipped to {}", event.customer);
+//!         ctx.repository::<Notification>().add(Notification::builder().text(text).build()?)
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let domain = Domain::builder("Shop").build()?;
+//! let mut order = Order::builder().customer("Ann").build()?;
+//! order.ship();
+//! domain.repository::<Order>().add(order).await?;   // commit, then dispatch
+//! let notes = domain.repository::<Notification>().query().all().await?;
+//! assert_eq!(notes.items[0].text, "shipped to Ann");
+//! # Ok::<(), domain_core::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! The parts: [`model`] (the traits the macros implement), [`registry`] (linkme registration and
+//! the checks `build()` runs), the unit of work, repositories and queries ([`Context`],
+//! [`DomainRepository`], [`Query`]), the in-memory store, and the sync dispatch loop in [`Domain`].
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate self as domain_core;
+
+mod context;
+mod domain;
+mod error;
+mod handler;
+mod identifier;
+mod message;
+pub mod model;
+mod query;
+pub mod registry;
+mod store;
+mod unit_of_work;
+mod validation;
+
+pub use context::{Context, Query, Repository};
+pub use domain::{Domain, DomainBuilder, DomainRepository, EventStore, RetryReport};
+pub use domain_macros::{
+    aggregate, command, command_handler, entity, event, event_handler, handle, value_object,
+};
+pub use error::{Error, HandlerFailure, Result};
+pub use handler::{HandledCommand, HandlerReturn};
+pub use identifier::Identifier;
+pub use message::{EventEnvelope, MessageKind, Metadata, stream_category};
+pub use model::{Aggregate, Command, Entity, Event, RaisableBy, ValueObject};
+pub use query::{Condition, Field, Filter, Op, OrderBy, QueryResult, QuerySpec};
+pub use registry::Register;
+pub use store::FailedDelivery;
+pub use validation::{FieldPath, Validate, ValidationErrors};
+
+/// Everything a domain module needs: `use domain_core::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Aggregate, Command, Context, Domain, Entity, Error, Event, EventEnvelope, Identifier,
+        Metadata, Result, Validate, ValidationErrors, ValueObject, aggregate, command,
+        command_handler, entity, event, event_handler, handle, value_object,
+    };
+}
+
+/// Paths used by generated code. Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::domain::{decode_event, process_json};
+    pub use crate::handler::{HandledCommand, HandlerReturn, instance_as};
+    pub use crate::model::{
+        Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,
+        ValueObject, sort_by_raise_order,
+    };
+    pub use crate::registry::{
+        AggregateRegistration, BoxFuture, CommandHandlerRegistration, CommandRegistration,
+        DOMAIN_CORE_REGISTRATIONS, EntityRegistration, EventHandlerRegistration, EventRegistration,
+        HandledCommandEntry, HandledEventEntry, Instance, Register, Registration, default_instance,
+    };
+    pub use crate::validation::check;
+    pub use crate::{
+        Context, EventEnvelope, Field, FieldPath, Identifier, Result, Validate, ValidationErrors,
+    };
+    pub use linkme;
+    pub use serde;
+    pub use std::any::{Any, TypeId};
+    pub use std::marker::PhantomData;
+    pub use std::option::Option::{self, None, Some};
+    pub use std::result::Result as StdResult;
+    pub use std::sync::Arc;
+
+    /// Builder marker: the required field was set to this value.
+    pub struct Set<T>(pub T);
+    /// Builder marker: the required field was not set yet.
+    pub struct Unset;
+
+    /// `a == b` for string constants, usable in const assertions.
+    pub const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+}

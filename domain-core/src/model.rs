@@ -1,0 +1,242 @@
+//! The traits the macros implement: what makes a struct an aggregate, entity, value object, event
+//! or command. Users never implement them by hand; they are here to be named in bounds and docs.
+
+use std::any::{Any, TypeId};
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::identifier::Identifier;
+use crate::validation::Validate;
+
+/// A consistency boundary, persisted and versioned as a whole. Implemented by `#[aggregate]`.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate(stream_category = "catalog_book")]
+/// pub struct Book {
+///     #[field(max_length = 200)]
+///     pub title: String,
+/// }
+///
+/// assert_eq!(<Book as Aggregate>::NAME, "Book");
+/// assert_eq!(<Book as Aggregate>::CATEGORY, "catalog_book");
+/// let book = Book::builder().title("Dune").build()?;
+/// assert_eq!(book.version(), 0); // never persisted
+/// # Ok::<(), domain_core::ValidationErrors>(())
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an aggregate",
+    label = "expected a struct annotated with `#[aggregate]`",
+    note = "`part_of` and repositories take aggregates: annotate the struct with `#[aggregate]`"
+)]
+pub trait Aggregate:
+    Validate + Clone + Serialize + DeserializeOwned + Send + Sync + 'static
+{
+    /// The type's name, e.g. `Book`.
+    const NAME: &'static str;
+    /// The stream category of its events: snake_case of the name unless `stream_category` is given.
+    const CATEGORY: &'static str;
+    /// The instance's identity.
+    fn identifier(&self) -> Identifier;
+    #[doc(hidden)]
+    fn __state(&self) -> &AggregateState;
+    #[doc(hidden)]
+    fn __state_mut(&mut self) -> &mut AggregateState;
+    #[doc(hidden)]
+    /// Moves the pending events of the aggregate and of its entities into `out`, in raise order.
+    fn __drain_events(&mut self, out: &mut Vec<PendingEvent>);
+}
+
+/// An object with identity inside an aggregate (`#[has_many]` / `#[has_one]`). Implemented by
+/// `#[entity(part_of = ...)]`; its events go to its aggregate's stream.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an entity",
+    label = "expected a struct annotated with `#[entity(part_of = ...)]`",
+    note = "`#[has_many]` / `#[has_one]` hold entities: annotate the struct with `#[entity(part_of = YourAggregate)]`"
+)]
+pub trait Entity: Validate + Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The aggregate the entity belongs to.
+    type Aggregate: Aggregate;
+    /// The type's name.
+    const NAME: &'static str;
+    /// The instance's identity.
+    fn identifier(&self) -> Identifier;
+    #[doc(hidden)]
+    fn __drain_events(&mut self, out: &mut Vec<PendingEvent>);
+}
+
+/// An immutable value compared by its fields. Implemented by `#[value_object]`.
+pub trait ValueObject: Validate + Clone + PartialEq + Serialize + DeserializeOwned {}
+
+/// A fact that happened in an aggregate. Implemented by `#[event(part_of = ...)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event",
+    label = "expected a struct annotated with `#[event(part_of = ...)]`",
+    note = "annotate `{Self}` with `#[event(part_of = SomeAggregate)]`, or handle it in a `#[command_handler]` if it is a command"
+)]
+pub trait Event: Validate + Clone + Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The aggregate whose stream the event belongs to.
+    type Aggregate: Aggregate;
+    /// The type's name, e.g. `BookAdded`.
+    const NAME: &'static str;
+    /// The schema version (`#[event(version = 2)]`), 1 by default.
+    const VERSION: u32;
+}
+
+/// An intention to change an aggregate. Implemented by `#[command(part_of = ...)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a command",
+    label = "expected a struct annotated with `#[command(part_of = ...)]`",
+    note = "annotate `{Self}` with `#[command(part_of = SomeAggregate)]`, or handle it in an `#[event_handler]` if it is an event"
+)]
+pub trait Command: Validate + Serialize + DeserializeOwned + Send + 'static {
+    /// The aggregate the command targets.
+    type Aggregate: Aggregate;
+    /// The type's name, e.g. `AddBook`.
+    const NAME: &'static str;
+    /// The identity of the targeted aggregate, from the command's `#[identifier]` field if it has one.
+    fn target(&self) -> Option<Identifier> {
+        None
+    }
+}
+
+/// Marks the events an aggregate may raise: implemented by `#[event(part_of = A)]` for `A` only, so
+/// `raise()` of another aggregate's event does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an event of `{A}`",
+    label = "`raise()` only accepts events declared with `#[event(part_of = {A})]`",
+    note = "raise it from the aggregate it is `part_of`, or declare it `part_of = {A}`"
+)]
+pub trait RaisableBy<A> {}
+
+/// The runtime description of an event type, shared by every instance.
+#[doc(hidden)]
+pub struct EventVTable {
+    pub type_id: fn() -> TypeId,
+    pub name: &'static str,
+    pub version: u32,
+    pub aggregate: &'static str,
+    pub category: &'static str,
+    pub to_json: fn(&(dyn Any + Send + Sync)) -> Result<serde_json::Value>,
+}
+
+impl fmt::Debug for EventVTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.v{}", self.name, self.version)
+    }
+}
+
+#[doc(hidden)]
+pub trait EventVTableOf {
+    const VTABLE: &'static EventVTable;
+}
+
+impl<E: Event> EventVTableOf for E {
+    const VTABLE: &'static EventVTable = &EventVTable {
+        type_id: TypeId::of::<E>,
+        name: E::NAME,
+        version: E::VERSION,
+        aggregate: <E::Aggregate as Aggregate>::NAME,
+        category: <E::Aggregate as Aggregate>::CATEGORY,
+        to_json: event_to_json::<E>,
+    };
+}
+
+fn event_to_json<E: Event>(payload: &(dyn Any + Send + Sync)) -> Result<serde_json::Value> {
+    let event = payload
+        .downcast_ref::<E>()
+        .ok_or_else(|| Error::Store(format!("payload is not a `{}`", E::NAME)))?;
+    serde_json::to_value(event).map_err(|e| Error::Store(format!("serializing `{}`: {e}", E::NAME)))
+}
+
+/// Orders events raised by an aggregate and its entities: entities hold their own buffers, and
+/// the aggregate merges them on save by this sequence.
+static RAISE_SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// An event raised but not yet committed.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct PendingEvent {
+    pub(crate) seq: u64,
+    pub(crate) payload: Arc<dyn Any + Send + Sync>,
+    pub(crate) vtable: &'static EventVTable,
+}
+
+impl PendingEvent {
+    pub(crate) fn new<E: Event>(event: E) -> Self {
+        PendingEvent {
+            seq: RAISE_SEQUENCE.fetch_add(1, Ordering::Relaxed),
+            payload: Arc::new(event),
+            vtable: E::VTABLE,
+        }
+    }
+}
+
+impl fmt::Debug for PendingEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.vtable)
+    }
+}
+
+/// Events raised by an aggregate or entity and not yet saved.
+#[doc(hidden)]
+#[derive(Clone, Default)]
+pub struct PendingEvents(Vec<PendingEvent>);
+
+impl PendingEvents {
+    /// Records a raised event.
+    pub fn push<E: Event>(&mut self, event: E) {
+        self.0.push(PendingEvent::new(event));
+    }
+
+    /// Moves the events into `out`.
+    pub fn drain_into(&mut self, out: &mut Vec<PendingEvent>) {
+        out.append(&mut self.0);
+    }
+
+    /// How many are pending.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True if none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for PendingEvents {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(&self.0).finish()
+    }
+}
+
+/// What `#[aggregate]` adds to a struct besides its identity: the version for optimistic
+/// concurrency and the events raised since it was loaded.
+#[doc(hidden)]
+#[derive(Clone, Default, Debug)]
+pub struct AggregateState {
+    pub(crate) version: u64,
+    pub events: PendingEvents,
+}
+
+impl AggregateState {
+    /// The version the aggregate was loaded at (0: never persisted).
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+}
+
+/// Sorts merged aggregate and entity events back into raise order.
+#[doc(hidden)]
+pub fn sort_by_raise_order(events: &mut [PendingEvent]) {
+    if events.windows(2).any(|w| w[0].seq > w[1].seq) {
+        events.sort_by_key(|e| e.seq);
+    }
+}

@@ -1,0 +1,449 @@
+//! Registration: what the macros record about each element, the linkme slice that collects it,
+//! and the checked [`Registry`] that `Domain::builder(..).build()` makes of it once.
+//!
+//! Every macro emits one `static` [`Registration`] into [`DOMAIN_CORE_REGISTRATIONS`] and an
+//! implementation of [`Register`] pointing at the same static, so the explicit path
+//! (`.register::<T>()`) and the automatic one read the same data.
+
+use std::any::{Any, TypeId};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::context::Context;
+use crate::error::Result;
+use crate::message::EventEnvelope;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An erased handler instance.
+pub type Instance = Arc<dyn Any + Send + Sync>;
+
+/// Every element the macros registered in the binary.
+#[allow(unsafe_code)] // linkme's slice declaration uses a link section; nothing else here is unsafe.
+#[linkme::distributed_slice]
+pub static DOMAIN_CORE_REGISTRATIONS: [Registration];
+
+/// What one macro invocation contributes to the registry.
+#[non_exhaustive]
+pub enum Registration {
+    /// `#[aggregate]`
+    Aggregate(AggregateRegistration),
+    /// `#[entity]`
+    Entity(EntityRegistration),
+    /// `#[event]`
+    Event(EventRegistration),
+    /// `#[command]`
+    Command(CommandRegistration),
+    /// `#[command_handler]`
+    CommandHandler(CommandHandlerRegistration),
+    /// `#[event_handler]`
+    EventHandler(EventHandlerRegistration),
+}
+
+/// Implemented by every annotated type: the explicit registration path,
+/// `Domain::builder(..).register::<T>()`, for targets where linkme cannot collect elements.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be registered in a domain",
+    note = "only types annotated with `#[aggregate]`, `#[entity]`, `#[event]`, `#[command]`, `#[command_handler]` or `#[event_handler]` can be registered"
+)]
+pub trait Register {
+    /// The type's registration.
+    fn registration() -> &'static Registration;
+}
+
+#[doc(hidden)]
+pub struct AggregateRegistration {
+    pub name: &'static str,
+    pub module: &'static str,
+    pub type_id: fn() -> TypeId,
+    pub category: &'static str,
+}
+
+#[doc(hidden)]
+pub struct EntityRegistration {
+    pub name: &'static str,
+    pub type_id: fn() -> TypeId,
+    pub aggregate: fn() -> TypeId,
+    pub aggregate_name: &'static str,
+}
+
+#[doc(hidden)]
+pub struct EventRegistration {
+    pub name: &'static str,
+    pub module: &'static str,
+    pub version: u32,
+    pub type_id: fn() -> TypeId,
+    pub aggregate: fn() -> TypeId,
+    pub aggregate_name: &'static str,
+    pub category: &'static str,
+    /// Decodes (and validates) a serialized instance.
+    pub decode: fn(&str) -> std::result::Result<Box<dyn Any + Send + Sync>, String>,
+}
+
+#[doc(hidden)]
+pub struct CommandRegistration {
+    pub name: &'static str,
+    pub module: &'static str,
+    pub type_id: fn() -> TypeId,
+    pub aggregate: fn() -> TypeId,
+    pub aggregate_name: &'static str,
+}
+
+/// Runs a serialized command through a domain (see `Domain::process_json`).
+#[doc(hidden)]
+pub type ProcessJson =
+    for<'a> fn(&'a crate::Domain, serde_json::Value) -> BoxFuture<'a, Result<Box<dyn Any + Send>>>;
+
+#[doc(hidden)]
+pub struct HandledCommandEntry {
+    pub name: &'static str,
+    pub type_id: fn() -> TypeId,
+    pub process_json: ProcessJson,
+}
+
+#[doc(hidden)]
+pub struct CommandHandlerRegistration {
+    pub name: &'static str,
+    pub type_id: fn() -> TypeId,
+    pub aggregate: fn() -> TypeId,
+    pub aggregate_name: &'static str,
+    pub commands: &'static [HandledCommandEntry],
+    /// `Some(instance)` when the handler implements `Default`.
+    pub default_instance: fn() -> Option<Instance>,
+}
+
+/// Delivers one event to an erased event-handler instance.
+#[doc(hidden)]
+pub type DispatchEvent = for<'a> fn(
+    &'a (dyn Any + Send + Sync),
+    &'a EventEnvelope,
+    &'a mut Context,
+) -> BoxFuture<'a, Result<()>>;
+
+#[doc(hidden)]
+pub struct HandledEventEntry {
+    pub name: &'static str,
+    pub type_id: fn() -> TypeId,
+}
+
+#[doc(hidden)]
+pub struct EventHandlerRegistration {
+    pub name: &'static str,
+    pub type_id: fn() -> TypeId,
+    pub aggregate: fn() -> TypeId,
+    pub aggregate_name: &'static str,
+    /// The resolved category: the option, or the `part_of` aggregate's category.
+    pub stream_category: &'static str,
+    pub source_stream: Option<&'static str>,
+    pub events: &'static [HandledEventEntry],
+    pub handles_any: bool,
+    /// `Some(instance)` when the handler implements `Default`.
+    pub default_instance: fn() -> Option<Instance>,
+    pub dispatch: DispatchEvent,
+}
+
+/// The category an event handler uses to listen to every category.
+pub const ALL_CATEGORIES: &str = "$all";
+
+pub(crate) struct EventInfo {
+    pub type_name: Arc<str>,
+    pub registration: &'static EventRegistration,
+}
+
+pub(crate) struct CommandInfo {
+    pub type_name: Arc<str>,
+    pub entry: Option<&'static HandledCommandEntry>,
+}
+
+/// The checked registry of one domain.
+pub(crate) struct Registry {
+    pub events: HashMap<TypeId, EventInfo>,
+    pub events_by_name: HashMap<Arc<str>, TypeId>,
+    pub commands: HashMap<TypeId, CommandInfo>,
+    pub commands_by_name: HashMap<Arc<str>, TypeId>,
+    pub event_handlers: Vec<&'static EventHandlerRegistration>,
+    /// Event type -> indexes into `event_handlers`, in handler-name order.
+    pub routes: HashMap<TypeId, Vec<usize>>,
+}
+
+impl Registry {
+    /// Checks the registrations and builds the lookup tables; every problem is returned at once.
+    pub fn build(
+        domain: &str,
+        registrations: impl IntoIterator<Item = &'static Registration>,
+        instances: &mut HashMap<TypeId, Instance>,
+    ) -> std::result::Result<Registry, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut seen = HashSet::new();
+        let mut aggregates: HashMap<TypeId, &'static AggregateRegistration> = HashMap::new();
+        let mut entities = Vec::new();
+        let mut events = Vec::new();
+        let mut commands = Vec::new();
+        let mut command_handlers = Vec::new();
+        let mut event_handlers = Vec::new();
+        for registration in registrations {
+            // The same element may arrive twice (linkme and an explicit `.register`).
+            if !seen.insert(registration as *const Registration) {
+                continue;
+            }
+            match registration {
+                Registration::Aggregate(r) => {
+                    aggregates.insert((r.type_id)(), r);
+                }
+                Registration::Entity(r) => entities.push(r),
+                Registration::Event(r) => events.push(r),
+                Registration::Command(r) => commands.push(r),
+                Registration::CommandHandler(r) => command_handlers.push(r),
+                Registration::EventHandler(r) => event_handlers.push(r),
+            }
+        }
+        command_handlers.sort_by_key(|h| h.name);
+        event_handlers.sort_by_key(|h| h.name);
+
+        let mut categories: HashMap<&str, &str> = HashMap::new();
+        let mut sorted_aggregates: Vec<_> = aggregates.values().collect();
+        sorted_aggregates.sort_by_key(|a| (a.module, a.name));
+        for aggregate in sorted_aggregates {
+            if let Some(other) = categories.insert(aggregate.category, aggregate.name) {
+                problems.push(format!(
+                    "aggregates `{other}` and `{}` share the stream category `{}`: give one `#[aggregate(stream_category = \"...\")]`",
+                    aggregate.name, aggregate.category
+                ));
+            }
+        }
+        let registered = |type_id: fn() -> TypeId| aggregates.contains_key(&type_id());
+        for entity in &entities {
+            if !registered(entity.aggregate) {
+                problems.push(format!(
+                    "entity `{}` is part of `{}`, which is not registered",
+                    entity.name, entity.aggregate_name
+                ));
+            }
+        }
+
+        let mut event_table = HashMap::new();
+        let mut events_by_name = HashMap::new();
+        for event in &events {
+            if !registered(event.aggregate) {
+                problems.push(format!(
+                    "event `{}` is part of `{}`, which is not registered",
+                    event.name, event.aggregate_name
+                ));
+            }
+            let type_name: Arc<str> = format!("{domain}.{}.v{}", event.name, event.version).into();
+            if events_by_name
+                .insert(type_name.clone(), (event.type_id)())
+                .is_some()
+            {
+                problems.push(format!(
+                    "two events are named `{type_name}` (one in `{}`): rename one or give it another `version`",
+                    event.module
+                ));
+            }
+            event_table.insert(
+                (event.type_id)(),
+                EventInfo {
+                    type_name,
+                    registration: event,
+                },
+            );
+        }
+
+        let mut command_table = HashMap::new();
+        let mut commands_by_name = HashMap::new();
+        for command in &commands {
+            if !registered(command.aggregate) {
+                problems.push(format!(
+                    "command `{}` is part of `{}`, which is not registered",
+                    command.name, command.aggregate_name
+                ));
+            }
+            let type_name: Arc<str> = format!("{domain}.{}.v1", command.name).into();
+            if commands_by_name
+                .insert(type_name.clone(), (command.type_id)())
+                .is_some()
+            {
+                problems.push(format!(
+                    "two commands are named `{type_name}` (one in `{}`)",
+                    command.module
+                ));
+            }
+            command_table.insert(
+                (command.type_id)(),
+                CommandInfo {
+                    type_name,
+                    entry: None,
+                },
+            );
+        }
+
+        for handler in &command_handlers {
+            if !registered(handler.aggregate) {
+                problems.push(format!(
+                    "command handler `{}` is part of `{}`, which is not registered",
+                    handler.name, handler.aggregate_name
+                ));
+            }
+            check_instance(
+                handler.name,
+                (handler.type_id)(),
+                handler.default_instance,
+                instances,
+                &mut problems,
+            );
+            for entry in handler.commands {
+                match command_table.get_mut(&(entry.type_id)()) {
+                    None => problems.push(format!(
+                        "command handler `{}` handles `{}`, which is not registered",
+                        handler.name, entry.name
+                    )),
+                    Some(info) if info.entry.is_some() => problems.push(format!(
+                        "command `{}` has more than one handler (`{}` is one): a command has exactly one",
+                        entry.name, handler.name
+                    )),
+                    Some(info) => info.entry = Some(entry),
+                }
+            }
+        }
+        let mut unhandled: Vec<_> = command_table
+            .values()
+            .filter(|c| c.entry.is_none())
+            .map(|c| c.type_name.clone())
+            .collect();
+        unhandled.sort();
+        for name in unhandled {
+            problems.push(format!(
+                "command `{name}` has no handler: add `#[handle(..)]` for it to a `#[command_handler]` impl"
+            ));
+        }
+
+        for handler in &event_handlers {
+            if !registered(handler.aggregate) {
+                problems.push(format!(
+                    "event handler `{}` is part of `{}`, which is not registered",
+                    handler.name, handler.aggregate_name
+                ));
+            }
+            check_instance(
+                handler.name,
+                (handler.type_id)(),
+                handler.default_instance,
+                instances,
+                &mut problems,
+            );
+            if handler.stream_category != ALL_CATEGORIES
+                && !categories.contains_key(handler.stream_category)
+            {
+                problems.push(format!(
+                    "event handler `{}` listens to stream category `{}`, which no registered aggregate has (known: {}): it could never fire",
+                    handler.name,
+                    handler.stream_category,
+                    sorted_keys(&categories)
+                ));
+            }
+            for entry in handler.events {
+                if !event_table.contains_key(&(entry.type_id)()) {
+                    problems.push(format!(
+                        "event handler `{}` handles `{}`, which is not registered",
+                        handler.name, entry.name
+                    ));
+                }
+            }
+        }
+
+        let mut routes: HashMap<TypeId, Vec<usize>> = HashMap::new();
+        for (type_id, info) in &event_table {
+            let category = info.registration.category;
+            for (index, handler) in event_handlers.iter().enumerate() {
+                let listens = handler.stream_category == ALL_CATEGORIES
+                    || handler.stream_category == category;
+                let handles =
+                    handler.handles_any || handler.events.iter().any(|e| (e.type_id)() == *type_id);
+                if listens && handles {
+                    routes.entry(*type_id).or_default().push(index);
+                }
+            }
+        }
+
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Registry {
+            events: event_table,
+            events_by_name,
+            commands: command_table,
+            commands_by_name,
+            event_handlers,
+            routes,
+        })
+    }
+
+    pub fn known_commands(&self) -> String {
+        sorted_keys(&self.commands_by_name)
+    }
+
+    pub fn known_events(&self) -> String {
+        sorted_keys(&self.events_by_name)
+    }
+}
+
+fn check_instance(
+    name: &str,
+    type_id: TypeId,
+    default: fn() -> Option<Instance>,
+    instances: &mut HashMap<TypeId, Instance>,
+    problems: &mut Vec<String>,
+) {
+    if instances.contains_key(&type_id) {
+        return;
+    }
+    if let Some(instance) = default() {
+        instances.insert(type_id, instance);
+    } else {
+        problems.push(format!(
+            "handler `{name}` does not implement `Default`: give the builder an instance with `.handler(...)`"
+        ));
+    }
+}
+
+fn sorted_keys<K: AsRef<str>, V>(map: &HashMap<K, V>) -> String {
+    let mut keys: Vec<&str> = map.keys().map(AsRef::as_ref).collect();
+    keys.sort_unstable();
+    if keys.is_empty() {
+        "none".to_string()
+    } else {
+        keys.join(", ")
+    }
+}
+
+/// Autoref specialization used by the handler macros: `Some(constructor)` when the handler type
+/// implements `Default`, `None` otherwise (then an instance must be given to the builder).
+#[doc(hidden)]
+pub mod default_instance {
+    use super::Instance;
+    use std::marker::PhantomData;
+    use std::sync::Arc;
+
+    pub struct Probe<T>(pub PhantomData<T>);
+
+    pub trait ViaDefault {
+        fn instance(&self) -> Option<Instance>;
+    }
+    impl<T: Default + Send + Sync + 'static> ViaDefault for &Probe<T> {
+        fn instance(&self) -> Option<Instance> {
+            Some(Arc::new(T::default()))
+        }
+    }
+
+    pub trait WithoutDefault {
+        fn instance(&self) -> Option<Instance>;
+    }
+    impl<T> WithoutDefault for Probe<T> {
+        fn instance(&self) -> Option<Instance> {
+            None
+        }
+    }
+}

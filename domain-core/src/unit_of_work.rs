@@ -1,0 +1,121 @@
+//! The unit of work: changes staged by one handler, committed atomically or not at all.
+//!
+//! Repositories stage aggregates here (validated as they are added). `commit` turns them into one
+//! [`CommitBatch`] for the store; dropping the unit of work without committing is the rollback —
+//! nothing staged ever reached the store, and no event was dispatched.
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::error::{Error, Result};
+use crate::identifier::Identifier;
+use crate::model::{Aggregate, PendingEvent, sort_by_raise_order};
+use crate::registry::Registry;
+use crate::store::{Causation, CommitBatch, StagedAggregate, StagedEvent};
+
+#[derive(Default)]
+pub(crate) struct UnitOfWork {
+    entries: Vec<Entry>,
+}
+
+struct Entry {
+    type_id: TypeId,
+    id: Identifier,
+    aggregate: &'static str,
+    category: &'static str,
+    expected_version: u64,
+    value: Box<dyn Any + Send + Sync>,
+    drain: fn(&mut (dyn Any + Send + Sync), &mut Vec<PendingEvent>),
+}
+
+fn drain_events<A: Aggregate>(value: &mut (dyn Any + Send + Sync), out: &mut Vec<PendingEvent>) {
+    if let Some(aggregate) = value.downcast_mut::<A>() {
+        aggregate.__drain_events(out);
+    }
+}
+
+impl UnitOfWork {
+    /// Stages `aggregate`, replacing an earlier staging of the same identity.
+    pub fn stage<A: Aggregate>(&mut self, aggregate: A) {
+        let id = aggregate.identifier();
+        let type_id = TypeId::of::<A>();
+        let entry = Entry {
+            type_id,
+            expected_version: aggregate.__state().version(),
+            id,
+            aggregate: A::NAME,
+            category: A::CATEGORY,
+            value: Box::new(aggregate),
+            drain: drain_events::<A>,
+        };
+        // Units of work hold a handful of aggregates: a linear scan beats hashing here.
+        match self
+            .entries
+            .iter_mut()
+            .find(|e| e.type_id == type_id && e.id == entry.id)
+        {
+            Some(existing) => *existing = entry,
+            None => self.entries.push(entry),
+        }
+    }
+
+    /// The staged `A` with this identity, if any.
+    pub fn staged<A: Aggregate>(&self, id: &Identifier) -> Option<A> {
+        let type_id = TypeId::of::<A>();
+        self.entries
+            .iter()
+            .find(|e| e.type_id == type_id && &e.id == id)
+            .and_then(|e| e.value.downcast_ref::<A>())
+            .cloned()
+    }
+
+    /// Every staged `A`.
+    pub fn staged_of<A: Aggregate>(&self) -> impl Iterator<Item = &A> {
+        self.entries
+            .iter()
+            .filter_map(|e| e.value.downcast_ref::<A>())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The batch the store commits: aggregates with their events, in raise order, named.
+    pub fn into_batch(self, registry: &Registry, causation: Causation) -> Result<CommitBatch> {
+        let mut aggregates = Vec::with_capacity(self.entries.len());
+        for mut entry in self.entries {
+            let mut raised = Vec::new();
+            (entry.drain)(entry.value.as_mut(), &mut raised);
+            sort_by_raise_order(&mut raised);
+            let mut events = Vec::with_capacity(raised.len());
+            for event in raised {
+                let type_id = (event.vtable.type_id)();
+                let info = registry.events.get(&type_id).ok_or_else(|| {
+                    Error::Registry(vec![format!(
+                        "event `{}` raised by `{}` is not registered in this domain: register it with `.register::<{}>()`",
+                        event.vtable.name, entry.aggregate, event.vtable.name
+                    )])
+                })?;
+                events.push(StagedEvent {
+                    event,
+                    type_name: info.type_name.clone(),
+                });
+            }
+            aggregates.push(StagedAggregate {
+                type_id: entry.type_id,
+                aggregate: entry.aggregate,
+                stream: Arc::from(format!("{}-{}", entry.category, entry.id)),
+                id: entry.id,
+                expected_version: entry.expected_version,
+                value: Arc::from(entry.value),
+                events,
+            });
+        }
+        Ok(CommitBatch {
+            aggregates,
+            causation,
+            timestamp: SystemTime::now(),
+        })
+    }
+}

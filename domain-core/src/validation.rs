@@ -1,0 +1,431 @@
+//! Field validation: the `#[field(...)]` options, checked on construction and again before commit.
+//!
+//! Every failing field is reported at once, as `{field: [messages]}`. The checks here are what the
+//! macros call; the traits bound which field types each option applies to, so `max_length` on an
+//! integer is a compile error at the option, not a silent no-op.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// Every validation failure of a value, by field path (`title`, `price.currency`, `items[0].quantity`).
+///
+/// ```
+/// use domain_core::ValidationErrors;
+///
+/// let mut errors = ValidationErrors::default();
+/// errors.add("title", "is longer than 200 characters");
+/// errors.add("author", "is required");
+/// assert_eq!(errors.fields().count(), 2);
+/// assert_eq!(errors.to_string(), "author: is required; title: is longer than 200 characters");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ValidationErrors {
+    errors: BTreeMap<String, Vec<String>>,
+}
+
+impl ValidationErrors {
+    /// Records one message for one field.
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors
+            .entry(field.into())
+            .or_default()
+            .push(message.into());
+    }
+
+    /// True when no field failed.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// The failing fields, in name order.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.errors.keys().map(String::as_str)
+    }
+
+    /// The messages of one field (empty if it did not fail).
+    pub fn messages(&self, field: &str) -> &[String] {
+        self.errors.get(field).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The whole map, `{field: [messages]}`.
+    pub fn as_map(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.errors
+    }
+
+    /// `Ok(())` when empty, otherwise `Err(self)`.
+    pub fn into_result(self) -> Result<(), ValidationErrors> {
+        if self.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for (field, messages) in &self.errors {
+            for message in messages {
+                if !first {
+                    f.write_str("; ")?;
+                }
+                first = false;
+                write!(f, "{field}: {message}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// A field's path inside a value being validated, kept on the stack and turned into text only when
+/// a check fails, so validating a valid value allocates nothing.
+#[derive(Clone, Copy)]
+pub struct FieldPath<'a> {
+    parent: Option<&'a FieldPath<'a>>,
+    segment: Segment<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Segment<'a> {
+    Root,
+    Field(&'a str),
+    Index(usize),
+}
+
+impl<'a> FieldPath<'a> {
+    /// The path of the value itself.
+    pub const ROOT: FieldPath<'static> = FieldPath {
+        parent: None,
+        segment: Segment::Root,
+    };
+
+    /// The path of a named field below this one.
+    pub fn field(&'a self, name: &'a str) -> FieldPath<'a> {
+        FieldPath {
+            parent: Some(self),
+            segment: Segment::Field(name),
+        }
+    }
+
+    /// The path of the `index`-th element below this one.
+    pub fn index(&'a self, index: usize) -> FieldPath<'a> {
+        FieldPath {
+            parent: Some(self),
+            segment: Segment::Index(index),
+        }
+    }
+
+    fn write(&self, out: &mut String) {
+        if let Some(parent) = self.parent {
+            parent.write(out);
+        }
+        match self.segment {
+            Segment::Root => {}
+            Segment::Field(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            Segment::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+}
+
+impl fmt::Display for FieldPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        self.write(&mut out);
+        f.write_str(&out)
+    }
+}
+
+/// A value that can check itself: generated for every aggregate, entity, value object, event and
+/// command, from its `#[field(...)]` options and its nested values.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[value_object]
+/// pub struct Money {
+///     #[field(max_length = 3, default = "USD")]
+///     pub currency: String,
+///     #[field(min = 0.0)]
+///     pub amount: f64,
+/// }
+///
+/// let err = Money::builder().currency("EURO").amount(-1.0).build().unwrap_err();
+/// assert_eq!(err.fields().collect::<Vec<_>>(), ["amount", "currency"]);
+/// ```
+pub trait Validate {
+    /// Adds this value's failures, under `path`, to `errors`.
+    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors);
+
+    /// Every failure of this value, or `Ok(())`.
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        self.validate_into(&FieldPath::ROOT, &mut errors);
+        errors.into_result()
+    }
+}
+
+impl<T: Validate> Validate for Option<T> {
+    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        if let Some(value) = self {
+            value.validate_into(path, errors);
+        }
+    }
+}
+
+impl<T: Validate> Validate for Vec<T> {
+    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        for (i, value) in self.iter().enumerate() {
+            value.validate_into(&path.index(i), errors);
+        }
+    }
+}
+
+impl<T: Validate> Validate for Box<T> {
+    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        (**self).validate_into(path, errors);
+    }
+}
+
+/// Field types that `max_length` and `min_length` apply to.
+#[diagnostic::on_unimplemented(
+    message = "`max_length` / `min_length` do not apply to a field of type `{Self}`",
+    label = "this option needs a text or collection field",
+    note = "use `min` / `max` for numbers; length options apply to `String`, `Vec<_>` and `Option` of those"
+)]
+pub trait HasLength {
+    /// The length in characters (text) or elements (collections); `None` for an absent `Option`.
+    fn length(&self) -> Option<usize>;
+}
+
+impl HasLength for String {
+    fn length(&self) -> Option<usize> {
+        Some(self.chars().count())
+    }
+}
+impl HasLength for str {
+    fn length(&self) -> Option<usize> {
+        Some(self.chars().count())
+    }
+}
+impl<T> HasLength for Vec<T> {
+    fn length(&self) -> Option<usize> {
+        Some(self.len())
+    }
+}
+impl<T: HasLength> HasLength for Option<T> {
+    fn length(&self) -> Option<usize> {
+        self.as_ref().and_then(HasLength::length)
+    }
+}
+
+/// Field types that `min` and `max` apply to.
+#[diagnostic::on_unimplemented(
+    message = "`min` / `max` do not apply to a field of type `{Self}`",
+    label = "this option needs a numeric field",
+    note = "use `max_length` / `min_length` for text and collections"
+)]
+pub trait Bounded {
+    /// The number type the bounds are written in.
+    type Number: PartialOrd + fmt::Display + Copy;
+    /// The value, `None` for an absent `Option`.
+    fn number(&self) -> Option<Self::Number>;
+}
+
+macro_rules! bounded {
+    ($($t:ty),*) => {$(
+        impl Bounded for $t {
+            type Number = $t;
+            fn number(&self) -> Option<$t> { Some(*self) }
+        }
+    )*};
+}
+bounded!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64
+);
+
+impl<T: Bounded> Bounded for Option<T> {
+    type Number = T::Number;
+    fn number(&self) -> Option<T::Number> {
+        self.as_ref().and_then(Bounded::number)
+    }
+}
+
+/// Field types that `choices` applies to.
+#[diagnostic::on_unimplemented(
+    message = "`choices` does not apply to a field of type `{Self}`",
+    label = "this option needs a text field",
+    note = "for a closed set of values of another type, use a Rust `enum`"
+)]
+pub trait Choice {
+    /// The text, `None` for an absent `Option`.
+    fn choice(&self) -> Option<&str>;
+}
+
+impl Choice for String {
+    fn choice(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+impl<T: Choice> Choice for Option<T> {
+    fn choice(&self) -> Option<&str> {
+        self.as_ref().and_then(Choice::choice)
+    }
+}
+
+/// The checks the macros call, one per `#[field(...)]` option.
+pub mod check {
+    use super::*;
+
+    /// `max_length = n`
+    pub fn max_length<T: HasLength + ?Sized>(
+        value: &T,
+        max: usize,
+        path: &FieldPath<'_>,
+        errors: &mut ValidationErrors,
+    ) {
+        if let Some(len) = value.length()
+            && len > max
+        {
+            errors.add(
+                path.to_string(),
+                format!("is longer than {max} characters (got {len})"),
+            );
+        }
+    }
+
+    /// `min_length = n`
+    pub fn min_length<T: HasLength + ?Sized>(
+        value: &T,
+        min: usize,
+        path: &FieldPath<'_>,
+        errors: &mut ValidationErrors,
+    ) {
+        if let Some(len) = value.length()
+            && len < min
+        {
+            errors.add(
+                path.to_string(),
+                format!("is shorter than {min} characters (got {len})"),
+            );
+        }
+    }
+
+    /// `min = n`
+    pub fn min<T: Bounded + ?Sized>(
+        value: &T,
+        min: T::Number,
+        path: &FieldPath<'_>,
+        errors: &mut ValidationErrors,
+    ) {
+        if let Some(n) = value.number()
+            && n < min
+        {
+            errors.add(
+                path.to_string(),
+                format!("is less than the minimum {min} (got {n})"),
+            );
+        }
+    }
+
+    /// `max = n`
+    pub fn max<T: Bounded + ?Sized>(
+        value: &T,
+        max: T::Number,
+        path: &FieldPath<'_>,
+        errors: &mut ValidationErrors,
+    ) {
+        if let Some(n) = value.number()
+            && n > max
+        {
+            errors.add(
+                path.to_string(),
+                format!("is greater than the maximum {max} (got {n})"),
+            );
+        }
+    }
+
+    /// `choices = ["A", "B"]`
+    pub fn choices<T: Choice + ?Sized>(
+        value: &T,
+        allowed: &[&str],
+        path: &FieldPath<'_>,
+        errors: &mut ValidationErrors,
+    ) {
+        if let Some(v) = value.choice()
+            && !allowed.contains(&v)
+        {
+            errors.add(
+                path.to_string(),
+                format!("must be one of {allowed:?} (got {v:?})"),
+            );
+        }
+    }
+
+    /// Validates a nested value if its type is validated (aggregate, entity, value object, or an
+    /// `Option`/`Vec` of one); plain fields (`String`, numbers) have nothing to check. The macros
+    /// call this through autoref specialization: `(&&Nested(&field)).validate_nested(..)`.
+    pub struct Nested<'a, T: ?Sized>(pub &'a T);
+
+    /// Picked for types that implement [`Validate`].
+    pub trait ValidateNested {
+        /// Validates the nested value.
+        fn validate_nested(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors);
+    }
+    impl<T: Validate + ?Sized> ValidateNested for &Nested<'_, T> {
+        fn validate_nested(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+            self.0.validate_into(path, errors);
+        }
+    }
+
+    /// Picked for every other type: nothing to check.
+    pub trait SkipNested {
+        /// Does nothing.
+        fn validate_nested(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors);
+    }
+    impl<T: ?Sized> SkipNested for Nested<'_, T> {
+        fn validate_nested(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_render_only_on_failure_and_nest() {
+        let root = FieldPath::ROOT;
+        let items = root.field("items");
+        let first = items.index(0);
+        let qty = first.field("quantity");
+        assert_eq!(qty.to_string(), "items[0].quantity");
+        let mut errors = ValidationErrors::default();
+        check::min(&-1i64, 0, &qty, &mut errors);
+        check::max_length(
+            &Some("abcd".to_string()),
+            3,
+            &root.field("isbn"),
+            &mut errors,
+        );
+        check::max_length(&None::<String>, 3, &root.field("absent"), &mut errors);
+        check::choices(
+            &"X".to_string(),
+            &["A", "B"],
+            &root.field("status"),
+            &mut errors,
+        );
+        assert_eq!(
+            errors.fields().collect::<Vec<_>>(),
+            ["isbn", "items[0].quantity", "status"]
+        );
+    }
+}

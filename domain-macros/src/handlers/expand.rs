@@ -1,0 +1,237 @@
+//! Code generation for handler impl blocks.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::model::{HandleMethod, HandlerKind, HandlerModel, Target};
+use crate::paths;
+use crate::structs::expand::registration_static;
+use crate::symbol::ALL;
+
+pub fn expand(model: HandlerModel) -> TokenStream {
+    let item = &model.item;
+    let import = paths::import();
+    let body = match model.kind {
+        HandlerKind::Command => command_handler(&model),
+        HandlerKind::Event => event_handler(&model),
+    };
+    quote! {
+        #item
+        const _: () = {
+            #import
+            #body
+        };
+    }
+}
+
+/// Bound checks spanned at the user's tokens: `part_of` names an aggregate, each handled type is
+/// a command / an event.
+fn assertions(model: &HandlerModel) -> TokenStream {
+    let part_of = &model.part_of;
+    let part_of_check = quote_spanned! {part_of.span()=> __is_aggregate::<#part_of>(); };
+    let (trait_name, check_fn) = match model.kind {
+        HandlerKind::Command => (quote!(__dc::Command), quote!(__is_command)),
+        HandlerKind::Event => (quote!(__dc::Event), quote!(__is_event)),
+    };
+    let message_checks = model.methods.iter().filter_map(|m| match &m.target {
+        Target::Type(ty) => Some(quote_spanned! {ty.span()=> #check_fn::<#ty>(); }),
+        Target::Any(_) => None,
+    });
+    quote! {
+        const _: fn() = || {
+            fn __is_aggregate<T: __dc::Aggregate>() {}
+            fn #check_fn<T: #trait_name>() {}
+            #part_of_check
+            #(#message_checks)*
+        };
+    }
+}
+
+fn call(method: &HandleMethod, receiver: TokenStream, message: TokenStream) -> TokenStream {
+    let name = &method.method;
+    let ctx = method.takes_ctx.then(|| quote!(, ctx));
+    let await_ = method.is_async.then(|| quote!(.await));
+    quote!(__dc::HandlerReturn::into_result(#receiver.#name(#message #ctx) #await_))
+}
+
+fn default_instance(model: &HandlerModel) -> TokenStream {
+    let self_ty = &model.self_ty;
+    quote! {
+        fn __default_instance() -> __dc::Option<__dc::Instance> {
+            #[allow(unused_imports)]
+            use __dc::default_instance::{ViaDefault as _, WithoutDefault as _};
+            (&&__dc::default_instance::Probe::<#self_ty>(__dc::PhantomData)).instance()
+        }
+    }
+}
+
+fn command_handler(model: &HandlerModel) -> TokenStream {
+    let self_ty = &model.self_ty;
+    let part_of = &model.part_of;
+    let name = &model.self_name;
+    let assertions = assertions(model);
+    let mut impls = Vec::new();
+    let mut entries = Vec::new();
+    for method in &model.methods {
+        let Target::Type(ty) = &method.target else {
+            continue;
+        };
+        let output = &method.output;
+        let call = call(method, quote!(handler), quote!(command));
+        let ty_name = ty.to_token_stream().to_string().replace(' ', "");
+        // Spanned at the user's `#[handle(X)]` so a second handler for `X` is reported there as a
+        // conflicting implementation: one command, one handler, checked by coherence.
+        impls.push(quote_spanned! {ty.span()=>
+            impl __dc::HandledCommand for #ty {
+                type Handler = #self_ty;
+                type Output = <#output as __dc::HandlerReturn>::Output;
+                fn handle(
+                    handler: &#self_ty,
+                    command: Self,
+                    ctx: &mut __dc::Context,
+                ) -> impl ::core::future::Future<Output = __dc::Result<Self::Output>> + ::core::marker::Send {
+                    async move { #call }
+                }
+            }
+        });
+        entries.push(quote! {
+            __dc::HandledCommandEntry {
+                name: #ty_name,
+                type_id: __dc::TypeId::of::<#ty>,
+                process_json: __dc::process_json::<#ty>,
+            }
+        });
+    }
+    let default_instance = default_instance(model);
+    let registration = registration_static(
+        &quote!(#self_ty),
+        quote! {
+            __dc::Registration::CommandHandler(__dc::CommandHandlerRegistration {
+                name: #name,
+                type_id: __dc::TypeId::of::<#self_ty>,
+                aggregate: __dc::TypeId::of::<#part_of>,
+                aggregate_name: <#part_of as __dc::Aggregate>::NAME,
+                commands: &[#(#entries),*],
+                default_instance: __default_instance,
+            })
+        },
+    );
+    quote! {
+        #assertions
+        #(#impls)*
+        #default_instance
+        #registration
+    }
+}
+
+fn event_handler(model: &HandlerModel) -> TokenStream {
+    let self_ty = &model.self_ty;
+    let part_of = &model.part_of;
+    let name = &model.self_name;
+    let assertions = assertions(model);
+    let listens_to_all = model
+        .stream_category
+        .as_ref()
+        .is_some_and(|c| c.value() == ALL);
+    let category = match &model.stream_category {
+        Some(literal) => quote!(#literal),
+        None => quote!(<#part_of as __dc::Aggregate>::CATEGORY),
+    };
+
+    // A handled event whose aggregate is in another category could never be delivered: a const
+    // assertion, spanned at the event type, turns that into a compile error.
+    let category_checks = (!listens_to_all).then(|| {
+        let checks = model.methods.iter().filter_map(|m| {
+            let Target::Type(ty) = &m.target else { return None };
+            let ty_name = ty.to_token_stream().to_string().replace(' ', "");
+            let message = match &model.stream_category {
+                Some(literal) => format!(
+                    "`{ty_name}` is not in stream category \"{}\", which `{name}` listens to, so this handler could never receive it: set `stream_category` to the category of `{ty_name}`'s aggregate, or use \"$all\"",
+                    literal.value()
+                ),
+                None => format!(
+                    "`{ty_name}` is not in the stream category of `{}`, which `{name}` listens to by default, so this handler could never receive it: add `stream_category = \"...\"` with the category of `{ty_name}`'s aggregate",
+                    part_of.to_token_stream().to_string().replace(' ', "")
+                ),
+            };
+            Some(quote_spanned! {ty.span()=>
+                const _: () = ::core::assert!(
+                    __dc::str_eq(<<#ty as __dc::Event>::Aggregate as __dc::Aggregate>::CATEGORY, #category),
+                    #message
+                );
+            })
+        });
+        quote!(#(#checks)*)
+    });
+
+    let mut arms = Vec::new();
+    let mut any_arm = None;
+    let mut entries = Vec::new();
+    for method in &model.methods {
+        match &method.target {
+            Target::Type(ty) => {
+                let call = call(method, quote!(this), quote!(event));
+                let ty_name = ty.to_token_stream().to_string().replace(' ', "");
+                arms.push(quote! {
+                    if let __dc::Some(event) = envelope.downcast_ref::<#ty>() {
+                        return #call;
+                    }
+                });
+                entries.push(quote! {
+                    __dc::HandledEventEntry { name: #ty_name, type_id: __dc::TypeId::of::<#ty> }
+                });
+            }
+            Target::Any(_) => {
+                let call = call(method, quote!(this), quote!(envelope));
+                any_arm = Some(quote!(return #call;));
+            }
+        }
+    }
+    let fallthrough = if any_arm.is_some() {
+        quote!()
+    } else {
+        quote!(__dc::Result::Ok(()))
+    };
+    let handles_any = any_arm.is_some();
+    let source_stream = match &model.source_stream {
+        Some(literal) => quote!(__dc::Some(#literal)),
+        None => quote!(__dc::None),
+    };
+    let default_instance = default_instance(model);
+    let registration = registration_static(
+        &quote!(#self_ty),
+        quote! {
+            __dc::Registration::EventHandler(__dc::EventHandlerRegistration {
+                name: #name,
+                type_id: __dc::TypeId::of::<#self_ty>,
+                aggregate: __dc::TypeId::of::<#part_of>,
+                aggregate_name: <#part_of as __dc::Aggregate>::NAME,
+                stream_category: #category,
+                source_stream: #source_stream,
+                events: &[#(#entries),*],
+                handles_any: #handles_any,
+                default_instance: __default_instance,
+                dispatch: __dispatch,
+            })
+        },
+    );
+    quote! {
+        #assertions
+        #category_checks
+        fn __dispatch<'a>(
+            instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
+            envelope: &'a __dc::EventEnvelope,
+            ctx: &'a mut __dc::Context,
+        ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
+            ::std::boxed::Box::pin(async move {
+                let this = __dc::instance_as::<#self_ty>(instance, #name)?;
+                #(#arms)*
+                #any_arm
+                #fallthrough
+            })
+        }
+        #default_instance
+        #registration
+    }
+}

@@ -1,0 +1,64 @@
+//! The validated model of a handler impl block.
+
+use proc_macro2::Span;
+use syn::{Ident, ItemImpl, LitStr, Path, Type};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum HandlerKind {
+    Command,
+    Event,
+}
+
+impl HandlerKind {
+    pub fn macro_name(self) -> &'static str {
+        match self {
+            HandlerKind::Command => "command_handler",
+            HandlerKind::Event => "event_handler",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            HandlerKind::Command => "command",
+            HandlerKind::Event => "event",
+        }
+    }
+
+    pub fn allowed_options(self) -> &'static [&'static str] {
+        use crate::symbol::*;
+        match self {
+            HandlerKind::Command => &[PART_OF],
+            HandlerKind::Event => &[PART_OF, STREAM_CATEGORY, SOURCE_STREAM],
+        }
+    }
+}
+
+pub struct HandlerModel {
+    pub kind: HandlerKind,
+    /// The impl block with the `#[handle]` markers removed.
+    pub item: ItemImpl,
+    pub self_ty: Type,
+    pub self_name: String,
+    pub part_of: Path,
+    pub stream_category: Option<LitStr>,
+    pub source_stream: Option<LitStr>,
+    pub methods: Vec<HandleMethod>,
+}
+
+/// What a `#[handle(...)]` method handles.
+pub enum Target {
+    /// A message type, as the user spelled it (its tokens carry the user's spans).
+    Type(Type),
+    /// `$any`: every event of the handler's stream category.
+    Any(Span),
+}
+
+pub struct HandleMethod {
+    pub target: Target,
+    pub method: Ident,
+    pub is_async: bool,
+    /// Whether the method takes the context parameter.
+    pub takes_ctx: bool,
+    /// The declared return type (`()` when omitted).
+    pub output: Type,
+}

@@ -1,0 +1,103 @@
+//! Parsing of macro options (`part_of = Order, stream_category = "order"`): unknown keys and
+//! duplicates are errors that list the valid keys.
+
+use syn::{LitInt, LitStr, Path};
+
+use crate::ctxt::Ctxt;
+
+/// The options one macro accepts, parsed.
+#[derive(Default)]
+pub struct MacroOptions {
+    pub part_of: Option<Path>,
+    pub stream_category: Option<LitStr>,
+    pub source_stream: Option<LitStr>,
+    pub version: Option<LitInt>,
+}
+
+/// Parses `args` for `macro_name`, accepting only the keys in `allowed`.
+pub fn parse_macro_options(
+    cx: &Ctxt,
+    macro_name: &str,
+    allowed: &[&str],
+    args: proc_macro2::TokenStream,
+) -> MacroOptions {
+    let mut options = MacroOptions::default();
+    let parser = syn::meta::parser(|meta| {
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            return Err(meta.error(unknown_key(macro_name, &key, allowed)));
+        }
+        let duplicate = |present: bool| -> syn::Result<()> {
+            if present {
+                Err(meta.error(format!("duplicate option `{key}` in `#[{macro_name}]`")))
+            } else {
+                Ok(())
+            }
+        };
+        match key.as_str() {
+            crate::symbol::PART_OF => {
+                duplicate(options.part_of.is_some())?;
+                options.part_of = Some(meta.value()?.parse()?);
+            }
+            crate::symbol::STREAM_CATEGORY => {
+                duplicate(options.stream_category.is_some())?;
+                options.stream_category = Some(meta.value()?.parse()?);
+            }
+            crate::symbol::SOURCE_STREAM => {
+                duplicate(options.source_stream.is_some())?;
+                options.source_stream = Some(meta.value()?.parse()?);
+            }
+            crate::symbol::VERSION => {
+                duplicate(options.version.is_some())?;
+                options.version = Some(meta.value()?.parse()?);
+            }
+            _ => unreachable!("every allowed key is matched above"),
+        }
+        Ok(())
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, args) {
+        cx.syn_error(error);
+    }
+    options
+}
+
+/// "unknown option `x` for `#[m]`; expected one of: `a`, `b`"
+pub fn unknown_key(macro_name: &str, key: &str, allowed: &[&str]) -> String {
+    if allowed.is_empty() {
+        return format!("`#[{macro_name}]` takes no options (found `{key}`)");
+    }
+    let list: Vec<String> = allowed.iter().map(|k| format!("`{k}`")).collect();
+    format!(
+        "unknown option `{key}` for `#[{macro_name}]`; expected one of: {}",
+        list.join(", ")
+    )
+}
+
+/// Checks a stream-category literal: `$all`, or lowercase snake_case segments joined by `:` or `.`
+/// (no `-`, which separates category from id in stream names).
+pub fn check_category(cx: &Ctxt, literal: &LitStr, allow_all: bool) {
+    let value = literal.value();
+    if allow_all && value == crate::symbol::ALL {
+        return;
+    }
+    let valid_char =
+        |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == ':' || c == '.';
+    let starts_well = value.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+    if !starts_well || !value.chars().all(valid_char) {
+        let all = if allow_all {
+            ", or \"$all\" for every category"
+        } else {
+            ""
+        };
+        cx.error_spanned_by(
+            literal,
+            format!(
+                "invalid stream category {value:?}: use lowercase snake_case like \"order\" or \"shop:order\" (letters, digits, `_`, `:`, `.`; no `-`, which separates category from id){all}"
+            ),
+        );
+    }
+}

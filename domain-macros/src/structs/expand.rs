@@ -1,0 +1,717 @@
+//! Code generation for annotated structs.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{Fields, Type, Visibility};
+
+use super::model::{DefaultValue, FieldModel, Kind, Relation, Shape, StructModel};
+use super::parse::is_leaf;
+use crate::paths;
+
+pub fn expand(model: StructModel) -> TokenStream {
+    let definition = definition(&model);
+    let builder_type = if model.kind.has_builder() {
+        builder_type(&model)
+    } else {
+        quote!()
+    };
+    let serde_defaults = if model.kind.has_builder() {
+        quote!()
+    } else {
+        serde_default_fns(&model)
+    };
+    let import = paths::import();
+    let traits = trait_impls(&model);
+    let validate = validate_impl(&model);
+    let inherent = inherent_impl(&model);
+    let builder_impls = if model.kind.has_builder() {
+        builder_impls(&model)
+    } else {
+        quote!()
+    };
+    let registration = registration(&model);
+    quote! {
+        #definition
+        #builder_type
+        #serde_defaults
+        const _: () = {
+            #import
+            #traits
+            #validate
+            #inherent
+            #builder_impls
+            #registration
+        };
+    }
+}
+
+/// The struct itself, with derives and the fields the framework adds.
+fn definition(model: &StructModel) -> TokenStream {
+    let mut item = model.item.clone();
+    let private = paths::private();
+    let serde_crate = format!("{private}::serde").replace(' ', "");
+    let mut derives: Vec<TokenStream> = Vec::new();
+    let existing = existing_derives(&item.attrs);
+    let mut want = |name: &str, path: TokenStream| {
+        if !existing.iter().any(|d| d == name) {
+            derives.push(path);
+        }
+    };
+    want("Clone", quote!(::core::clone::Clone));
+    want("Debug", quote!(::core::fmt::Debug));
+    if model.kind == Kind::ValueObject {
+        want("PartialEq", quote!(::core::cmp::PartialEq));
+    }
+    want("Serialize", quote!(#private::serde::Serialize));
+    want("Deserialize", quote!(#private::serde::Deserialize));
+
+    let Fields::Named(named) = &mut item.fields else {
+        unreachable!("parse only accepts named fields")
+    };
+    if model.kind == Kind::ValueObject {
+        // Immutable: fields are read through getters, and a changed value is a new, validated value.
+        for field in named.named.iter_mut() {
+            field.vis = Visibility::Inherited;
+        }
+    }
+    if !model.kind.has_builder() {
+        for (field, model_field) in named.named.iter_mut().zip(&model.fields) {
+            if model_field.default.is_some() {
+                let name = serde_default_fn_name(model, model_field).to_string();
+                field
+                    .attrs
+                    .push(syn::parse_quote!(#[serde(default = #name)]));
+            }
+        }
+    }
+    if model.kind.has_identity() && model.identifier.is_none() {
+        let id: syn::Field = syn::parse_quote! {
+            /// The identity, assigned on construction.
+            pub id: ::domain_core::Identifier
+        };
+        named.named.insert(0, id);
+    }
+    let hidden_state = match model.kind {
+        Kind::Aggregate => Some(quote!(#private::AggregateState)),
+        Kind::Entity => Some(quote!(#private::PendingEvents)),
+        _ => None,
+    };
+    if let Some(state) = hidden_state {
+        let field: syn::Field = syn::parse_quote! {
+            #[serde(skip)]
+            #[doc(hidden)]
+            __domain: #state
+        };
+        named.named.push(field);
+    }
+    quote! {
+        #[derive(#(#derives),*)]
+        #[serde(crate = #serde_crate)]
+        #item
+    }
+}
+
+fn existing_derives(attrs: &[syn::Attribute]) -> Vec<String> {
+    let mut names = Vec::new();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("derive")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if let Some(last) = meta.path.segments.last() {
+                names.push(last.ident.to_string());
+            }
+            Ok(())
+        });
+    }
+    names
+}
+
+fn serde_default_fn_name(model: &StructModel, field: &FieldModel) -> Ident {
+    format_ident!("__domain_default_{}_{}", model.ident(), field.ident)
+}
+
+/// Events and commands are struct literals: `default` fills a field missing from serialized input.
+fn serde_default_fns(model: &StructModel) -> TokenStream {
+    let fns = model.fields.iter().filter_map(|field| {
+        let default = field.default.as_ref()?;
+        let name = serde_default_fn_name(model, field);
+        let ty = &field.ty;
+        let value = default_value(field, default);
+        Some(quote! {
+            #[doc(hidden)]
+            #[allow(non_snake_case)]
+            fn #name() -> #ty { #value }
+        })
+    });
+    quote!(#(#fns)*)
+}
+
+fn default_value(field: &FieldModel, default: &DefaultValue) -> TokenStream {
+    let value = match default {
+        DefaultValue::TypeDefault => return quote!(::core::default::Default::default()),
+        DefaultValue::Expr(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        })) => {
+            quote!(::core::convert::Into::into(#s))
+        }
+        DefaultValue::Expr(expr) => quote!(#expr),
+    };
+    match field.shape {
+        Shape::Optional(_) => quote!(::core::option::Option::Some(#value)),
+        _ => value,
+    }
+}
+
+fn identity_expr(model: &StructModel) -> TokenStream {
+    match model.identifier {
+        Some(index) => {
+            let field = &model.fields[index].ident;
+            quote!(__dc::Identifier::from(::core::clone::Clone::clone(&self.#field)))
+        }
+        None => quote!(::core::clone::Clone::clone(&self.id)),
+    }
+}
+
+fn drain_relations(model: &StructModel) -> TokenStream {
+    let drains = model.fields.iter().filter_map(|field| {
+        let name = &field.ident;
+        Some(match field.relation.as_ref()? {
+            Relation::HasMany { .. } => quote! {
+                for entity in self.#name.iter_mut() { __dc::Entity::__drain_events(entity, out); }
+            },
+            Relation::HasOne { optional: true, .. } => quote! {
+                if let ::core::option::Option::Some(entity) = self.#name.as_mut() { __dc::Entity::__drain_events(entity, out); }
+            },
+            Relation::HasOne { optional: false, .. } => quote! {
+                __dc::Entity::__drain_events(&mut self.#name, out);
+            },
+        })
+    });
+    quote!(#(#drains)*)
+}
+
+/// Checks that each `#[has_many]` / `#[has_one]` holds entities of this aggregate.
+fn relation_assertions(model: &StructModel, aggregate: &TokenStream) -> TokenStream {
+    let checks = model.fields.iter().filter_map(|field| {
+        let (span, entity) = match field.relation.as_ref()? {
+            Relation::HasMany { span, entity } | Relation::HasOne { span, entity, .. } => {
+                (*span, entity)
+            }
+        };
+        Some(quote_spanned! {span=> __assert_entity_of::<#entity>(); })
+    });
+    quote! {
+        const _: fn() = || {
+            fn __assert_entity_of<E: __dc::Entity<Aggregate = #aggregate>>() {}
+            #(#checks)*
+        };
+    }
+}
+
+fn trait_impls(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let name = ident.to_string();
+    match model.kind {
+        Kind::Aggregate => {
+            let category = model
+                .stream_category
+                .as_ref()
+                .map_or_else(|| snake_case(&name), |c| c.value());
+            let identity = identity_expr(model);
+            let drains = drain_relations(model);
+            let relations = relation_assertions(model, &quote!(#ident));
+            quote! {
+                impl __dc::Aggregate for #ident {
+                    const NAME: &'static str = #name;
+                    const CATEGORY: &'static str = #category;
+                    fn identifier(&self) -> __dc::Identifier { #identity }
+                    fn __state(&self) -> &__dc::AggregateState { &self.__domain }
+                    fn __state_mut(&mut self) -> &mut __dc::AggregateState { &mut self.__domain }
+                    fn __drain_events(&mut self, out: &mut ::std::vec::Vec<__dc::PendingEvent>) {
+                        self.__domain.events.drain_into(out);
+                        #drains
+                    }
+                }
+                #relations
+            }
+        }
+        Kind::Entity => {
+            let part_of = part_of_spanned(model);
+            let identity = identity_expr(model);
+            let drains = drain_relations(model);
+            let relations = relation_assertions(model, &part_of);
+            quote! {
+                impl __dc::Entity for #ident {
+                    type Aggregate = #part_of;
+                    const NAME: &'static str = #name;
+                    fn identifier(&self) -> __dc::Identifier { #identity }
+                    fn __drain_events(&mut self, out: &mut ::std::vec::Vec<__dc::PendingEvent>) {
+                        self.__domain.drain_into(out);
+                        #drains
+                    }
+                }
+                #relations
+            }
+        }
+        Kind::ValueObject => quote!(impl __dc::ValueObject for #ident {}),
+        Kind::Event => {
+            let part_of = part_of_spanned(model);
+            let version = model.version;
+            quote! {
+                impl __dc::Event for #ident {
+                    type Aggregate = #part_of;
+                    const NAME: &'static str = #name;
+                    const VERSION: u32 = #version;
+                }
+                impl __dc::RaisableBy<#part_of> for #ident {}
+            }
+        }
+        Kind::Command => {
+            let part_of = part_of_spanned(model);
+            let target = model.identifier.map(|index| {
+                let field = &model.fields[index].ident;
+                quote! {
+                    fn target(&self) -> __dc::Option<__dc::Identifier> {
+                        __dc::Some(__dc::Identifier::from(::core::clone::Clone::clone(&self.#field)))
+                    }
+                }
+            });
+            quote! {
+                impl __dc::Command for #ident {
+                    type Aggregate = #part_of;
+                    const NAME: &'static str = #name;
+                    #target
+                }
+            }
+        }
+    }
+}
+
+/// The `part_of` path, re-spanned so "not an aggregate" errors point at the user's token.
+fn part_of_spanned(model: &StructModel) -> TokenStream {
+    // `parse` reports a missing `part_of` and expansion does not run; `()` is never emitted.
+    model
+        .part_of
+        .as_ref()
+        .map_or_else(|| quote!(()), |path| quote!(#path))
+}
+
+fn validate_impl(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let fields = model.fields.iter().map(|field| {
+        let name = &field.ident;
+        let name_str = name.to_string();
+        let checks = field.checks.iter().map(|check| {
+            let function = Ident::new(check.option, check.span);
+            let value = &check.value;
+            quote_spanned! {check.span=>
+                __dc::check::#function(&self.#name, #value, &__field, __errors);
+            }
+        });
+        let nested = (!is_leaf(&field.shape)).then(|| {
+            quote! {{
+                #[allow(unused_imports)]
+                use __dc::check::{SkipNested as _, ValidateNested as _};
+                (&&__dc::check::Nested(&self.#name)).validate_nested(&__field, __errors);
+            }}
+        });
+        if field.checks.is_empty() && nested.is_none() {
+            return quote!();
+        }
+        quote! {{
+            let __field = __path.field(#name_str);
+            #(#checks)*
+            #nested
+        }}
+    });
+    quote! {
+        impl __dc::Validate for #ident {
+            fn validate_into(&self, __path: &__dc::FieldPath<'_>, __errors: &mut __dc::ValidationErrors) {
+                let _ = (&__path, &__errors);
+                #(#fields)*
+            }
+        }
+    }
+}
+
+fn inherent_impl(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let builder = builder_ident(model);
+    let builder_fn = model.kind.has_builder().then(|| {
+        let doc = format!(
+            "Starts building a [`{ident}`]: set every required field, then call `build()`."
+        );
+        let inits = builder_fields(model).into_iter().map(|f| {
+            let name = &f.name;
+            if f.required {
+                quote!(#name: __dc::Unset)
+            } else {
+                quote!(#name: __dc::None)
+            }
+        });
+        quote! {
+            #[doc = #doc]
+            pub fn builder() -> #builder {
+                #builder { #(#inits,)* }
+            }
+        }
+    });
+    let body = match model.kind {
+        Kind::Aggregate => {
+            let field_consts = model.fields.iter().map(|field| {
+                let name = &field.ident;
+                let name_str = name.to_string();
+                let konst = format_ident!("{}", name_str.to_uppercase());
+                let ty = &field.ty;
+                let doc = format!("The `{name_str}` field, for typed queries.");
+                quote! {
+                    #[doc = #doc]
+                    pub const #konst: __dc::Field<#ident, #ty> = {
+                        fn get(value: &#ident) -> &#ty { &value.#name }
+                        __dc::Field::new(#name_str, get)
+                    };
+                }
+            });
+            quote! {
+                #(#field_consts)*
+                /// The identity.
+                pub fn id(&self) -> __dc::Identifier { <Self as __dc::Aggregate>::identifier(self) }
+                /// The version loaded from the store (0: never persisted); used for optimistic concurrency.
+                pub fn version(&self) -> u64 { self.__domain.version() }
+                /// Raises an event of this aggregate: it is committed with the aggregate and
+                /// dispatched after the commit succeeds.
+                pub fn raise<E: __dc::Event + __dc::RaisableBy<Self>>(&mut self, event: E) {
+                    self.__domain.events.push(event);
+                }
+                #builder_fn
+            }
+        }
+        Kind::Entity => {
+            let part_of = part_of_spanned(model);
+            quote! {
+                /// The identity.
+                pub fn id(&self) -> __dc::Identifier { <Self as __dc::Entity>::identifier(self) }
+                /// Raises an event of this entity's aggregate, committed to the aggregate's stream.
+                pub fn raise<E: __dc::Event + __dc::RaisableBy<#part_of>>(&mut self, event: E) {
+                    self.__domain.push(event);
+                }
+                #builder_fn
+            }
+        }
+        Kind::ValueObject => {
+            let getters = model.fields.iter().map(|field| {
+                let name = &field.ident;
+                let ty = &field.ty;
+                let doc = format!("The `{name}` value.");
+                quote! {
+                    #[doc = #doc]
+                    pub fn #name(&self) -> &#ty { &self.#name }
+                }
+            });
+            quote! {
+                #(#getters)*
+                #builder_fn
+            }
+        }
+        Kind::Event | Kind::Command => return quote!(),
+    };
+    quote!(impl #ident { #body })
+}
+
+fn builder_ident(model: &StructModel) -> Ident {
+    format_ident!("{}Builder", model.ident())
+}
+
+/// One field of a builder.
+struct BuilderField {
+    name: Ident,
+    ty: Type,
+    /// Required fields are type-state parameters: `build()` exists only once all are set.
+    required: bool,
+    /// Setter argument: `impl Into<T>` except for primitives (so literals infer) and `Option`s.
+    setter: Setter,
+    /// How `build()` fills an unset optional field.
+    fallback: TokenStream,
+    type_param: Ident,
+    trait_name: Ident,
+}
+
+enum Setter {
+    Into(Type),
+    Exact(Type),
+    IntoOption(Type),
+}
+
+fn builder_fields(model: &StructModel) -> Vec<BuilderField> {
+    let mut out = Vec::new();
+    let generated_id = model.kind.has_identity() && model.identifier.is_none();
+    if generated_id {
+        out.push(BuilderField {
+            name: format_ident!("id"),
+            ty: syn::parse_quote!(::domain_core::Identifier),
+            required: false,
+            setter: Setter::Into(syn::parse_quote!(::domain_core::Identifier)),
+            fallback: quote!(__dc::Identifier::new()),
+            type_param: format_ident!("__Id"),
+            trait_name: format_ident!("__RequiredId"),
+        });
+    }
+    for (index, field) in model.fields.iter().enumerate() {
+        let camel = camel_case(&field.ident.to_string());
+        let is_identity_uuid = model.identifier == Some(index) && is_identifier_type(&field.ty);
+        let (required, fallback) = match (&field.default, &field.shape) {
+            (Some(default), _) => (false, default_value(field, default)),
+            (None, Shape::Optional(_)) => (false, quote!(__dc::None)),
+            (None, Shape::Collection) => (false, quote!(::core::default::Default::default())),
+            (None, _) if is_identity_uuid => (false, quote!(__dc::Identifier::new())),
+            (None, _) => (true, quote!()),
+        };
+        let setter = match &field.shape {
+            Shape::Optional(inner) => Setter::IntoOption(inner.clone()),
+            Shape::Primitive => Setter::Exact(field.ty.clone()),
+            _ => Setter::Into(field.ty.clone()),
+        };
+        out.push(BuilderField {
+            name: field.ident.clone(),
+            ty: field.ty.clone(),
+            required,
+            setter,
+            fallback,
+            type_param: format_ident!("__{}", camel),
+            trait_name: format_ident!("__Required{}", camel),
+        });
+    }
+    out
+}
+
+/// The builder struct (outside the const block, so users can name it).
+fn builder_type(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let builder = builder_ident(model);
+    let vis = &model.item.vis;
+    let fields = builder_fields(model);
+    let params = fields.iter().filter(|f| f.required).map(|f| {
+        let param = &f.type_param;
+        quote!(#param = ::domain_core::__private::Unset)
+    });
+    let members = fields.iter().map(|f| {
+        let name = &f.name;
+        let ty = &f.ty;
+        if f.required {
+            let param = &f.type_param;
+            quote!(#name: #param)
+        } else {
+            quote!(#name: ::core::option::Option<#ty>)
+        }
+    });
+    let doc = format!(
+        "Builds a [`{ident}`] with [`{ident}::builder`]. Required fields are checked at compile time: `build()` exists once every one is set."
+    );
+    quote! {
+        #[doc = #doc]
+        #[must_use = "call `.build()` to get the value"]
+        #[allow(non_camel_case_types)]
+        #vis struct #builder<#(#params),*> {
+            #(#members,)*
+        }
+    }
+}
+
+fn builder_impls(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let ident_str = ident.to_string();
+    let builder = builder_ident(model);
+    let fields = builder_fields(model);
+    let params: Vec<&Ident> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| &f.type_param)
+        .collect();
+    let setters = fields.iter().map(|field| {
+        let name = &field.name;
+        let doc = format!("Sets `{name}`.");
+        let (arg_ty, value) = match &field.setter {
+            Setter::Into(ty) => (
+                quote!(impl ::core::convert::Into<#ty>),
+                quote!(::core::convert::Into::into(value)),
+            ),
+            Setter::Exact(ty) => (quote!(#ty), quote!(value)),
+            Setter::IntoOption(inner) => (
+                quote!(impl ::core::convert::Into<::core::option::Option<#inner>>),
+                quote!(::core::convert::Into::into(value)),
+            ),
+        };
+        if !field.required {
+            return quote! {
+                #[doc = #doc]
+                pub fn #name(mut self, value: #arg_ty) -> Self {
+                    self.#name = __dc::Some(#value);
+                    self
+                }
+            };
+        }
+        let ty = &field.ty;
+        let out_params = fields.iter().filter(|f| f.required).map(|f| {
+            if f.name == *name {
+                quote!(__dc::Set<#ty>)
+            } else {
+                let p = &f.type_param;
+                quote!(#p)
+            }
+        });
+        let moves = fields.iter().map(|f| {
+            let other = &f.name;
+            if other == name {
+                quote!(#other: __dc::Set(#value))
+            } else {
+                quote!(#other: self.#other)
+            }
+        });
+        quote! {
+            #[doc = #doc]
+            pub fn #name(self, value: #arg_ty) -> #builder<#(#out_params),*> {
+                #builder { #(#moves,)* }
+            }
+        }
+    });
+    let required_traits = fields.iter().filter(|f| f.required).map(|f| {
+        let trait_name = &f.trait_name;
+        let ty = &f.ty;
+        let message = format!("missing required field `{}` for `{ident_str}`", f.name);
+        let label = format!("call `.{}(...)` on the builder before `.build()`", f.name);
+        quote! {
+            #[diagnostic::on_unimplemented(
+                message = #message,
+                label = #label,
+                note = "required fields are those that are not `Option`, not collections, and have no `#[field(default)]`"
+            )]
+            trait #trait_name { fn take(self) -> #ty; }
+            impl #trait_name for __dc::Set<#ty> { fn take(self) -> #ty { self.0 } }
+        }
+    });
+    let bounds = fields.iter().filter(|f| f.required).map(|f| {
+        let param = &f.type_param;
+        let trait_name = &f.trait_name;
+        quote!(#param: #trait_name)
+    });
+    let inits = fields.iter().map(|f| {
+        let name = &f.name;
+        if f.required {
+            let trait_name = &f.trait_name;
+            quote!(#name: #trait_name::take(self.#name))
+        } else {
+            let fallback = &f.fallback;
+            quote!(#name: self.#name.unwrap_or_else(|| #fallback))
+        }
+    });
+    let hidden = match model.kind {
+        Kind::Aggregate | Kind::Entity => quote!(__domain: ::core::default::Default::default(),),
+        _ => quote!(),
+    };
+    quote! {
+        impl<#(#params),*> #builder<#(#params),*> {
+            #(#setters)*
+        }
+        #(#required_traits)*
+        #[allow(private_bounds)]
+        impl<#(#bounds),*> #builder<#(#params),*> {
+            /// Assigns the identity, applies defaults and validates every field; reports every
+            /// failing field at once.
+            pub fn build(self) -> __dc::StdResult<#ident, __dc::ValidationErrors> {
+                let value = #ident { #(#inits,)* #hidden };
+                __dc::Validate::validate(&value)?;
+                __dc::StdResult::Ok(value)
+            }
+        }
+    }
+}
+
+fn registration(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let name = ident.to_string();
+    let part_of = part_of_spanned(model);
+    let body = match model.kind {
+        Kind::ValueObject => return quote!(),
+        Kind::Aggregate => quote! {
+            __dc::Registration::Aggregate(__dc::AggregateRegistration {
+                name: #name,
+                module: ::core::module_path!(),
+                type_id: __dc::TypeId::of::<#ident>,
+                category: <#ident as __dc::Aggregate>::CATEGORY,
+            })
+        },
+        Kind::Entity => quote! {
+            __dc::Registration::Entity(__dc::EntityRegistration {
+                name: #name,
+                type_id: __dc::TypeId::of::<#ident>,
+                aggregate: __dc::TypeId::of::<#part_of>,
+                aggregate_name: <#part_of as __dc::Aggregate>::NAME,
+            })
+        },
+        Kind::Event => quote! {
+            __dc::Registration::Event(__dc::EventRegistration {
+                name: #name,
+                module: ::core::module_path!(),
+                version: <#ident as __dc::Event>::VERSION,
+                type_id: __dc::TypeId::of::<#ident>,
+                aggregate: __dc::TypeId::of::<#part_of>,
+                aggregate_name: <#part_of as __dc::Aggregate>::NAME,
+                category: <#part_of as __dc::Aggregate>::CATEGORY,
+                decode: __dc::decode_event::<#ident>,
+            })
+        },
+        Kind::Command => quote! {
+            __dc::Registration::Command(__dc::CommandRegistration {
+                name: #name,
+                module: ::core::module_path!(),
+                type_id: __dc::TypeId::of::<#ident>,
+                aggregate: __dc::TypeId::of::<#part_of>,
+                aggregate_name: <#part_of as __dc::Aggregate>::NAME,
+            })
+        },
+    };
+    registration_static(&quote!(#ident), body)
+}
+
+/// The linkme element and the explicit-registration impl, sharing one static.
+pub fn registration_static(ty: &TokenStream, body: TokenStream) -> TokenStream {
+    quote! {
+        #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
+        #[linkme(crate = __dc::linkme)]
+        static __REGISTRATION: __dc::Registration = #body;
+        impl __dc::Register for #ty {
+            fn registration() -> &'static __dc::Registration { &__REGISTRATION }
+        }
+    }
+}
+
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn camel_case(name: &str) -> String {
+    name.split('_')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut chars = s.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn is_identifier_type(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Identifier"))
+}

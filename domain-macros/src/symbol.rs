@@ -1,0 +1,25 @@
+//! Option names, in one place, so error messages and parsers agree.
+
+pub const PART_OF: &str = "part_of";
+pub const STREAM_CATEGORY: &str = "stream_category";
+pub const SOURCE_STREAM: &str = "source_stream";
+pub const VERSION: &str = "version";
+
+pub const MAX_LENGTH: &str = "max_length";
+pub const MIN_LENGTH: &str = "min_length";
+pub const MIN: &str = "min";
+pub const MAX: &str = "max";
+pub const DEFAULT: &str = "default";
+pub const CHOICES: &str = "choices";
+
+/// Field-level marker attributes.
+pub const FIELD: &str = "field";
+pub const IDENTIFIER: &str = "identifier";
+pub const HAS_MANY: &str = "has_many";
+pub const HAS_ONE: &str = "has_one";
+pub const HANDLE: &str = "handle";
+
+/// The handled-type spelling that matches every event of the category.
+pub const ANY: &str = "$any";
+/// The category spelling that matches every category.
+pub const ALL: &str = "$all";
