@@ -22,7 +22,7 @@ use crate::unit_of_work::UnitOfWork;
 /// Everything a handler stages through [`Context::repository`] commits together when the handler
 /// returns `Ok`, and is discarded when it returns `Err`.
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use domain_core::prelude::*;
 ///
 /// #[aggregate]
@@ -240,7 +240,7 @@ impl<'c, A: Aggregate> Repository<'c, A> {
 
 /// A query under construction: filter, order, limit, offset; run it with [`Query::all`].
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use domain_core::prelude::*;
 ///
 /// #[aggregate]

@@ -29,7 +29,7 @@ use crate::unit_of_work::UnitOfWork;
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use domain_core::prelude::*;
 ///
 /// #[aggregate]

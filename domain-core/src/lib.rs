@@ -3,7 +3,7 @@
 //! A domain-driven design and CQRS framework: annotate plain Rust structs and impl blocks, and the
 //! runtime routes every raised event to its handlers **after** the repository commit succeeds.
 //!
-//! ```
+//! ```rust,standalone_crate
 //! use domain_core::prelude::*;
 //!
 //! #[aggregate]
@@ -126,6 +126,42 @@ pub mod __private {
     /// Builder marker: the required field was not set yet.
     pub struct Unset;
 
+    /// What an optional field's builder setter accepts: the value, an `Option` of it, and for
+    /// text fields `&str` / `Option<&str>` too.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot set an optional field of type `Option<{T}>`",
+        label = "pass a `{T}` or an `Option<{T}>`"
+    )]
+    pub trait IntoOptional<T> {
+        /// The field's value.
+        fn into_optional(self) -> Option<T>;
+    }
+    impl<T> IntoOptional<T> for T {
+        fn into_optional(self) -> Option<T> {
+            Some(self)
+        }
+    }
+    impl<T> IntoOptional<T> for Option<T> {
+        fn into_optional(self) -> Option<T> {
+            self
+        }
+    }
+    impl IntoOptional<String> for &str {
+        fn into_optional(self) -> Option<String> {
+            Some(self.to_owned())
+        }
+    }
+    impl IntoOptional<String> for Option<&str> {
+        fn into_optional(self) -> Option<String> {
+            self.map(str::to_owned)
+        }
+    }
+    impl IntoOptional<String> for &String {
+        fn into_optional(self) -> Option<String> {
+            Some(self.clone())
+        }
+    }
+
     /// `a == b` for string constants, usable in const assertions.
     pub const fn str_eq(a: &str, b: &str) -> bool {
         let (a, b) = (a.as_bytes(), b.as_bytes());
@@ -142,3 +178,8 @@ pub mod __private {
         true
     }
 }
+
+/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

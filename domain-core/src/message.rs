@@ -78,7 +78,7 @@ pub fn stream_category(stream: &str) -> &str {
 
 /// A committed event: the typed payload, shared, and its metadata.
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use domain_core::prelude::*;
 ///
 /// #[aggregate]

@@ -12,7 +12,7 @@ use serde::Serialize;
 /// A field of `A` with type `T`, generated as an associated constant per field:
 /// `Book::TITLE: Field<Book, String>`.
 ///
-/// ```
+/// ```rust,standalone_crate
 /// use domain_core::prelude::*;
 ///
 /// #[aggregate]
@@ -291,13 +291,16 @@ impl<A> Filter<A> {
     }
 }
 
+/// Compares two aggregates by one field.
+type Comparator<A> = Arc<dyn Fn(&A, &A) -> Ordering + Send + Sync>;
+
 /// An ordering key, from [`Field::asc`] or [`Field::desc`].
 pub struct OrderBy<A> {
     /// The field's name.
     pub field: &'static str,
     /// True for descending.
     pub descending: bool,
-    compare: Arc<dyn Fn(&A, &A) -> Ordering + Send + Sync>,
+    compare: Comparator<A>,
 }
 
 impl<A> Clone for OrderBy<A> {

@@ -1,1 +1,108 @@
+//! Expansion snapshots: the pretty-printed output of each main macro on a representative input,
+//! compared with the files in `snapshots/`. Run with `UPDATE_SNAPSHOTS=1` to rewrite them after an
+//! intended change, then review the diff: it is what users see in `cargo expand`.
 
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::handlers::model::HandlerKind;
+use crate::structs::model::Kind;
+
+fn pretty(tokens: TokenStream) -> String {
+    let file: syn::File = syn::parse2(tokens).expect("expansion is valid Rust");
+    prettyplease::unparse(&file)
+}
+
+fn assert_snapshot(name: &str, tokens: TokenStream) {
+    let actual = pretty(tokens);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(format!("{name}.expanded.rs"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}: run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "expansion of `{name}` changed; rerun with UPDATE_SNAPSHOTS=1 and review the diff.\n--- actual ---\n{actual}"
+    );
+}
+
+#[test]
+fn aggregate() {
+    let input = quote! {
+        pub struct Book {
+            #[field(max_length = 200)]
+            pub title: String,
+            #[field(max_length = 13)]
+            pub isbn: Option<String>,
+            pub price: Option<Money>,
+            #[field(min = 0, default = 10)]
+            pub stock: i64,
+        }
+    };
+    assert_snapshot(
+        "aggregate",
+        crate::structs::derive(Kind::Aggregate, quote!(), input),
+    );
+}
+
+#[test]
+fn event() {
+    let input = quote! {
+        pub struct BookAdded {
+            pub book_id: Identifier,
+            #[field(max_length = 200)]
+            pub title: String,
+        }
+    };
+    assert_snapshot(
+        "event",
+        crate::structs::derive(Kind::Event, quote!(part_of = Book), input),
+    );
+}
+
+#[test]
+fn command_handler() {
+    let input = quote! {
+        impl BookCommandHandler {
+            #[handle(AddBook)]
+            async fn add_book(&self, command: AddBook, ctx: &mut Context) -> Result<Identifier> {
+                todo!()
+            }
+        }
+    };
+    assert_snapshot(
+        "command_handler",
+        crate::handlers::derive(HandlerKind::Command, quote!(part_of = Book), input),
+    );
+}
+
+#[test]
+fn event_handler() {
+    let input = quote! {
+        impl ManageInventory {
+            #[handle(OrderShipped)]
+            fn reduce_stock(&self, event: &OrderShipped, ctx: &mut Context) -> Result<()> {
+                todo!()
+            }
+            #[handle($any)]
+            async fn audit(&self, event: &EventEnvelope) {}
+        }
+    };
+    assert_snapshot(
+        "event_handler",
+        crate::handlers::derive(
+            HandlerKind::Event,
+            quote!(part_of = Inventory, stream_category = "order"),
+            input,
+        ),
+    );
+}

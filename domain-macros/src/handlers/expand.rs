@@ -86,6 +86,7 @@ fn command_handler(model: &HandlerModel) -> TokenStream {
             impl __dc::HandledCommand for #ty {
                 type Handler = #self_ty;
                 type Output = <#output as __dc::HandlerReturn>::Output;
+                #[allow(clippy::manual_async_fn)]
                 fn handle(
                     handler: &#self_ty,
                     command: Self,

@@ -48,7 +48,7 @@ pub struct HandlerModel {
 /// What a `#[handle(...)]` method handles.
 pub enum Target {
     /// A message type, as the user spelled it (its tokens carry the user's spans).
-    Type(Type),
+    Type(Box<Type>),
     /// `$any`: every event of the handler's stream category.
     Any(Span),
 }

@@ -162,12 +162,14 @@ fn parse_target(attr: &syn::Attribute) -> syn::Result<Target> {
             format!("unknown `${word}`: the only special target is `$any`"),
         ));
     }
-    syn::parse2::<Type>(tokens).map(Target::Type).map_err(|e| {
-        syn::Error::new(
-            e.span(),
-            "expected the handled message type, e.g. `#[handle(OrderShipped)]`, or `$any`",
-        )
-    })
+    syn::parse2::<Type>(tokens)
+        .map(|ty| Target::Type(Box::new(ty)))
+        .map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the handled message type, e.g. `#[handle(OrderShipped)]`, or `$any`",
+            )
+        })
 }
 
 fn last_ident(ty: &Type) -> Option<String> {

@@ -466,7 +466,7 @@ fn builder_fields(model: &StructModel) -> Vec<BuilderField> {
             (None, _) => (true, quote!()),
         };
         let setter = match &field.shape {
-            Shape::Optional(inner) => Setter::IntoOption(inner.clone()),
+            Shape::Optional(inner) => Setter::IntoOption((**inner).clone()),
             Shape::Primitive => Setter::Exact(field.ty.clone()),
             _ => Setter::Into(field.ty.clone()),
         };
@@ -536,8 +536,8 @@ fn builder_impls(model: &StructModel) -> TokenStream {
             ),
             Setter::Exact(ty) => (quote!(#ty), quote!(value)),
             Setter::IntoOption(inner) => (
-                quote!(impl ::core::convert::Into<::core::option::Option<#inner>>),
-                quote!(::core::convert::Into::into(value)),
+                quote!(impl __dc::IntoOptional<#inner>),
+                quote!(__dc::IntoOptional::into_optional(value)),
             ),
         };
         if !field.required {

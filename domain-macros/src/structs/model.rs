@@ -68,7 +68,7 @@ impl StructModel {
 #[derive(Clone)]
 pub enum Shape {
     /// `Option<T>`: optional in builders.
-    Optional(Type),
+    Optional(Box<Type>),
     /// `Vec<T>` and maps: empty by default.
     Collection,
     /// Numbers, `bool`, `char`: builder setters take the type itself so literals infer.

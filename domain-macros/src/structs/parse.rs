@@ -276,7 +276,7 @@ pub fn generic_argument(ty: &Type, wrapper: &str) -> Option<Type> {
 
 fn shape_of(ty: &Type) -> Shape {
     if let Some(inner) = generic_argument(ty, "Option") {
-        return Shape::Optional(inner);
+        return Shape::Optional(Box::new(inner));
     }
     let Type::Path(path) = ty else {
         return Shape::Other;

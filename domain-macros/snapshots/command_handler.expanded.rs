@@ -1,0 +1,57 @@
+impl BookCommandHandler {
+    async fn add_book(&self, command: AddBook, ctx: &mut Context) -> Result<Identifier> {
+        todo!()
+    }
+}
+const _: () = {
+    use ::domain_core::__private as __dc;
+    const _: fn() = || {
+        fn __is_aggregate<T: __dc::Aggregate>() {}
+        fn __is_command<T: __dc::Command>() {}
+        __is_aggregate::<Book>();
+        __is_command::<AddBook>();
+    };
+    impl __dc::HandledCommand for AddBook {
+        type Handler = BookCommandHandler;
+        type Output = <Result<Identifier> as __dc::HandlerReturn>::Output;
+        #[allow(clippy::manual_async_fn)]
+        fn handle(
+            handler: &BookCommandHandler,
+            command: Self,
+            ctx: &mut __dc::Context,
+        ) -> impl ::core::future::Future<
+            Output = __dc::Result<Self::Output>,
+        > + ::core::marker::Send {
+            async move {
+                __dc::HandlerReturn::into_result(handler.add_book(command, ctx).await)
+            }
+        }
+    }
+    fn __default_instance() -> __dc::Option<__dc::Instance> {
+        #[allow(unused_imports)]
+        use __dc::default_instance::{ViaDefault as _, WithoutDefault as _};
+        (&&__dc::default_instance::Probe::<BookCommandHandler>(__dc::PhantomData))
+            .instance()
+    }
+    #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
+    #[linkme(crate = __dc::linkme)]
+    static __REGISTRATION: __dc::Registration = __dc::Registration::CommandHandler(__dc::CommandHandlerRegistration {
+        name: "BookCommandHandler",
+        type_id: __dc::TypeId::of::<BookCommandHandler>,
+        aggregate: __dc::TypeId::of::<Book>,
+        aggregate_name: <Book as __dc::Aggregate>::NAME,
+        commands: &[
+            __dc::HandledCommandEntry {
+                name: "AddBook",
+                type_id: __dc::TypeId::of::<AddBook>,
+                process_json: __dc::process_json::<AddBook>,
+            },
+        ],
+        default_instance: __default_instance,
+    });
+    impl __dc::Register for BookCommandHandler {
+        fn registration() -> &'static __dc::Registration {
+            &__REGISTRATION
+        }
+    }
+};

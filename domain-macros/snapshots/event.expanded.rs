@@ -1,0 +1,50 @@
+#[derive(
+    ::core::clone::Clone,
+    ::core::fmt::Debug,
+    ::domain_core::__private::serde::Serialize,
+    ::domain_core::__private::serde::Deserialize
+)]
+#[serde(crate = "::domain_core::__private::serde")]
+pub struct BookAdded {
+    pub book_id: Identifier,
+    pub title: String,
+}
+const _: () = {
+    use ::domain_core::__private as __dc;
+    impl __dc::Event for BookAdded {
+        type Aggregate = Book;
+        const NAME: &'static str = "BookAdded";
+        const VERSION: u32 = 1u32;
+    }
+    impl __dc::RaisableBy<Book> for BookAdded {}
+    impl __dc::Validate for BookAdded {
+        fn validate_into(
+            &self,
+            __path: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            let _ = (&__path, &__errors);
+            {
+                let __field = __path.field("title");
+                __dc::check::max_length(&self.title, 200, &__field, __errors);
+            }
+        }
+    }
+    #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
+    #[linkme(crate = __dc::linkme)]
+    static __REGISTRATION: __dc::Registration = __dc::Registration::Event(__dc::EventRegistration {
+        name: "BookAdded",
+        module: ::core::module_path!(),
+        version: <BookAdded as __dc::Event>::VERSION,
+        type_id: __dc::TypeId::of::<BookAdded>,
+        aggregate: __dc::TypeId::of::<Book>,
+        aggregate_name: <Book as __dc::Aggregate>::NAME,
+        category: <Book as __dc::Aggregate>::CATEGORY,
+        decode: __dc::decode_event::<BookAdded>,
+    });
+    impl __dc::Register for BookAdded {
+        fn registration() -> &'static __dc::Registration {
+            &__REGISTRATION
+        }
+    }
+};

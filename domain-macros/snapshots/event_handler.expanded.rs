@@ -1,0 +1,65 @@
+impl ManageInventory {
+    fn reduce_stock(&self, event: &OrderShipped, ctx: &mut Context) -> Result<()> {
+        todo!()
+    }
+    async fn audit(&self, event: &EventEnvelope) {}
+}
+const _: () = {
+    use ::domain_core::__private as __dc;
+    const _: fn() = || {
+        fn __is_aggregate<T: __dc::Aggregate>() {}
+        fn __is_event<T: __dc::Event>() {}
+        __is_aggregate::<Inventory>();
+        __is_event::<OrderShipped>();
+    };
+    const _: () = ::core::assert!(
+        __dc::str_eq(<< OrderShipped as __dc::Event > ::Aggregate as __dc::Aggregate >
+        ::CATEGORY, "order"),
+        "`OrderShipped` is not in stream category \"order\", which `ManageInventory` listens to, so this handler could never receive it: set `stream_category` to the category of `OrderShipped`'s aggregate, or use \"$all\""
+    );
+    fn __dispatch<'a>(
+        instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
+        envelope: &'a __dc::EventEnvelope,
+        ctx: &'a mut __dc::Context,
+    ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
+        ::std::boxed::Box::pin(async move {
+            let this = __dc::instance_as::<
+                ManageInventory,
+            >(instance, "ManageInventory")?;
+            if let __dc::Some(event) = envelope.downcast_ref::<OrderShipped>() {
+                return __dc::HandlerReturn::into_result(this.reduce_stock(event, ctx));
+            }
+            return __dc::HandlerReturn::into_result(this.audit(envelope).await);
+        })
+    }
+    fn __default_instance() -> __dc::Option<__dc::Instance> {
+        #[allow(unused_imports)]
+        use __dc::default_instance::{ViaDefault as _, WithoutDefault as _};
+        (&&__dc::default_instance::Probe::<ManageInventory>(__dc::PhantomData))
+            .instance()
+    }
+    #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
+    #[linkme(crate = __dc::linkme)]
+    static __REGISTRATION: __dc::Registration = __dc::Registration::EventHandler(__dc::EventHandlerRegistration {
+        name: "ManageInventory",
+        type_id: __dc::TypeId::of::<ManageInventory>,
+        aggregate: __dc::TypeId::of::<Inventory>,
+        aggregate_name: <Inventory as __dc::Aggregate>::NAME,
+        stream_category: "order",
+        source_stream: __dc::None,
+        events: &[
+            __dc::HandledEventEntry {
+                name: "OrderShipped",
+                type_id: __dc::TypeId::of::<OrderShipped>,
+            },
+        ],
+        handles_any: true,
+        default_instance: __default_instance,
+        dispatch: __dispatch,
+    });
+    impl __dc::Register for ManageInventory {
+        fn registration() -> &'static __dc::Registration {
+            &__REGISTRATION
+        }
+    }
+};
