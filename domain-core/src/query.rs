@@ -86,11 +86,16 @@ impl<A: 'static, T: Serialize + Send + Sync + 'static> Field<A, T> {
         test: impl Fn(&T) -> bool + Send + Sync + 'static,
     ) -> Filter<A> {
         let get = self.get;
+        // Equality lookups can be answered by a hash index keyed by the value's JSON text.
+        let index_key = (op == Op::Eq).then(|| {
+            Arc::new(move |a: &A| serde_json::to_string(get(a)).unwrap_or_default()) as IndexKey<A>
+        });
         Filter::Condition(Condition {
             field: self.name,
             op,
             value,
             test: Arc::new(move |a: &A| test(get(a))),
+            index_key,
         })
     }
 
@@ -210,6 +215,17 @@ pub struct Condition<A> {
     /// The operand, as JSON (an array for [`Op::In`]).
     pub value: serde_json::Value,
     test: Arc<dyn Fn(&A) -> bool + Send + Sync>,
+    index_key: Option<IndexKey<A>>,
+}
+
+/// The key of an aggregate in an equality index on one field: the field's value as JSON text.
+pub(crate) type IndexKey<A> = Arc<dyn Fn(&A) -> String + Send + Sync>;
+
+impl<A> Condition<A> {
+    /// For an equality test: the field, the key of the wanted value, and how to key an aggregate.
+    pub(crate) fn equality_index(&self) -> Option<(&'static str, String, &IndexKey<A>)> {
+        Some((self.field, self.value.to_string(), self.index_key.as_ref()?))
+    }
 }
 
 /// A predicate over aggregates of type `A`, built from [`Field`]s.
@@ -232,6 +248,7 @@ impl<A> Clone for Filter<A> {
                 op: c.op,
                 value: c.value.clone(),
                 test: c.test.clone(),
+                index_key: c.index_key.clone(),
             }),
             Filter::And(v) => Filter::And(v.clone()),
             Filter::Or(v) => Filter::Or(v.clone()),
@@ -278,6 +295,16 @@ impl<A> Filter<A> {
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Filter<A> {
         Filter::Not(Box::new(self))
+    }
+
+    /// An equality condition that must hold for every match (the filter itself, or a member of
+    /// a top-level `And`): stores answer it from an index instead of scanning.
+    pub(crate) fn required_equality(&self) -> Option<&Condition<A>> {
+        match self {
+            Filter::Condition(c) if c.index_key.is_some() => Some(c),
+            Filter::And(all) => all.iter().find_map(Filter::required_equality),
+            _ => None,
+        }
     }
 
     /// Evaluates the filter on one aggregate.

@@ -6,11 +6,11 @@
 //! `RwLock` is what makes a commit atomic: all version checks run before the first write, under the
 //! same write guard.
 
-use std::any::TypeId;
-use std::collections::HashMap;
+use std::any::{Any, TypeId};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
 
 use super::{CommitBatch, FailedDelivery};
@@ -35,11 +35,39 @@ struct State {
     /// Category -> indexes into `log`, ascending.
     categories: HashMap<&'static str, Vec<usize>>,
     failed: Vec<FailedDelivery>,
+    /// Equality indexes, built on the first `find_by`/query on a field and kept up to date by
+    /// every commit after, so lookups by value cost O(matches), not O(table).
+    indexes: HashMap<TypeId, Vec<EqIndex>>,
+}
+
+struct EqIndex {
+    field: &'static str,
+    key_of: Box<dyn Fn(&(dyn Any + Send + Sync)) -> Option<String> + Send + Sync>,
+    buckets: HashMap<String, HashSet<Identifier>>,
+}
+
+impl EqIndex {
+    fn insert(&mut self, id: &Identifier, value: &(dyn Any + Send + Sync)) {
+        if let Some(key) = (self.key_of)(value) {
+            self.buckets.entry(key).or_default().insert(id.clone());
+        }
+    }
+
+    fn remove(&mut self, id: &Identifier, value: &(dyn Any + Send + Sync)) {
+        if let Some(key) = (self.key_of)(value)
+            && let Some(bucket) = self.buckets.get_mut(&key)
+        {
+            bucket.remove(id);
+            if bucket.is_empty() {
+                self.buckets.remove(&key);
+            }
+        }
+    }
 }
 
 struct Row {
     version: u64,
-    value: Arc<dyn std::any::Any + Send + Sync>,
+    value: Arc<dyn Any + Send + Sync>,
 }
 
 fn typed<A: Aggregate>(row: &Row) -> Result<A> {
@@ -72,8 +100,38 @@ impl MemoryStore {
         filter: Option<&Filter<A>>,
         skip: &dyn Fn(&Identifier) -> bool,
     ) -> Result<Vec<A>> {
+        let type_id = TypeId::of::<A>();
+        if let Some(equality) = filter.and_then(Filter::required_equality)
+            && let Some((field, key, key_of)) = equality.equality_index()
+        {
+            let state = self.indexed(type_id, field, key_of);
+            let Some(table) = state.tables.get(&type_id) else {
+                return Ok(Vec::new());
+            };
+            let index = state
+                .indexes
+                .get(&type_id)
+                .and_then(|all| all.iter().find(|i| i.field == field));
+            let mut out = Vec::new();
+            for id in index
+                .and_then(|i| i.buckets.get(&key))
+                .into_iter()
+                .flatten()
+            {
+                if let Some(row) = table.get(id)
+                    && !skip(id)
+                    && row
+                        .value
+                        .downcast_ref::<A>()
+                        .is_some_and(|a| filter.is_none_or(|f| f.matches(a)))
+                {
+                    out.push(typed(row)?);
+                }
+            }
+            return Ok(out);
+        }
         let state = self.state.read();
-        let Some(table) = state.tables.get(&TypeId::of::<A>()) else {
+        let Some(table) = state.tables.get(&type_id) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -88,6 +146,36 @@ impl MemoryStore {
             }
         }
         Ok(out)
+    }
+
+    /// A read guard under which `type_id` has an equality index on `field` (built now if missing:
+    /// one scan, the first time a field is looked up by value).
+    fn indexed<A: Aggregate>(
+        &self,
+        type_id: TypeId,
+        field: &'static str,
+        key_of: &crate::query::IndexKey<A>,
+    ) -> parking_lot::RwLockReadGuard<'_, State> {
+        let guard = self.state.upgradable_read();
+        let exists = guard
+            .indexes
+            .get(&type_id)
+            .is_some_and(|all| all.iter().any(|i| i.field == field));
+        if exists {
+            return RwLockUpgradableReadGuard::downgrade(guard);
+        }
+        let mut state = RwLockUpgradableReadGuard::upgrade(guard);
+        let key_of = key_of.clone();
+        let mut index = EqIndex {
+            field,
+            key_of: Box::new(move |value| value.downcast_ref::<A>().map(|a| key_of(a))),
+            buckets: HashMap::new(),
+        };
+        for (id, row) in state.tables.get(&type_id).into_iter().flatten() {
+            index.insert(id, row.value.as_ref());
+        }
+        state.indexes.entry(type_id).or_default().push(index);
+        parking_lot::RwLockWriteGuard::downgrade(state)
     }
 
     pub fn commit(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
@@ -112,7 +200,16 @@ impl MemoryStore {
         let mut committed =
             Vec::with_capacity(batch.aggregates.iter().map(|a| a.events.len()).sum());
         for staged in batch.aggregates {
-            state.tables.entry(staged.type_id).or_default().insert(
+            let table = state.tables.entry(staged.type_id).or_default();
+            if let Some(indexes) = state.indexes.get_mut(&staged.type_id) {
+                for index in indexes {
+                    if let Some(old) = table.get(&staged.id) {
+                        index.remove(&staged.id, old.value.as_ref());
+                    }
+                    index.insert(&staged.id, staged.value.as_ref());
+                }
+            }
+            table.insert(
                 staged.id,
                 Row {
                     version: staged.expected_version + 1,
@@ -203,5 +300,69 @@ impl MemoryStore {
         let mut state = self.state.write();
         let position = state.failed.iter().position(|f| f.id == id)?;
         Some(state.failed.remove(position))
+    }
+}
+
+#[cfg(test)]
+#[allow(unsafe_code)] // the registration statics `#[aggregate]` emits use linkme's link sections
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+    use crate::store::{Causation, StagedAggregate};
+
+    #[aggregate(stream_category = "memory_store_test_shelf")]
+    pub struct Shelf {
+        pub label: String,
+    }
+
+    fn save(store: &MemoryStore, shelf: &Shelf, expected_version: u64) -> Result<()> {
+        let batch = CommitBatch {
+            aggregates: vec![StagedAggregate {
+                type_id: TypeId::of::<Shelf>(),
+                aggregate: "Shelf",
+                id: shelf.id(),
+                expected_version,
+                value: Arc::new(shelf.clone()),
+                stream: Arc::from("shelf"),
+                events: Vec::new(),
+            }],
+            causation: Causation {
+                correlation_id: Uuid::new_v4(),
+                causation_id: None,
+                origin_stream: None,
+            },
+            timestamp: std::time::SystemTime::now(),
+        };
+        store.commit(batch).map(|_| ())
+    }
+
+    fn labelled(store: &MemoryStore, label: &str) -> Vec<String> {
+        let filter = Shelf::LABEL.eq(label);
+        let mut found: Vec<String> = store
+            .matching(Some(&filter), &|_| false)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.label)
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn equality_index_follows_updates_after_it_is_built() {
+        let store = MemoryStore::default();
+        let mut a = Shelf::builder().label("red").build().unwrap();
+        let b = Shelf::builder().label("blue").build().unwrap();
+        save(&store, &a, 0).unwrap();
+        save(&store, &b, 0).unwrap();
+        assert_eq!(labelled(&store, "red"), ["red"]); // builds the index
+        a.label = "blue".into();
+        save(&store, &a, 1).unwrap(); // moves `a` between buckets
+        assert_eq!(labelled(&store, "red"), Vec::<String>::new());
+        assert_eq!(labelled(&store, "blue"), ["blue", "blue"]);
+        // A failed (conflicting) commit leaves the index untouched.
+        a.label = "green".into();
+        assert!(save(&store, &a, 1).is_err());
+        assert_eq!(labelled(&store, "green"), Vec::<String>::new());
     }
 }
