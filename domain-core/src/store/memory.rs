@@ -40,9 +40,12 @@ struct State {
     indexes: HashMap<TypeId, Vec<EqIndex>>,
 }
 
+/// Keys a stored row for one index (`None` if the row is of another type).
+type ErasedKey = Box<dyn Fn(&(dyn Any + Send + Sync)) -> Option<String> + Send + Sync>;
+
 struct EqIndex {
     field: &'static str,
-    key_of: Box<dyn Fn(&(dyn Any + Send + Sync)) -> Option<String> + Send + Sync>,
+    key_of: ErasedKey,
     buckets: HashMap<String, HashSet<Identifier>>,
 }
 
