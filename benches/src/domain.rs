@@ -1,0 +1,115 @@
+//! The bookshelf flow written with the framework.
+
+use domain_core::prelude::*;
+
+#[aggregate]
+pub struct Book {
+    #[field(max_length = 200)]
+    pub title: String,
+    #[field(max_length = 150)]
+    pub author: String,
+    pub price: f64,
+}
+
+#[event(part_of = Book)]
+pub struct BookAdded {
+    pub book_id: Identifier,
+    #[field(max_length = 200)]
+    pub title: String,
+}
+
+#[aggregate]
+pub struct Inventory {
+    pub book_id: Identifier,
+    #[field(max_length = 200)]
+    pub title: String,
+    pub quantity: i64,
+}
+
+#[command(part_of = Book)]
+pub struct AddBook {
+    #[field(max_length = 200)]
+    pub title: String,
+    #[field(max_length = 150)]
+    pub author: String,
+    pub price: f64,
+}
+
+#[derive(Default)]
+pub struct BookCommands;
+
+#[command_handler(part_of = Book)]
+impl BookCommands {
+    #[handle(AddBook)]
+    fn add_book(&self, command: AddBook, ctx: &mut Context) -> Result<Identifier> {
+        let mut book = Book::builder()
+            .title(command.title)
+            .author(command.author)
+            .price(command.price)
+            .build()?;
+        book.raise(BookAdded {
+            book_id: book.id(),
+            title: book.title.clone(),
+        });
+        let id = book.id();
+        ctx.repository::<Book>().add(book)?;
+        Ok(id)
+    }
+}
+
+#[derive(Default)]
+pub struct Stocking;
+
+#[event_handler(part_of = Inventory, stream_category = "book")]
+impl Stocking {
+    #[handle(BookAdded)]
+    fn on_book_added(&self, event: &BookAdded, ctx: &mut Context) -> Result<()> {
+        let inventory = Inventory::builder()
+            .book_id(event.book_id.clone())
+            .title(event.title.clone())
+            .quantity(10)
+            .build()?;
+        ctx.repository::<Inventory>().add(inventory)
+    }
+}
+
+pub fn new_domain() -> Domain {
+    Domain::builder("Bench")
+        .build()
+        .expect("the benchmark domain is consistent")
+}
+
+pub fn add_book(i: usize) -> AddBook {
+    AddBook {
+        title: format!("Book {i}"),
+        author: "A. Author".into(),
+        price: 12.5,
+    }
+}
+
+pub async fn raise_and_add(domain: &Domain, i: usize) {
+    let mut book = Book::builder()
+        .title(format!("Book {i}"))
+        .author("A. Author")
+        .price(12.5)
+        .build()
+        .expect("valid");
+    book.raise(BookAdded {
+        book_id: book.id(),
+        title: book.title.clone(),
+    });
+    domain
+        .repository::<Book>()
+        .add(book)
+        .await
+        .expect("commit succeeds");
+}
+
+pub async fn inventory_count(domain: &Domain) -> usize {
+    domain
+        .repository::<Inventory>()
+        .query()
+        .count()
+        .await
+        .expect("query succeeds")
+}

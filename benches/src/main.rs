@@ -1,0 +1,198 @@
+//! The benchmark runner. Every framework figure is printed next to a baseline measured in the
+//! same run on the same machine, because this machine is shared and noisy: ratios, not seconds.
+//!
+//! ```text
+//! cargo run --release -p benches                      # every scenario
+//! cargo run --release -p benches -- inmem-command     # one scenario
+//! ```
+
+mod baseline;
+mod domain;
+mod measure;
+
+use std::time::Instant;
+
+use measure::{Row, Samples, print_table};
+
+const SCENARIOS: &[&str] = &["inmem-command", "inmem-raise", "scaling", "memory"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(MEMORY_CHILD) {
+        memory_child(args.get(1).map(String::as_str));
+        return;
+    }
+    if let Some(unknown) = args.iter().find(|a| !SCENARIOS.contains(&a.as_str())) {
+        eprintln!(
+            "unknown scenario `{unknown}`; expected one of: {}",
+            SCENARIOS.join(", ")
+        );
+        std::process::exit(2);
+    }
+    let wanted = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime");
+    let mut rows = Vec::new();
+    if wanted("inmem-command") {
+        rows.extend(runtime.block_on(inmem_command(100_000)));
+    }
+    if wanted("inmem-raise") {
+        rows.extend(runtime.block_on(inmem_raise(100_000)));
+    }
+    if wanted("scaling") {
+        rows.extend(runtime.block_on(scaling()));
+    }
+    if wanted("memory") {
+        rows.extend(memory());
+    }
+    print_table(&rows);
+}
+
+/// The bookshelf flow through `domain.process`: AddBook -> handler builds a Book and raises
+/// BookAdded -> commit -> event handler creates an Inventory. Baseline: the same work by hand.
+async fn inmem_command(n: usize) -> Vec<Row> {
+    let domain = domain::new_domain();
+    let mut framework = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        domain
+            .process(domain::add_book(i))
+            .await
+            .expect("command succeeds");
+        framework.push(start.elapsed());
+    }
+    assert_eq!(
+        domain::inventory_count(&domain).await,
+        n,
+        "every command created an inventory"
+    );
+
+    let mut store = baseline::Store::default();
+    let mut manual = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        store.add_book(baseline::AddBook::new(i)).expect("valid");
+        manual.push(start.elapsed());
+    }
+    assert_eq!(store.inventories.len(), n);
+    vec![
+        Row::new("inmem-command (hand-written)", &manual, None),
+        Row::new("inmem-command", &framework, Some(&manual)),
+    ]
+}
+
+/// Without the command layer: an aggregate method raises, repository add commits, a handler reacts.
+async fn inmem_raise(n: usize) -> Vec<Row> {
+    let domain = domain::new_domain();
+    let mut framework = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        domain::raise_and_add(&domain, i).await;
+        framework.push(start.elapsed());
+    }
+    assert_eq!(domain::inventory_count(&domain).await, n);
+
+    let mut store = baseline::Store::default();
+    let mut manual = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        store.raise_and_add(i).expect("valid");
+        manual.push(start.elapsed());
+    }
+    vec![
+        Row::new("inmem-raise (hand-written)", &manual, None),
+        Row::new("inmem-raise", &framework, Some(&manual)),
+    ]
+}
+
+/// Per-command cost measured over 10,000 commands once the store holds 10k, 100k and 1M events.
+/// The first size is the baseline: the ratio column is the slowdown as the store grows.
+async fn scaling() -> Vec<Row> {
+    const WINDOW: usize = 10_000;
+    let domain = domain::new_domain();
+    let mut stored = 0;
+    let mut rows = Vec::new();
+    let mut first: Option<Samples> = None;
+    for size in [10_000, 100_000, 1_000_000] {
+        while stored < size {
+            domain
+                .process(domain::add_book(stored))
+                .await
+                .expect("command succeeds");
+            stored += 1;
+        }
+        let mut samples = Samples::with_capacity(WINDOW);
+        for i in 0..WINDOW {
+            let start = Instant::now();
+            domain
+                .process(domain::add_book(stored + i))
+                .await
+                .expect("command succeeds");
+            samples.push(start.elapsed());
+        }
+        stored += WINDOW;
+        let name = format!("scaling @ {size} events");
+        rows.push(Row::new(&name, &samples, first.as_ref()));
+        if first.is_none() {
+            first = Some(samples);
+        }
+    }
+    rows
+}
+
+const MEMORY_CHILD: &str = "__memory-child";
+const MEMORY_EVENTS: usize = 1_000_000;
+
+/// Peak resident memory added by one million stored events (each with its book and inventory),
+/// from the kernel's high-water mark. Each side runs in a fresh child process, so neither sees
+/// the other's (or an earlier scenario's) peak; the hand-written store is the baseline.
+fn memory() -> Vec<Row> {
+    let measure = |side: &str| -> u64 {
+        let exe = std::env::current_exe().expect("the runner's path");
+        let output = std::process::Command::new(exe)
+            .args([MEMORY_CHILD, side])
+            .output()
+            .expect("child runs");
+        String::from_utf8_lossy(&output.stdout)
+            .trim()
+            .parse()
+            .expect("child prints bytes")
+    };
+    let manual = measure("baseline");
+    let framework = measure("framework");
+    vec![
+        Row::memory("memory per 1M events (hand-written)", manual, None),
+        Row::memory("memory per 1M events", framework, Some(manual)),
+    ]
+}
+
+fn memory_child(side: Option<&str>) {
+    let before = measure::peak_rss_bytes();
+    match side {
+        Some("baseline") => {
+            let mut store = baseline::Store::default();
+            for i in 0..MEMORY_EVENTS {
+                store.add_book(baseline::AddBook::new(i)).expect("valid");
+            }
+            assert_eq!(store.events.len(), MEMORY_EVENTS);
+            println!("{}", measure::peak_rss_bytes().saturating_sub(before));
+        }
+        _ => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a tokio runtime");
+            let domain = domain::new_domain();
+            runtime.block_on(async {
+                for i in 0..MEMORY_EVENTS {
+                    domain
+                        .process(domain::add_book(i))
+                        .await
+                        .expect("command succeeds");
+                }
+            });
+            assert_eq!(domain.event_store().last_position(), MEMORY_EVENTS as u64);
+            println!("{}", measure::peak_rss_bytes().saturating_sub(before));
+        }
+    }
+}

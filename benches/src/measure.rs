@@ -1,0 +1,99 @@
+//! Samples, percentiles and the printed table.
+
+use std::time::Duration;
+
+pub struct Samples(Vec<Duration>);
+
+impl Samples {
+    pub fn with_capacity(n: usize) -> Self {
+        Samples(Vec::with_capacity(n))
+    }
+
+    pub fn push(&mut self, d: Duration) {
+        self.0.push(d);
+    }
+
+    fn total(&self) -> Duration {
+        self.0.iter().sum()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.0.clone();
+        sorted.sort_unstable();
+        sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+    }
+
+    fn mean_ns(&self) -> f64 {
+        self.total().as_nanos() as f64 / self.0.len() as f64
+    }
+}
+
+pub struct Row {
+    name: String,
+    operations: String,
+    throughput: String,
+    p50: String,
+    p99: String,
+    ratio: String,
+}
+
+impl Row {
+    /// A timing row; `baseline` gives the ratio column (this row's mean cost / the baseline's).
+    pub fn new(name: &str, samples: &Samples, baseline: Option<&Samples>) -> Row {
+        let ops_per_sec = samples.0.len() as f64 / samples.total().as_secs_f64();
+        Row {
+            name: name.to_string(),
+            operations: samples.0.len().to_string(),
+            throughput: format!("{:.0} ops/s", ops_per_sec),
+            p50: format!(
+                "{:.2} µs",
+                samples.percentile(0.50).as_nanos() as f64 / 1000.0
+            ),
+            p99: format!(
+                "{:.2} µs",
+                samples.percentile(0.99).as_nanos() as f64 / 1000.0
+            ),
+            ratio: baseline.map_or_else(
+                || "1.00 (baseline)".into(),
+                |b| format!("{:.2}x", samples.mean_ns() / b.mean_ns()),
+            ),
+        }
+    }
+
+    pub fn memory(name: &str, bytes: u64, baseline: Option<u64>) -> Row {
+        Row {
+            name: name.to_string(),
+            operations: "1000000".into(),
+            throughput: format!("{:.0} MiB peak RSS", bytes as f64 / (1024.0 * 1024.0)),
+            p50: "-".into(),
+            p99: "-".into(),
+            ratio: baseline.map_or_else(
+                || "1.00 (baseline)".into(),
+                |b| format!("{:.2}x", bytes as f64 / b.max(1) as f64),
+            ),
+        }
+    }
+}
+
+pub fn print_table(rows: &[Row]) {
+    println!("| scenario | operations | throughput | p50 | p99 | ratio |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            r.name, r.operations, r.throughput, r.p50, r.p99, r.ratio
+        );
+    }
+}
+
+/// The process's peak resident set size (VmHWM), in bytes; 0 where /proc is unavailable.
+pub fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        })
+        .unwrap_or(0)
+}
