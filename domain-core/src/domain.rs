@@ -6,7 +6,9 @@
 //! the commit before it, never stops its siblings, and is recorded for retry.
 
 use std::any::{Any, TypeId};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -93,7 +95,7 @@ impl Domain {
             name: name.into(),
             auto_registration: true,
             explicit: Vec::new(),
-            instances: HashMap::new(),
+            instances: HashMap::default(),
         }
     }
 

@@ -5,8 +5,8 @@
 //! implementation of [`Register`] pointing at the same static, so the explicit path
 //! (`.register::<T>()`) and the automatic one read the same data.
 
+use foldhash::{HashMap, HashSet};
 use std::any::{Any, TypeId};
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -177,8 +177,8 @@ impl Registry {
         instances: &mut HashMap<TypeId, Instance>,
     ) -> std::result::Result<Registry, Vec<String>> {
         let mut problems = Vec::new();
-        let mut seen = HashSet::new();
-        let mut aggregates: HashMap<TypeId, &'static AggregateRegistration> = HashMap::new();
+        let mut seen = HashSet::default();
+        let mut aggregates: HashMap<TypeId, &'static AggregateRegistration> = HashMap::default();
         let mut entities = Vec::new();
         let mut events = Vec::new();
         let mut commands = Vec::new();
@@ -203,7 +203,7 @@ impl Registry {
         command_handlers.sort_by_key(|h| h.name);
         event_handlers.sort_by_key(|h| h.name);
 
-        let mut categories: HashMap<&str, &str> = HashMap::new();
+        let mut categories: HashMap<&str, &str> = HashMap::default();
         let mut sorted_aggregates: Vec<_> = aggregates.values().collect();
         sorted_aggregates.sort_by_key(|a| (a.module, a.name));
         for aggregate in sorted_aggregates {
@@ -224,8 +224,8 @@ impl Registry {
             }
         }
 
-        let mut event_table = HashMap::new();
-        let mut events_by_name = HashMap::new();
+        let mut event_table = HashMap::default();
+        let mut events_by_name = HashMap::default();
         for event in &events {
             if !registered(event.aggregate) {
                 problems.push(format!(
@@ -252,8 +252,8 @@ impl Registry {
             );
         }
 
-        let mut command_table = HashMap::new();
-        let mut commands_by_name = HashMap::new();
+        let mut command_table = HashMap::default();
+        let mut commands_by_name = HashMap::default();
         for command in &commands {
             if !registered(command.aggregate) {
                 problems.push(format!(
@@ -354,7 +354,7 @@ impl Registry {
             }
         }
 
-        let mut routes: HashMap<TypeId, Vec<usize>> = HashMap::new();
+        let mut routes: HashMap<TypeId, Vec<usize>> = HashMap::default();
         for (type_id, info) in &event_table {
             let category = info.registration.category;
             for (index, handler) in event_handlers.iter().enumerate() {

@@ -6,8 +6,8 @@
 //! `RwLock` is what makes a commit atomic: all version checks run before the first write, under the
 //! same write guard.
 
+use foldhash::{HashMap, HashSet};
 use std::any::{Any, TypeId};
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
@@ -172,7 +172,7 @@ impl MemoryStore {
         let mut index = EqIndex {
             field,
             key_of: Box::new(move |value| value.downcast_ref::<A>().map(|a| key_of(a))),
-            buckets: HashMap::new(),
+            buckets: HashMap::default(),
         };
         for (id, row) in state.tables.get(&type_id).into_iter().flatten() {
             index.insert(id, row.value.as_ref());
