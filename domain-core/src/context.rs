@@ -94,21 +94,34 @@ impl Context {
     }
 
     /// Processes a further command now, in its own unit of work, caused by the current message
-    /// (same correlation id). Its events are dispatched after this handler's own.
+    /// (same correlation id). Its events are dispatched once this handler has finished, in commit
+    /// order (so before this handler's own, which commit later) — and even if this handler fails,
+    /// since the command's commit stands.
     pub fn process<C: HandledCommand>(&self, command: C) -> BoxFuture<'_, Result<C::Output>> {
         Box::pin(async move {
-            let (output, events) = self.inner.execute(command, Some(&self.metadata)).await?;
+            let (output, events) = self.inner.execute(command, Some(&self.metadata)).await;
             self.followups.lock().extend(events);
-            Ok(output)
+            output
         })
     }
 
-    /// Commits the unit of work; returns every event to dispatch next, in order.
-    pub(crate) fn commit(self) -> Result<Vec<EventEnvelope>> {
-        let mut events = self.followups.into_inner();
+    /// Ends the handler's work: commits the unit of work if the handler succeeded, discards it
+    /// otherwise. Returns the outcome and every event to dispatch next, in commit order — the
+    /// events of commands the handler processed are returned even when the handler failed, because
+    /// those commands committed.
+    pub(crate) fn finish<T>(self, outcome: Result<T>) -> (Result<T>, Vec<EventEnvelope>) {
+        let mut events = std::mem::take(&mut *self.followups.lock());
+        let outcome = outcome.and_then(|value| {
+            events.extend(self.commit()?);
+            Ok(value)
+        });
+        (outcome, events)
+    }
+
+    fn commit(self) -> Result<Vec<EventEnvelope>> {
         let unit = self.unit.into_inner();
         if unit.is_empty() {
-            return Ok(events);
+            return Ok(Vec::new());
         }
         let causation = Causation {
             correlation_id: self.metadata.correlation_id,
@@ -121,8 +134,7 @@ impl Context {
             ),
         };
         let batch = unit.into_batch(&self.inner.registry, causation)?;
-        events.extend(self.inner.store.commit(batch)?);
-        Ok(events)
+        self.inner.store.commit(batch)
     }
 }
 

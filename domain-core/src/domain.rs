@@ -108,8 +108,11 @@ impl Domain {
     /// handler's value. If event handlers fail, the command's commit stands, every failed delivery
     /// is recorded, and the error lists them ([`Error::HandlersFailed`]).
     pub async fn process<C: HandledCommand>(&self, command: C) -> Result<C::Output> {
-        let (output, events) = self.inner.execute(command, None).await?;
-        self.inner.dispatch_all(events).await?;
+        let (output, events) = self.inner.execute(command, None).await;
+        // Dispatch even when the handler failed: commands it processed committed their events.
+        let dispatched = self.inner.dispatch_all(events).await;
+        let output = output?;
+        dispatched?;
         Ok(output)
     }
 
@@ -195,18 +198,25 @@ impl Domain {
                 failed.handler
             )));
         };
-        match self.inner.deliver(handler, &failed.event).await {
-            Ok(events) => self.inner.dispatch_all(events).await,
-            Err(cause) => {
-                let failure = self.inner.record_failure(
-                    handler,
-                    &failed.event,
-                    &cause,
-                    failed.attempts + 1,
-                    failed.id,
-                );
-                Err(Error::HandlersFailed(vec![failure]))
+        let (outcome, events) = self.inner.deliver(handler, &failed.event).await;
+        let failure = outcome.err().map(|cause| {
+            self.inner.record_failure(
+                handler,
+                &failed.event,
+                &cause,
+                failed.attempts + 1,
+                failed.id,
+            )
+        });
+        let dispatched = self.inner.dispatch_all(events).await;
+        match (failure, dispatched) {
+            (None, dispatched) => dispatched,
+            (Some(failure), Ok(())) => Err(Error::HandlersFailed(vec![failure])),
+            (Some(failure), Err(Error::HandlersFailed(mut more))) => {
+                more.insert(0, failure);
+                Err(Error::HandlersFailed(more))
             }
+            (Some(_), Err(other)) => Err(other),
         }
     }
 
@@ -285,13 +295,30 @@ impl DomainInner {
         self.instances.get(&type_id).map(|i| i.as_ref())
     }
 
-    /// Runs a command's handler in its own unit of work and commits; returns the handler's value and
-    /// the events to dispatch. A handler error rolls back (nothing persisted, nothing dispatched).
+    /// Runs a command's handler in its own unit of work and commits; returns the handler's result
+    /// and the events to dispatch. A handler error rolls its own unit of work back (nothing of it
+    /// persisted or dispatched); events of commands it processed before failing are still returned.
     pub(crate) async fn execute<C: HandledCommand>(
         self: &Arc<Self>,
         command: C,
         parent: Option<&Metadata>,
-    ) -> Result<(C::Output, Vec<EventEnvelope>)> {
+    ) -> (Result<C::Output>, Vec<EventEnvelope>) {
+        match self.prepare(&command, parent) {
+            Err(error) => (Err(error), Vec::new()),
+            Ok((handler, metadata)) => {
+                let mut ctx = Context::new(self.clone(), metadata);
+                let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
+                ctx.finish(output)
+            }
+        }
+    }
+
+    /// Validates a command and finds its handler; builds its metadata.
+    fn prepare<C: HandledCommand>(
+        &self,
+        command: &C,
+        parent: Option<&Metadata>,
+    ) -> Result<(&C::Handler, Arc<Metadata>)> {
         command.validate()?;
         let info = self.registry.commands.get(&TypeId::of::<C>());
         let handler = info
@@ -320,10 +347,7 @@ impl DomainInner {
             timestamp: SystemTime::now(),
             schema_version: 1,
         });
-        let mut ctx = Context::new(self.clone(), metadata);
-        let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await?;
-        let events = ctx.commit()?;
-        Ok((output, events))
+        Ok((handler, metadata))
     }
 
     /// Dispatches `events` breadth-first; Err lists every failed delivery (all recorded).
@@ -339,16 +363,11 @@ impl DomainInner {
                 if !source_matches(handler.source_stream, &event.metadata) {
                     continue;
                 }
-                match self.deliver(handler, &event).await {
-                    Ok(more) => queue.extend(more),
-                    Err(cause) => failures.push(self.record_failure(
-                        handler,
-                        &event,
-                        &cause,
-                        1,
-                        Uuid::new_v4(),
-                    )),
+                let (outcome, more) = self.deliver(handler, &event).await;
+                if let Err(cause) = outcome {
+                    failures.push(self.record_failure(handler, &event, &cause, 1, Uuid::new_v4()));
                 }
+                queue.extend(more);
             }
         }
         if failures.is_empty() {
@@ -358,18 +377,25 @@ impl DomainInner {
         }
     }
 
-    /// One (event, handler) delivery in its own unit of work; returns the events it committed.
+    /// One (event, handler) delivery in its own unit of work; returns its outcome and the events
+    /// to dispatch next (its own if it succeeded, and those of commands it processed in any case).
     pub(crate) async fn deliver(
         self: &Arc<Self>,
         handler: &'static EventHandlerRegistration,
         event: &EventEnvelope,
-    ) -> Result<Vec<EventEnvelope>> {
-        let instance = self
-            .instance((handler.type_id)())
-            .ok_or_else(|| Error::Store(format!("no instance of handler `{}`", handler.name)))?;
+    ) -> (Result<()>, Vec<EventEnvelope>) {
+        let Some(instance) = self.instance((handler.type_id)()) else {
+            return (
+                Err(Error::Store(format!(
+                    "no instance of handler `{}`",
+                    handler.name
+                ))),
+                Vec::new(),
+            );
+        };
         let mut ctx = Context::new(self.clone(), event.metadata.clone());
-        CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await?;
-        ctx.commit()
+        let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
+        ctx.finish(outcome)
     }
 
     fn record_failure(
@@ -519,7 +545,10 @@ pub fn process_json<C: HandledCommand>(
 ) -> crate::registry::BoxFuture<'_, Result<Box<dyn Any + Send>>> {
     Box::pin(async move {
         let command: C = serde_json::from_value(value).map_err(|e| Error::Malformed {
-            type_name: <C as Command>::NAME.to_string(),
+            type_name: domain
+                .type_name_of::<C>()
+                .unwrap_or(<C as Command>::NAME)
+                .to_string(),
             reason: e.to_string(),
         })?;
         let output = domain.process(command).await?;

@@ -11,6 +11,7 @@ pub struct Book {
     pub title: String,
     pub isbn: Option<String>,
     pub price: Option<Money>,
+    #[serde(default = "__domain_default_Book_stock")]
     pub stock: i64,
     #[serde(skip)]
     #[doc(hidden)]
@@ -25,6 +26,11 @@ pub struct BookBuilder<__Title = ::domain_core::__private::Unset> {
     isbn: ::core::option::Option<Option<String>>,
     price: ::core::option::Option<Option<Money>>,
     stock: ::core::option::Option<i64>,
+}
+#[doc(hidden)]
+#[allow(non_snake_case)]
+fn __domain_default_Book_stock() -> i64 {
+    10
 }
 const _: () = {
     use ::domain_core::__private as __dc;

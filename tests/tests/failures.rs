@@ -487,7 +487,6 @@ async fn succeeding_handlers_leave_no_record() {
 /// fails, that commit stands, so the events it committed must still reach their handlers
 /// ("a handler failure never loses the event").
 #[tokio::test]
-#[ignore = "bug: events committed by ctx.process() are dropped when the calling handler then fails (Context followups are discarded with the context)"]
 async fn events_of_a_nested_command_survive_the_callers_failure() {
     let (domain, probe) = domain();
     probe.nest.store(true, Ordering::SeqCst);

@@ -218,7 +218,6 @@ async fn wrongly_typed_field_is_named() {
 
 /// Both Malformed errors of one command name it the same way.
 #[tokio::test]
-#[ignore = "bug: Malformed.type_name is the full name for a JSON syntax error but the short name for a missing field"]
 async fn malformed_errors_name_the_type_consistently() {
     let domain = domain();
     let (syntax, _) = malformed(domain.process_json("JsAddBook", "{").await.unwrap_err());

@@ -302,7 +302,6 @@ async fn serialized_command_with_invalid_nested_value_is_a_validation_error() {
 /// `#[field(default = ..)]` means "the value when not given": commands and events apply it when
 /// deserialized, and so must a value object nested in them.
 #[tokio::test]
-#[ignore = "bug: #[field(default)] of a value object (or entity) is not applied by Deserialize; only events and commands get serde defaults"]
 async fn value_object_defaults_apply_when_deserialized() {
     let money: VlMoney = serde_json::from_value(serde_json::json!({ "amount": 1.0 })).unwrap();
     assert_eq!(money.currency(), "USD");

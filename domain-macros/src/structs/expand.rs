@@ -15,11 +15,7 @@ pub fn expand(model: StructModel) -> TokenStream {
     } else {
         quote!()
     };
-    let serde_defaults = if model.kind.has_builder() {
-        quote!()
-    } else {
-        serde_default_fns(&model)
-    };
+    let serde_defaults = serde_default_fns(&model);
     let import = paths::import();
     let traits = trait_impls(&model);
     let validate = validate_impl(&model);
@@ -74,14 +70,14 @@ fn definition(model: &StructModel) -> TokenStream {
             field.vis = Visibility::Inherited;
         }
     }
-    if !model.kind.has_builder() {
-        for (field, model_field) in named.named.iter_mut().zip(&model.fields) {
-            if model_field.default.is_some() {
-                let name = serde_default_fn_name(model, model_field).to_string();
-                field
-                    .attrs
-                    .push(syn::parse_quote!(#[serde(default = #name)]));
-            }
+    // Defaults also fill fields missing from serialized input (a command's JSON, a stored row
+    // written before the field existed).
+    for (field, model_field) in named.named.iter_mut().zip(&model.fields) {
+        if model_field.default.is_some() {
+            let name = serde_default_fn_name(model, model_field).to_string();
+            field
+                .attrs
+                .push(syn::parse_quote!(#[serde(default = #name)]));
         }
     }
     if model.kind.has_identity() && model.identifier.is_none() {
@@ -128,7 +124,7 @@ fn serde_default_fn_name(model: &StructModel, field: &FieldModel) -> Ident {
     format_ident!("__domain_default_{}_{}", model.ident(), field.ident)
 }
 
-/// Events and commands are struct literals: `default` fills a field missing from serialized input.
+/// `default` as a function serde can call for a field missing from serialized input.
 fn serde_default_fns(model: &StructModel) -> TokenStream {
     let fns = model.fields.iter().filter_map(|field| {
         let default = field.default.as_ref()?;
