@@ -1,0 +1,11 @@
+use domain_core::prelude::*;
+
+#[aggregate]
+pub struct Book {
+    pub title: String,
+    pub author: String,
+}
+
+fn main() {
+    let _book = Book::builder().title("x").build();
+}

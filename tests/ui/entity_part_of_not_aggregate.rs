@@ -1,0 +1,12 @@
+use domain_core::prelude::*;
+
+pub struct Order {
+    pub customer: String,
+}
+
+#[entity(part_of = Order)]
+pub struct OrderItem {
+    pub quantity: i64,
+}
+
+fn main() {}

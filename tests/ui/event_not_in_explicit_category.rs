@@ -1,0 +1,27 @@
+use domain_core::prelude::*;
+
+#[aggregate]
+pub struct Order {
+    pub customer: String,
+}
+
+#[aggregate]
+pub struct Inventory {
+    pub quantity: i64,
+}
+
+#[event(part_of = Order)]
+pub struct OrderShipped {
+    pub order_id: Identifier,
+}
+
+#[derive(Default)]
+pub struct InventoryEvents;
+
+#[event_handler(part_of = Inventory, stream_category = "book")]
+impl InventoryEvents {
+    #[handle(OrderShipped)]
+    fn on_order_shipped(&self, _event: &OrderShipped) {}
+}
+
+fn main() {}

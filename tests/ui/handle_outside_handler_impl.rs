@@ -1,0 +1,20 @@
+use domain_core::prelude::*;
+
+#[aggregate]
+pub struct Order {
+    pub customer: String,
+}
+
+#[event(part_of = Order)]
+pub struct OrderPlaced {
+    pub order_id: Identifier,
+}
+
+pub struct OrderEvents;
+
+impl OrderEvents {
+    #[handle(OrderPlaced)]
+    fn on_order_placed(&self, _event: &OrderPlaced) {}
+}
+
+fn main() {}

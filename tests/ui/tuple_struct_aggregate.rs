@@ -1,0 +1,6 @@
+use domain_core::prelude::*;
+
+#[aggregate]
+pub struct Book(pub String);
+
+fn main() {}
