@@ -73,29 +73,8 @@ const CHUNK: usize = WINDOW / 20;
 /// CPU time consumed by the calling thread so far, where a per-thread CPU clock exists. The test
 /// runs on a current-thread runtime, so this is the work of the commands themselves, unaffected by
 /// other processes competing for the cores; elsewhere wall time is the fallback.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 fn thread_cpu_time() -> Option<Duration> {
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, time: *mut Timespec) -> i32;
-    }
-    let mut time = Timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `time` is a valid, writable timespec (two `long`s on 64-bit Linux).
-    let status = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut time) };
-    (status == 0).then(|| Duration::new(time.tv_sec as u64, time.tv_nsec as u32))
-}
-
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-fn thread_cpu_time() -> Option<Duration> {
-    None
+    cpu_time::ThreadTime::try_now().ok().map(|t| t.as_duration())
 }
 
 /// The time one 10% window took, summed over its chunks.
