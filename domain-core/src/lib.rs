@@ -121,6 +121,28 @@ pub mod __private {
     pub use std::result::Result as StdResult;
     pub use std::sync::Arc;
 
+    /// `part_of` aggregate facts read through the message's own impl, so a `part_of` that is not
+    /// an aggregate is reported once, at the user's `part_of = X` token, by the impl itself.
+    pub const fn event_aggregate<E: Event>() -> (&'static str, &'static str) {
+        (
+            <E::Aggregate as Aggregate>::NAME,
+            <E::Aggregate as Aggregate>::CATEGORY,
+        )
+    }
+    #[allow(missing_docs)]
+    pub const fn entity_aggregate<E: Entity>() -> &'static str {
+        <E::Aggregate as Aggregate>::NAME
+    }
+    #[allow(missing_docs)]
+    pub const fn command_aggregate<C: Command>() -> &'static str {
+        <C::Aggregate as Aggregate>::NAME
+    }
+
+    /// Drains a `#[has_many]` / `#[has_one]` entity's events; its bound is the relation check.
+    pub fn drain_entity<A, E: Entity<Aggregate = A>>(entity: &mut E, out: &mut Vec<PendingEvent>) {
+        entity.__drain_events(out);
+    }
+
     /// Builder marker: the required field was set to this value.
     pub struct Set<T>(pub T);
     /// Builder marker: the required field was not set yet.

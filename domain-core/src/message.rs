@@ -118,6 +118,11 @@ impl EventEnvelope {
         self.payload.downcast_ref::<E>()
     }
 
+    #[doc(hidden)]
+    pub fn __downcast_payload<E: Any>(&self) -> Option<&E> {
+        self.payload.downcast_ref::<E>()
+    }
+
     /// True if the payload is an `E`.
     pub fn is<E: Event>(&self) -> bool {
         self.payload.is::<E>()

@@ -50,9 +50,6 @@ const _: () = {
             self.__domain.events.drain_into(out);
         }
     }
-    const _: fn() = || {
-        fn __assert_entity_of<E: __dc::Entity<Aggregate = Book>>() {}
-    };
     impl __dc::Validate for Book {
         fn validate_into(
             &self,
@@ -62,11 +59,27 @@ const _: () = {
             let _ = (&__path, &__errors);
             {
                 let __field = __path.field("title");
-                __dc::check::max_length(&self.title, 200, &__field, __errors);
+                __dc::check::max_length(
+                    &self.title,
+                    {
+                        let __bound = 200;
+                        __bound
+                    },
+                    &__field,
+                    __errors,
+                );
             }
             {
                 let __field = __path.field("isbn");
-                __dc::check::max_length(&self.isbn, 13, &__field, __errors);
+                __dc::check::max_length(
+                    &self.isbn,
+                    {
+                        let __bound = 13;
+                        __bound
+                    },
+                    &__field,
+                    __errors,
+                );
             }
             {
                 let __field = __path.field("price");
@@ -79,7 +92,15 @@ const _: () = {
             }
             {
                 let __field = __path.field("stock");
-                __dc::check::min(&self.stock, 0, &__field, __errors);
+                __dc::check::min(
+                    &self.stock,
+                    {
+                        let __bound = 0;
+                        __bound
+                    },
+                    &__field,
+                    __errors,
+                );
             }
         }
     }
@@ -187,11 +208,14 @@ const _: () = {
             self.0
         }
     }
-    #[allow(private_bounds)]
-    impl<__Title: __RequiredTitle> BookBuilder<__Title> {
+    impl<__Title> BookBuilder<__Title> {
         /// Assigns the identity, applies defaults and validates every field; reports every
         /// failing field at once.
-        pub fn build(self) -> __dc::StdResult<Book, __dc::ValidationErrors> {
+        #[allow(private_bounds)]
+        pub fn build(self) -> __dc::StdResult<Book, __dc::ValidationErrors>
+        where
+            __Title: __RequiredTitle,
+        {
             let value = Book {
                 id: self.id.unwrap_or_else(|| __dc::Identifier::new()),
                 title: __RequiredTitle::take(self.title),

@@ -6,10 +6,7 @@ impl BookCommandHandler {
 const _: () = {
     use ::domain_core::__private as __dc;
     const _: fn() = || {
-        fn __is_aggregate<T: __dc::Aggregate>() {}
-        fn __is_command<T: __dc::Command>() {}
-        __is_aggregate::<Book>();
-        __is_command::<AddBook>();
+        let _ = <Book as __dc::Aggregate>::NAME;
     };
     impl __dc::HandledCommand for AddBook {
         type Handler = BookCommandHandler;
@@ -23,7 +20,11 @@ const _: () = {
             Output = __dc::Result<Self::Output>,
         > + ::core::marker::Send {
             async move {
-                __dc::HandlerReturn::into_result(handler.add_book(command, ctx).await)
+                {
+                    __dc::HandlerReturn::into_result(
+                        handler.add_book(command, ctx).await,
+                    )
+                }
             }
         }
     }

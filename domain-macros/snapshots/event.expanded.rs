@@ -26,7 +26,15 @@ const _: () = {
             let _ = (&__path, &__errors);
             {
                 let __field = __path.field("title");
-                __dc::check::max_length(&self.title, 200, &__field, __errors);
+                __dc::check::max_length(
+                    &self.title,
+                    {
+                        let __bound = 200;
+                        __bound
+                    },
+                    &__field,
+                    __errors,
+                );
             }
         }
     }
@@ -37,9 +45,9 @@ const _: () = {
         module: ::core::module_path!(),
         version: <BookAdded as __dc::Event>::VERSION,
         type_id: __dc::TypeId::of::<BookAdded>,
-        aggregate: __dc::TypeId::of::<Book>,
-        aggregate_name: <Book as __dc::Aggregate>::NAME,
-        category: <Book as __dc::Aggregate>::CATEGORY,
+        aggregate: __dc::TypeId::of::<<BookAdded as __dc::Event>::Aggregate>,
+        aggregate_name: __dc::event_aggregate::<BookAdded>().0,
+        category: __dc::event_aggregate::<BookAdded>().1,
         decode: __dc::decode_event::<BookAdded>,
     });
     impl __dc::Register for BookAdded {

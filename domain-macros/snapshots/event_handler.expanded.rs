@@ -7,10 +7,8 @@ impl ManageInventory {
 const _: () = {
     use ::domain_core::__private as __dc;
     const _: fn() = || {
-        fn __is_aggregate<T: __dc::Aggregate>() {}
-        fn __is_event<T: __dc::Event>() {}
-        __is_aggregate::<Inventory>();
-        __is_event::<OrderShipped>();
+        let _ = <Inventory as __dc::Aggregate>::NAME;
+        let _ = <OrderShipped as __dc::Event>::NAME;
     };
     const _: () = ::core::assert!(
         __dc::str_eq(<< OrderShipped as __dc::Event > ::Aggregate as __dc::Aggregate >
@@ -26,10 +24,15 @@ const _: () = {
             let this = __dc::instance_as::<
                 ManageInventory,
             >(instance, "ManageInventory")?;
-            if let __dc::Some(event) = envelope.downcast_ref::<OrderShipped>() {
-                return __dc::HandlerReturn::into_result(this.reduce_stock(event, ctx));
+            if let __dc::Some(event) = envelope.__downcast_payload::<OrderShipped>() {
+                return {
+                    __dc::HandlerReturn::into_result(this.reduce_stock(event, ctx))
+                };
             }
-            return __dc::HandlerReturn::into_result(this.audit(envelope).await);
+            return {
+                let _ = &ctx;
+                __dc::HandlerReturn::into_result(this.audit(envelope).await)
+            };
         })
     }
     fn __default_instance() -> __dc::Option<__dc::Instance> {

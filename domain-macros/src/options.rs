@@ -28,33 +28,38 @@ pub fn parse_macro_options(
             .get_ident()
             .map(ToString::to_string)
             .unwrap_or_default();
-        if !allowed.contains(&key.as_str()) {
-            return Err(meta.error(unknown_key(macro_name, &key, allowed)));
-        }
-        let duplicate = |present: bool| -> syn::Result<()> {
-            if present {
-                Err(meta.error(format!("duplicate option `{key}` in `#[{macro_name}]`")))
-            } else {
-                Ok(())
+        // Unknown and duplicate keys are recorded and their value skipped, so parsing goes on:
+        // a `part_of` after a typo is still read (no cascading "needs `part_of`").
+        let present = match key.as_str() {
+            _ if !allowed.contains(&key.as_str()) => {
+                cx.syn_error(meta.error(unknown_key(macro_name, &key, allowed)));
+                None
             }
+            crate::symbol::PART_OF => Some(options.part_of.is_some()),
+            crate::symbol::STREAM_CATEGORY => Some(options.stream_category.is_some()),
+            crate::symbol::SOURCE_STREAM => Some(options.source_stream.is_some()),
+            crate::symbol::VERSION => Some(options.version.is_some()),
+            _ => unreachable!("every allowed key is matched above"),
         };
+        if present != Some(false) {
+            if present == Some(true) {
+                cx.syn_error(meta.error(format!("duplicate option `{key}` in `#[{macro_name}]`")));
+            }
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if meta.input.peek(syn::token::Paren) {
+                let _skipped;
+                syn::parenthesized!(_skipped in meta.input);
+            }
+            return Ok(());
+        }
         match key.as_str() {
-            crate::symbol::PART_OF => {
-                duplicate(options.part_of.is_some())?;
-                options.part_of = Some(meta.value()?.parse()?);
-            }
+            crate::symbol::PART_OF => options.part_of = Some(meta.value()?.parse()?),
             crate::symbol::STREAM_CATEGORY => {
-                duplicate(options.stream_category.is_some())?;
-                options.stream_category = Some(meta.value()?.parse()?);
+                options.stream_category = Some(meta.value()?.parse()?)
             }
-            crate::symbol::SOURCE_STREAM => {
-                duplicate(options.source_stream.is_some())?;
-                options.source_stream = Some(meta.value()?.parse()?);
-            }
-            crate::symbol::VERSION => {
-                duplicate(options.version.is_some())?;
-                options.version = Some(meta.value()?.parse()?);
-            }
+            crate::symbol::SOURCE_STREAM => options.source_stream = Some(meta.value()?.parse()?),
+            crate::symbol::VERSION => options.version = Some(meta.value()?.parse()?),
             _ => unreachable!("every allowed key is matched above"),
         }
         Ok(())

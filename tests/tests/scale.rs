@@ -74,7 +74,9 @@ const CHUNK: usize = WINDOW / 20;
 /// runs on a current-thread runtime, so this is the work of the commands themselves, unaffected by
 /// other processes competing for the cores; elsewhere wall time is the fallback.
 fn thread_cpu_time() -> Option<Duration> {
-    cpu_time::ThreadTime::try_now().ok().map(|t| t.as_duration())
+    cpu_time::ThreadTime::try_now()
+        .ok()
+        .map(|t| t.as_duration())
 }
 
 /// The time one 10% window took, summed over its chunks.

@@ -29,19 +29,19 @@ pub fn expand(model: HandlerModel) -> TokenStream {
 /// a command / an event.
 fn assertions(model: &HandlerModel) -> TokenStream {
     let part_of = &model.part_of;
-    let part_of_check = quote_spanned! {part_of.span()=> __is_aggregate::<#part_of>(); };
-    let (trait_name, check_fn) = match model.kind {
-        HandlerKind::Command => (quote!(__dc::Command), quote!(__is_command)),
-        HandlerKind::Event => (quote!(__dc::Event), quote!(__is_event)),
-    };
-    let message_checks = model.methods.iter().filter_map(|m| match &m.target {
-        Target::Type(ty) => Some(quote_spanned! {ty.span()=> #check_fn::<#ty>(); }),
-        Target::Any(_) => None,
-    });
+    let part_of_check =
+        quote_spanned! {part_of.span()=> let _ = <#part_of as __dc::Aggregate>::NAME; };
+    let message_checks = model
+        .methods
+        .iter()
+        .filter_map(|m| match (&m.target, model.kind) {
+            (Target::Type(ty), HandlerKind::Event) => {
+                Some(quote_spanned! {ty.span()=> let _ = <#ty as __dc::Event>::NAME; })
+            }
+            _ => None,
+        });
     quote! {
         const _: fn() = || {
-            fn __is_aggregate<T: __dc::Aggregate>() {}
-            fn #check_fn<T: #trait_name>() {}
             #part_of_check
             #(#message_checks)*
         };
@@ -51,8 +51,9 @@ fn assertions(model: &HandlerModel) -> TokenStream {
 fn call(method: &HandleMethod, receiver: TokenStream, message: TokenStream) -> TokenStream {
     let name = &method.method;
     let ctx = method.takes_ctx.then(|| quote!(, ctx));
+    let ignore_ctx = (!method.takes_ctx).then(|| quote!(let _ = &ctx;));
     let await_ = method.is_async.then(|| quote!(.await));
-    quote!(__dc::HandlerReturn::into_result(#receiver.#name(#message #ctx) #await_))
+    quote!({ #ignore_ctx __dc::HandlerReturn::into_result(#receiver.#name(#message #ctx) #await_) })
 }
 
 fn default_instance(model: &HandlerModel) -> TokenStream {
@@ -175,7 +176,7 @@ fn event_handler(model: &HandlerModel) -> TokenStream {
                 let call = call(method, quote!(this), quote!(event));
                 let ty_name = ty.to_token_stream().to_string().replace(' ', "");
                 arms.push(quote! {
-                    if let __dc::Some(event) = envelope.downcast_ref::<#ty>() {
+                    if let __dc::Some(event) = envelope.__downcast_payload::<#ty>() {
                         return #call;
                     }
                 });

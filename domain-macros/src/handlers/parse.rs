@@ -62,6 +62,8 @@ pub fn parse(
 
     let mut methods = Vec::new();
     let mut seen: Vec<(String, Span)> = Vec::new();
+    // Any `#[handle]` at all, even a rejected one: "no `#[handle]` method" only when there is none.
+    let mut any_handle = false;
     for impl_item in &mut item.items {
         let ImplItem::Fn(function) = impl_item else {
             continue;
@@ -73,6 +75,7 @@ pub fn parse(
         let Some(first) = handles.first() else {
             continue;
         };
+        any_handle = true;
         for extra in &handles[1..] {
             cx.error_spanned_by(
                 extra,
@@ -111,7 +114,7 @@ pub fn parse(
             methods.push(method);
         }
     }
-    if methods.is_empty() && seen.is_empty() {
+    if !any_handle {
         cx.error_at(
             item.impl_token.span,
             format!("this `#[{macro_name}]` impl has no `#[handle(...)]` method, so nothing would ever reach it"),

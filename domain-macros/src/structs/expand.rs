@@ -2,6 +2,7 @@
 
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Fields, Type, Visibility};
 
 use super::model::{DefaultValue, FieldModel, Kind, Relation, Shape, StructModel};
@@ -167,40 +168,24 @@ fn identity_expr(model: &StructModel) -> TokenStream {
     }
 }
 
-fn drain_relations(model: &StructModel) -> TokenStream {
+fn drain_relations(model: &StructModel, aggregate: &TokenStream) -> TokenStream {
+    // Spanned at the entity type: the call's bound `E: Entity<Aggregate = A>` is the relation
+    // check, reported once at the user's `Vec<Entity>` token.
     let drains = model.fields.iter().filter_map(|field| {
         let name = &field.ident;
         Some(match field.relation.as_ref()? {
-            Relation::HasMany { .. } => quote! {
-                for entity in self.#name.iter_mut() { __dc::Entity::__drain_events(entity, out); }
+            Relation::HasMany { entity, .. } => quote_spanned! {entity.span()=>
+                for entity in self.#name.iter_mut() { __dc::drain_entity::<#aggregate, #entity>(entity, out); }
             },
-            Relation::HasOne { optional: true, .. } => quote! {
-                if let ::core::option::Option::Some(entity) = self.#name.as_mut() { __dc::Entity::__drain_events(entity, out); }
+            Relation::HasOne { optional: true, entity, .. } => quote_spanned! {entity.span()=>
+                if let ::core::option::Option::Some(entity) = self.#name.as_mut() { __dc::drain_entity::<#aggregate, #entity>(entity, out); }
             },
-            Relation::HasOne { optional: false, .. } => quote! {
-                __dc::Entity::__drain_events(&mut self.#name, out);
+            Relation::HasOne { optional: false, entity, .. } => quote_spanned! {entity.span()=>
+                __dc::drain_entity::<#aggregate, #entity>(&mut self.#name, out);
             },
         })
     });
     quote!(#(#drains)*)
-}
-
-/// Checks that each `#[has_many]` / `#[has_one]` holds entities of this aggregate.
-fn relation_assertions(model: &StructModel, aggregate: &TokenStream) -> TokenStream {
-    let checks = model.fields.iter().filter_map(|field| {
-        let (span, entity) = match field.relation.as_ref()? {
-            Relation::HasMany { span, entity } | Relation::HasOne { span, entity, .. } => {
-                (*span, entity)
-            }
-        };
-        Some(quote_spanned! {span=> __assert_entity_of::<#entity>(); })
-    });
-    quote! {
-        const _: fn() = || {
-            fn __assert_entity_of<E: __dc::Entity<Aggregate = #aggregate>>() {}
-            #(#checks)*
-        };
-    }
 }
 
 fn trait_impls(model: &StructModel) -> TokenStream {
@@ -213,8 +198,7 @@ fn trait_impls(model: &StructModel) -> TokenStream {
                 .as_ref()
                 .map_or_else(|| snake_case(&name), |c| c.value());
             let identity = identity_expr(model);
-            let drains = drain_relations(model);
-            let relations = relation_assertions(model, &quote!(#ident));
+            let drains = drain_relations(model, &quote!(#ident));
             quote! {
                 impl __dc::Aggregate for #ident {
                     const NAME: &'static str = #name;
@@ -227,14 +211,12 @@ fn trait_impls(model: &StructModel) -> TokenStream {
                         #drains
                     }
                 }
-                #relations
             }
         }
         Kind::Entity => {
             let part_of = part_of_spanned(model);
             let identity = identity_expr(model);
-            let drains = drain_relations(model);
-            let relations = relation_assertions(model, &part_of);
+            let drains = drain_relations(model, &part_of);
             quote! {
                 impl __dc::Entity for #ident {
                     type Aggregate = #part_of;
@@ -245,7 +227,6 @@ fn trait_impls(model: &StructModel) -> TokenStream {
                         #drains
                     }
                 }
-                #relations
             }
         }
         Kind::ValueObject => quote!(impl __dc::ValueObject for #ident {}),
@@ -299,8 +280,13 @@ fn validate_impl(model: &StructModel) -> TokenStream {
         let checks = field.checks.iter().map(|check| {
             let function = Ident::new(check.option, check.span);
             let value = &check.value;
+            // Every token of the call at the option's span (field access and bound included), so
+            // a wrong-type option is one error under `max_length` / `min`, not a multi-line span
+            // or a second error at the bound's literal.
+            let mut field = name.clone();
+            field.set_span(check.span);
             quote_spanned! {check.span=>
-                __dc::check::#function(&self.#name, #value, &__field, __errors);
+                __dc::check::#function(&self.#field, { let __bound = #value; __bound }, &__field, __errors);
             }
         });
         let nested = (!is_leaf(&field.shape)).then(|| {
@@ -608,11 +594,16 @@ fn builder_impls(model: &StructModel) -> TokenStream {
             #(#setters)*
         }
         #(#required_traits)*
-        #[allow(private_bounds)]
-        impl<#(#bounds),*> #builder<#(#params),*> {
+        impl<#(#params),*> #builder<#(#params),*> {
             /// Assigns the identity, applies defaults and validates every field; reports every
             /// failing field at once.
-            pub fn build(self) -> __dc::StdResult<#ident, __dc::ValidationErrors> {
+            // The bounds sit on the method, not the impl, so a missing field is reported with
+            // the `on_unimplemented` message ("missing required field ...") instead of E0599.
+            #[allow(private_bounds)]
+            pub fn build(self) -> __dc::StdResult<#ident, __dc::ValidationErrors>
+            where
+                #(#bounds),*
+            {
                 let value = #ident { #(#inits,)* #hidden };
                 __dc::Validate::validate(&value)?;
                 __dc::StdResult::Ok(value)
@@ -624,7 +615,6 @@ fn builder_impls(model: &StructModel) -> TokenStream {
 fn registration(model: &StructModel) -> TokenStream {
     let ident = model.ident();
     let name = ident.to_string();
-    let part_of = part_of_spanned(model);
     let body = match model.kind {
         Kind::ValueObject => return quote!(),
         Kind::Aggregate => quote! {
@@ -635,35 +625,44 @@ fn registration(model: &StructModel) -> TokenStream {
                 category: <#ident as __dc::Aggregate>::CATEGORY,
             })
         },
-        Kind::Entity => quote! {
-            __dc::Registration::Entity(__dc::EntityRegistration {
-                name: #name,
-                type_id: __dc::TypeId::of::<#ident>,
-                aggregate: __dc::TypeId::of::<#part_of>,
-                aggregate_name: <#part_of as __dc::Aggregate>::NAME,
-            })
-        },
-        Kind::Event => quote! {
-            __dc::Registration::Event(__dc::EventRegistration {
-                name: #name,
-                module: ::core::module_path!(),
-                version: <#ident as __dc::Event>::VERSION,
-                type_id: __dc::TypeId::of::<#ident>,
-                aggregate: __dc::TypeId::of::<#part_of>,
-                aggregate_name: <#part_of as __dc::Aggregate>::NAME,
-                category: <#part_of as __dc::Aggregate>::CATEGORY,
-                decode: __dc::decode_event::<#ident>,
-            })
-        },
-        Kind::Command => quote! {
-            __dc::Registration::Command(__dc::CommandRegistration {
-                name: #name,
-                module: ::core::module_path!(),
-                type_id: __dc::TypeId::of::<#ident>,
-                aggregate: __dc::TypeId::of::<#part_of>,
-                aggregate_name: <#part_of as __dc::Aggregate>::NAME,
-            })
-        },
+        Kind::Entity => {
+            let part_of = quote!(<#ident as __dc::Entity>::Aggregate);
+            quote! {
+                __dc::Registration::Entity(__dc::EntityRegistration {
+                    name: #name,
+                    type_id: __dc::TypeId::of::<#ident>,
+                    aggregate: __dc::TypeId::of::<#part_of>,
+                    aggregate_name: __dc::entity_aggregate::<#ident>(),
+                })
+            }
+        }
+        Kind::Event => {
+            let part_of = quote!(<#ident as __dc::Event>::Aggregate);
+            quote! {
+                __dc::Registration::Event(__dc::EventRegistration {
+                    name: #name,
+                    module: ::core::module_path!(),
+                    version: <#ident as __dc::Event>::VERSION,
+                    type_id: __dc::TypeId::of::<#ident>,
+                    aggregate: __dc::TypeId::of::<#part_of>,
+                    aggregate_name: __dc::event_aggregate::<#ident>().0,
+                    category: __dc::event_aggregate::<#ident>().1,
+                    decode: __dc::decode_event::<#ident>,
+                })
+            }
+        }
+        Kind::Command => {
+            let part_of = quote!(<#ident as __dc::Command>::Aggregate);
+            quote! {
+                __dc::Registration::Command(__dc::CommandRegistration {
+                    name: #name,
+                    module: ::core::module_path!(),
+                    type_id: __dc::TypeId::of::<#ident>,
+                    aggregate: __dc::TypeId::of::<#part_of>,
+                    aggregate_name: __dc::command_aggregate::<#ident>(),
+                })
+            }
+        }
     };
     registration_static(&quote!(#ident), body)
 }

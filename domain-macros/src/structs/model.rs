@@ -103,11 +103,7 @@ pub enum DefaultValue {
 
 pub enum Relation {
     /// `#[has_many] items: Vec<OrderItem>`
-    HasMany { span: Span, entity: Type },
+    HasMany { entity: Type },
     /// `#[has_one] address: Option<Address>` (or `Address`)
-    HasOne {
-        span: Span,
-        entity: Type,
-        optional: bool,
-    },
+    HasOne { entity: Type, optional: bool },
 }

@@ -236,10 +236,9 @@ fn parse_relation(cx: &Ctxt, kind: Kind, attr: &Attribute, field: &mut FieldMode
         );
         return;
     }
-    let span = attr.span();
     if is_many {
         match generic_argument(&field.ty, "Vec") {
-            Some(entity) => field.relation = Some(Relation::HasMany { span, entity }),
+            Some(entity) => field.relation = Some(Relation::HasMany { entity }),
             None => cx.error_spanned_by(
                 &field.ty,
                 "`#[has_many]` needs a field of type `Vec<Entity>`",
@@ -250,11 +249,7 @@ fn parse_relation(cx: &Ctxt, kind: Kind, attr: &Attribute, field: &mut FieldMode
             Some(inner) => (inner, true),
             None => (field.ty.clone(), false),
         };
-        field.relation = Some(Relation::HasOne {
-            span,
-            entity,
-            optional,
-        });
+        field.relation = Some(Relation::HasOne { entity, optional });
     }
 }
 
