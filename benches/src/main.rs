@@ -190,8 +190,9 @@ fn memory_child(side: Option<&str>) {
                         .await
                         .expect("command succeeds");
                 }
+                let stored = domain.event_store().last_position().await.unwrap();
+                assert_eq!(stored, MEMORY_EVENTS as u64);
             });
-            assert_eq!(domain.event_store().last_position(), MEMORY_EVENTS as u64);
             println!("{}", measure::peak_rss_bytes().saturating_sub(before));
         }
     }

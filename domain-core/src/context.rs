@@ -14,7 +14,7 @@ use crate::message::{EventEnvelope, Metadata};
 use crate::model::Aggregate;
 use crate::query::{Filter, OrderBy, QueryResult, QuerySpec};
 use crate::registry::BoxFuture;
-use crate::store::Causation;
+use crate::store::{Causation, CommandRecord};
 use crate::unit_of_work::UnitOfWork;
 
 /// The handler's view of the domain for one message.
@@ -61,6 +61,8 @@ pub struct Context {
     pub(crate) inner: Arc<DomainInner>,
     pub(crate) metadata: Arc<Metadata>,
     pub(crate) unit: Mutex<UnitOfWork>,
+    /// The command being handled, for stores that log commands with the handler's commit.
+    pub(crate) command: Option<CommandRecord>,
     /// Events committed by commands this handler processed, dispatched after its own.
     pub(crate) followups: Mutex<Vec<EventEnvelope>>,
 }
@@ -71,6 +73,7 @@ impl Context {
             inner,
             metadata,
             unit: Mutex::default(),
+            command: None,
             followups: Mutex::default(),
         }
     }
@@ -109,18 +112,24 @@ impl Context {
     /// otherwise. Returns the outcome and every event to dispatch next, in commit order — the
     /// events of commands the handler processed are returned even when the handler failed, because
     /// those commands committed.
-    pub(crate) fn finish<T>(self, outcome: Result<T>) -> (Result<T>, Vec<EventEnvelope>) {
+    pub(crate) async fn finish<T>(self, outcome: Result<T>) -> (Result<T>, Vec<EventEnvelope>) {
         let mut events = std::mem::take(&mut *self.followups.lock());
-        let outcome = outcome.and_then(|value| {
-            events.extend(self.commit()?);
-            Ok(value)
-        });
+        let outcome = match outcome {
+            Ok(value) => match self.commit().await {
+                Ok(committed) => {
+                    events.extend(committed);
+                    Ok(value)
+                }
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error),
+        };
         (outcome, events)
     }
 
-    fn commit(self) -> Result<Vec<EventEnvelope>> {
+    async fn commit(self) -> Result<Vec<EventEnvelope>> {
         let unit = self.unit.into_inner();
-        if unit.is_empty() {
+        if unit.is_empty() && self.command.is_none() {
             return Ok(Vec::new());
         }
         let causation = Causation {
@@ -133,8 +142,9 @@ impl Context {
                     .unwrap_or_else(|| self.metadata.stream.clone()),
             ),
         };
-        let batch = unit.into_batch(&self.inner.registry, causation)?;
-        self.inner.store.commit(batch)
+        let mut batch = unit.into_batch(&self.inner.registry, causation)?;
+        batch.command = self.command;
+        self.inner.store.commit(batch).await
     }
 }
 
@@ -147,50 +157,50 @@ pub(crate) struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    pub fn get<A: Aggregate>(&self, id: &Identifier) -> Result<A> {
+    pub async fn get<A: Aggregate>(&self, id: &Identifier) -> Result<A> {
         if let Some(staged) = self.unit.and_then(|u| u.lock().staged::<A>(id)) {
             return Ok(staged);
         }
         self.inner
             .store
-            .load::<A>(id)?
+            .load::<A>(id)
+            .await?
             .ok_or_else(|| Error::not_found(A::NAME, id))
     }
 
-    pub fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
-        let rows = match self.unit {
-            None => self
-                .inner
-                .store
-                .matching(spec.filter.as_ref(), &|_| false)?,
-            Some(unit) => {
-                let unit = unit.lock();
-                let mut staged_ids = Vec::new();
-                let mut rows = Vec::new();
-                for aggregate in unit.staged_of::<A>() {
-                    staged_ids.push(aggregate.identifier());
-                    if spec.filter.as_ref().is_none_or(|f| f.matches(aggregate)) {
-                        rows.push(aggregate.clone());
-                    }
-                }
-                rows.extend(
-                    self.inner
-                        .store
-                        .matching(spec.filter.as_ref(), &|id| staged_ids.contains(id))?,
-                );
-                rows
+    pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
+        // Staged aggregates shadow their stored versions: when the unit of work holds some `A`,
+        // fetch every stored match and merge before ordering and paging; otherwise the store
+        // runs the whole query (SQL stores push filter, order, paging and count down).
+        let staged = self.unit.and_then(|unit| {
+            let unit = unit.lock();
+            unit.has_staged::<A>().then(|| {
+                let ids: Vec<Identifier> = unit.staged_of::<A>().map(A::identifier).collect();
+                let rows: Vec<A> = unit.staged_of::<A>().cloned().collect();
+                (ids, rows)
+            })
+        });
+        match staged {
+            None => self.inner.store.query(spec).await,
+            Some((ids, mut rows)) => {
+                let stored = self
+                    .inner
+                    .store
+                    .matching(spec.filter.as_ref(), &ids)
+                    .await?;
+                rows.extend(stored);
+                Ok(spec.apply(rows))
             }
-        };
-        Ok(spec.apply(rows))
+        }
     }
 
-    pub fn find_by<A: Aggregate>(&self, filter: Filter<A>) -> Result<A> {
+    pub async fn find_by<A: Aggregate>(&self, filter: Filter<A>) -> Result<A> {
         let spec = QuerySpec {
             filter: Some(filter),
             limit: Some(2),
             ..QuerySpec::default()
         };
-        let mut result = self.query(&spec)?;
+        let mut result = self.query(&spec).await?;
         match result.total {
             0 => Err(Error::NotFound {
                 aggregate: A::NAME,
@@ -236,12 +246,12 @@ impl<'c, A: Aggregate> Repository<'c, A> {
 
     /// The aggregate with this identity, or [`Error::NotFound`].
     pub async fn get(&self, id: &Identifier) -> Result<A> {
-        self.reader().get(id)
+        self.reader().get(id).await
     }
 
     /// The one aggregate matching `filter`: [`Error::NotFound`] if none, [`Error::TooMany`] if several.
     pub async fn find_by(&self, filter: Filter<A>) -> Result<A> {
-        self.reader().find_by(filter)
+        self.reader().find_by(filter).await
     }
 
     /// A query over every `A`.
@@ -318,17 +328,18 @@ impl<'r, A: Aggregate> Query<'r, A> {
 
     /// The page of matching items and the total count.
     pub async fn all(self) -> Result<QueryResult<A>> {
-        self.reader.query(&self.spec)
+        self.reader.query(&self.spec).await
     }
 
     /// How many aggregates match.
-    pub async fn count(self) -> Result<usize> {
-        Ok(self.reader.query(&self.spec)?.total)
+    pub async fn count(mut self) -> Result<usize> {
+        self.spec.limit = Some(0); // no page: SQL stores run only the COUNT
+        Ok(self.reader.query(&self.spec).await?.total)
     }
 
     /// The first matching item in the query's order.
     pub async fn first(mut self) -> Result<Option<A>> {
         self.spec.limit = Some(1);
-        Ok(self.reader.query(&self.spec)?.items.pop())
+        Ok(self.reader.query(&self.spec).await?.items.pop())
     }
 }

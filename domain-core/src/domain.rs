@@ -26,7 +26,7 @@ use crate::registry::{
     DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
 };
 use crate::store::memory::MemoryStore;
-use crate::store::{Causation, FailedDelivery};
+use crate::store::{Causation, CommandRecord, FailedDelivery, Store};
 use crate::unit_of_work::UnitOfWork;
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
@@ -73,7 +73,7 @@ pub(crate) struct DomainInner {
     pub name: Arc<str>,
     pub registry: Registry,
     pub instances: HashMap<TypeId, Instance>,
-    pub store: MemoryStore,
+    pub store: Store,
 }
 
 /// Configures and builds a [`Domain`].
@@ -86,7 +86,12 @@ pub struct DomainBuilder {
     auto_registration: bool,
     explicit: Vec<&'static Registration>,
     instances: HashMap<TypeId, Instance>,
+    database: Option<String>,
 }
+
+/// The environment variable [`DomainBuilder::open`] reads the database URL from when
+/// [`DomainBuilder::database`] was not called: `sqlite://app.db`, `postgres://...` or `memory:`.
+pub const DATABASE_URL_VAR: &str = "DOMAIN_DATABASE_URL";
 
 impl Domain {
     /// Starts configuring a domain named `name` (the prefix of message type names).
@@ -96,6 +101,7 @@ impl Domain {
             auto_registration: true,
             explicit: Vec::new(),
             instances: HashMap::default(),
+            database: None,
         }
     }
 
@@ -170,45 +176,51 @@ impl Domain {
     }
 
     /// Every recorded failed delivery, oldest first.
-    pub fn failed_deliveries(&self) -> Vec<FailedDelivery> {
-        self.inner.store.failed_deliveries()
+    pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
+        self.inner
+            .store
+            .failed_deliveries(&self.inner.registry)
+            .await
     }
 
     /// Retries one failed delivery. On success the record is removed and the events the handler
-    /// committed are dispatched; on failure the record stays with one more attempt.
+    /// committed are dispatched; on failure the record stays with one more attempt. The record is
+    /// only deleted after the handler's commit, so a crash in between retries it again
+    /// (at-least-once).
     pub async fn retry_delivery(&self, id: Uuid) -> Result<()> {
-        let failed = self
-            .inner
+        let inner = &self.inner;
+        let failed = inner
             .store
-            .take_failure(id)
+            .failure(&inner.registry, id)
+            .await?
             .ok_or_else(|| Error::NotFound {
                 aggregate: "FailedDelivery",
                 id: id.to_string(),
             })?;
-        let Some(handler) = self
-            .inner
+        let Some(handler) = inner
             .registry
             .event_handlers
             .iter()
-            .find(|h| h.name == failed.handler)
+            .find(|h| *h.name == *failed.handler)
         else {
-            self.inner.store.record_failure(failed.clone());
             return Err(Error::Store(format!(
                 "handler `{}` is no longer registered",
                 failed.handler
             )));
         };
-        let (outcome, events) = self.inner.deliver(handler, &failed.event).await;
-        let failure = outcome.err().map(|cause| {
-            self.inner.record_failure(
-                handler,
-                &failed.event,
-                &cause,
-                failed.attempts + 1,
-                failed.id,
-            )
-        });
-        let dispatched = self.inner.dispatch_all(events).await;
+        let (outcome, events) = inner.deliver(handler, &failed.event).await;
+        let failure = match outcome {
+            Ok(()) => {
+                inner.store.resolve_failure(id).await?;
+                None
+            }
+            Err(cause) => Some(
+                inner
+                    .record_failure(handler, &failed.event, &cause, failed.attempts + 1, id)
+                    .await,
+            ),
+        };
+        let dispatched = inner.dispatch_all(events).await;
         match (failure, dispatched) {
             (None, dispatched) => dispatched,
             (Some(failure), Ok(())) => Err(Error::HandlersFailed(vec![failure])),
@@ -223,13 +235,20 @@ impl Domain {
     /// Retries every failed delivery once; returns how many now succeeded and the ones still failing.
     pub async fn retry_failed_deliveries(&self) -> RetryReport {
         let mut report = RetryReport::default();
-        for failed in self.failed_deliveries() {
+        let failed_deliveries = match self.failed_deliveries().await {
+            Ok(all) => all,
+            Err(error) => {
+                report.error = Some(error);
+                return report;
+            }
+        };
+        for failed in failed_deliveries {
             match self.retry_delivery(failed.id).await {
                 Ok(()) => report.succeeded += 1,
                 Err(Error::HandlersFailed(failures)) => report.still_failing.extend(failures),
                 Err(other) => report.still_failing.push(HandlerFailure {
                     delivery_id: failed.id,
-                    handler: failed.handler,
+                    handler: failed.handler.clone(),
                     event_type: failed.event.metadata.type_name.to_string(),
                     event_id: failed.event.metadata.id,
                     cause: other.to_string(),
@@ -247,6 +266,8 @@ pub struct RetryReport {
     pub succeeded: usize,
     /// Deliveries that failed again, or that their retry caused; all recorded.
     pub still_failing: Vec<HandlerFailure>,
+    /// Set if the failed deliveries could not be read at all (the store is unreachable).
+    pub error: Option<Error>,
 }
 
 impl DomainBuilder {
@@ -268,9 +289,57 @@ impl DomainBuilder {
         self
     }
 
-    /// Checks the whole registry once and builds the domain; every problem is in one
-    /// [`Error::Registry`].
+    /// Runs the domain on the database at `url`: `sqlite://path.db` (created if missing),
+    /// `sqlite::memory:`, `postgres://user@host/db`, or `memory:`. Needs the matching cargo feature
+    /// of domain-core (`sqlite`, `postgres`); takes effect in [`DomainBuilder::open`].
+    pub fn database(mut self, url: impl Into<String>) -> Self {
+        self.database = Some(url.into());
+        self
+    }
+
+    /// Builds the domain and opens its store: the URL given to [`DomainBuilder::database`], else
+    /// the one in the [`DATABASE_URL_VAR`] environment variable (`DOMAIN_DATABASE_URL`), else the
+    /// in-memory store. Durable stores connect and create or upgrade their schema here; an
+    /// unreachable database or a schema newer than this build is an [`Error::Store`] now, not at
+    /// the first command.
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    ///
+    /// #[aggregate]
+    /// pub struct Note { pub text: String }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Notes").database("memory:").open().await?;
+    /// domain.repository::<Note>().add(Note::builder().text("hi").build()?).await?;
+    /// assert_eq!(domain.repository::<Note>().query().count().await?, 1);
+    ///
+    /// let bad = Domain::builder("Notes").database("mysql://localhost").open().await;
+    /// assert!(matches!(bad, Err(Error::Store(_))));
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn open(mut self) -> Result<Domain> {
+        let url = match self.database.take() {
+            Some(url) => url,
+            None => std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| "memory:".to_string()),
+        };
+        let store = Store::open(&url).await?;
+        self.assemble(store)
+    }
+
+    /// Checks the whole registry once and builds the domain on the in-memory store; every problem
+    /// is in one [`Error::Registry`]. For a database, use [`DomainBuilder::open`].
     pub fn build(self) -> Result<Domain> {
+        if let Some(url) = &self.database {
+            return Err(Error::Store(format!(
+                "a database (`{url}`) is configured: build the domain with `.open().await`, which connects to it"
+            )));
+        }
+        self.assemble(Store::Memory(MemoryStore::default()))
+    }
+
+    fn assemble(self, store: Store) -> Result<Domain> {
         let mut instances = self.instances;
         let auto = self
             .auto_registration
@@ -284,7 +353,7 @@ impl DomainBuilder {
                 name: self.name.into(),
                 registry,
                 instances,
-                store: MemoryStore::default(),
+                store,
             }),
         })
     }
@@ -306,9 +375,18 @@ impl DomainInner {
         match self.prepare(&command, parent) {
             Err(error) => (Err(error), Vec::new()),
             Ok((handler, metadata)) => {
-                let mut ctx = Context::new(self.clone(), metadata);
+                let mut ctx = Context::new(self.clone(), metadata.clone());
+                if self.store.keeps_command_log() {
+                    match serde_json::to_value(&command) {
+                        Ok(payload) => ctx.command = Some(CommandRecord { metadata, payload }),
+                        Err(e) => {
+                            let error = Error::Store(format!("serializing `{}`: {e}", C::NAME));
+                            return (Err(error), Vec::new());
+                        }
+                    }
+                }
                 let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
-                ctx.finish(output)
+                ctx.finish(output).await
             }
         }
     }
@@ -365,7 +443,8 @@ impl DomainInner {
                 }
                 let (outcome, more) = self.deliver(handler, &event).await;
                 if let Err(cause) = outcome {
-                    failures.push(self.record_failure(handler, &event, &cause, 1, Uuid::new_v4()));
+                    let id = Uuid::new_v4();
+                    failures.push(self.record_failure(handler, &event, &cause, 1, id).await);
                 }
                 queue.extend(more);
             }
@@ -395,10 +474,12 @@ impl DomainInner {
         };
         let mut ctx = Context::new(self.clone(), event.metadata.clone());
         let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
-        ctx.finish(outcome)
+        ctx.finish(outcome).await
     }
 
-    fn record_failure(
+    /// Records a failed delivery (or updates the record `id`) and describes it. If the store
+    /// cannot record it, the description says so: the caller still learns of the failure.
+    async fn record_failure(
         &self,
         handler: &'static EventHandlerRegistration,
         event: &EventEnvelope,
@@ -406,19 +487,24 @@ impl DomainInner {
         attempts: u32,
         id: Uuid,
     ) -> HandlerFailure {
-        self.store.record_failure(FailedDelivery {
+        let handler_name: Arc<str> = Arc::from(handler.name);
+        let failure = FailedDelivery {
             id,
-            handler: handler.name,
+            handler: handler_name.clone(),
             event: event.clone(),
             error: cause.to_string(),
             attempts,
-        });
+        };
+        let mut cause = cause.to_string();
+        if let Err(unrecorded) = self.store.record_failure(&failure).await {
+            cause = format!("{cause} (and recording the failure failed: {unrecorded})");
+        }
         HandlerFailure {
             delivery_id: id,
-            handler: handler.name,
+            handler: handler_name,
             event_type: event.metadata.type_name.to_string(),
             event_id: event.metadata.id,
-            cause: cause.to_string(),
+            cause,
         }
     }
 }
@@ -470,18 +556,18 @@ impl<'d, A: Aggregate> DomainRepository<'d, A> {
                 origin_stream: None,
             },
         )?;
-        let events = inner.store.commit(batch)?;
+        let events = inner.store.commit(batch).await?;
         inner.dispatch_all(events).await
     }
 
     /// The aggregate with this identity, or [`Error::NotFound`].
     pub async fn get(&self, id: &Identifier) -> Result<A> {
-        self.reader().get(id)
+        self.reader().get(id).await
     }
 
     /// The one aggregate matching `filter`: [`Error::NotFound`] if none, [`Error::TooMany`] if several.
     pub async fn find_by(&self, filter: Filter<A>) -> Result<A> {
-        self.reader().find_by(filter)
+        self.reader().find_by(filter).await
     }
 
     /// A query over every `A`.
@@ -497,43 +583,44 @@ pub struct EventStore<'d> {
 
 impl EventStore<'_> {
     /// Every event of one stream (`<category>-<id>`), in stream order.
-    pub fn read_stream(&self, stream: &str) -> Vec<EventEnvelope> {
-        self.domain.inner.store.read_stream(stream)
+    pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
+        let inner = &self.domain.inner;
+        inner.store.read_stream(&inner.registry, stream).await
     }
 
-    /// Up to `limit` events of `category` with a global position after `after` (0: from the start).
-    pub fn read_category(&self, category: &str, after: u64, limit: usize) -> Vec<EventEnvelope> {
-        self.domain
-            .inner
+    /// Up to `limit` events of `category` with a global position after `after` (0: from the
+    /// start), in global order. Following a category by its last seen position never skips an
+    /// event: positions are assigned in commit order.
+    pub async fn read_category(
+        &self,
+        category: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>> {
+        let inner = &self.domain.inner;
+        inner
             .store
-            .read_category(category, after, limit)
+            .read_category(&inner.registry, category, after, limit)
+            .await
     }
 
     /// Up to `limit` events of every stream with a global position after `after`.
-    pub fn read_all(&self, after: u64, limit: usize) -> Vec<EventEnvelope> {
-        self.domain.inner.store.read_all(after, limit)
+    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
+        let inner = &self.domain.inner;
+        inner.store.read_all(&inner.registry, after, limit).await
     }
 
     /// The global position of the last committed event (0 when empty).
-    pub fn last_position(&self) -> u64 {
-        self.domain.inner.store.last_position()
+    pub async fn last_position(&self) -> Result<u64> {
+        self.domain.inner.store.last_position().await
     }
 
     /// Decodes a serialized event of this domain, named by type name (`Shop.OrderPlaced.v1`).
-    pub fn decode(&self, type_name: &str, json: &str) -> Result<Box<dyn Any + Send + Sync>> {
+    pub fn decode(&self, type_name: &str, json: &str) -> Result<Arc<dyn Any + Send + Sync>> {
         let registry = &self.domain.inner.registry;
-        let type_id =
-            registry
-                .events_by_name
-                .get(type_name)
-                .ok_or_else(|| Error::UnknownMessageType {
-                    type_name: type_name.to_string(),
-                    known: registry.known_events(),
-                })?;
-        (registry.events[type_id].registration.decode)(json).map_err(|reason| Error::Malformed {
-            type_name: type_name.to_string(),
-            reason,
-        })
+        registry
+            .decode_event(type_name, json)
+            .map(|decoded| decoded.payload)
     }
 }
 
@@ -556,12 +643,23 @@ pub fn process_json<C: HandledCommand>(
     })
 }
 
-/// Decodes a serialized event of type `E` (behind [`EventStore::decode`]).
+/// Decodes a serialized event of type `E` (behind [`EventStore::decode`] and the durable stores'
+/// event reads).
 #[doc(hidden)]
 pub fn decode_event<E: crate::model::Event>(
     json: &str,
-) -> std::result::Result<Box<dyn Any + Send + Sync>, String> {
+) -> std::result::Result<DecodedEvent, String> {
     let event: E = serde_json::from_str(json).map_err(|e| e.to_string())?;
     event.validate().map_err(|e| e.to_string())?;
-    Ok(Box::new(event))
+    Ok(DecodedEvent {
+        payload: Arc::new(event),
+        vtable: <E as crate::model::EventVTableOf>::VTABLE,
+    })
+}
+
+/// A decoded event payload with its type's runtime description.
+#[doc(hidden)]
+pub struct DecodedEvent {
+    pub payload: Arc<dyn Any + Send + Sync>,
+    pub vtable: &'static crate::model::EventVTable,
 }

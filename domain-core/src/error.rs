@@ -97,9 +97,39 @@ pub enum Error {
     #[error("{0}")]
     Rule(String),
 
-    /// A store failed.
+    /// A store failed: unreachable database, failed statement, unreadable aggregate row.
     #[error("store error: {0}")]
     Store(String),
+
+    /// The database's schema was written by a newer build of this framework; this build will
+    /// not touch it (it could misread or corrupt the newer layout).
+    #[error(
+        "the database schema is at version {found}, newer than this build's version {supported}: upgrade domain-core"
+    )]
+    SchemaTooNew {
+        /// The version recorded in the database.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+
+    /// A stored event that cannot be turned back into its type: an unknown type name, or a
+    /// payload that no longer decodes. Names where it is, so it can be repaired or upcast.
+    #[error(
+        "cannot read event at global position {global_position} (stream `{stream}`, position {stream_position}, type `{type_name}`): {reason}"
+    )]
+    UnreadableEvent {
+        /// The stream it belongs to.
+        stream: String,
+        /// Its position in the stream.
+        stream_position: u64,
+        /// Its global position.
+        global_position: u64,
+        /// The stored type name.
+        type_name: String,
+        /// What went wrong.
+        reason: String,
+    },
 
     /// Any other error from user code.
     #[error(transparent)]
@@ -142,7 +172,7 @@ pub struct HandlerFailure {
     /// The id of the recorded failed delivery (for retries).
     pub delivery_id: uuid::Uuid,
     /// The handler's type name.
-    pub handler: &'static str,
+    pub handler: std::sync::Arc<str>,
     /// The event's type name, e.g. `Bookshelf.BookAdded.v1`.
     pub event_type: String,
     /// The event's message id.

@@ -72,7 +72,9 @@ mod unit_of_work;
 mod validation;
 
 pub use context::{Context, Query, Repository};
-pub use domain::{Domain, DomainBuilder, DomainRepository, EventStore, RetryReport};
+pub use domain::{
+    DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EventStore, RetryReport,
+};
 pub use domain_macros::{
     aggregate, command, command_handler, entity, event, event_handler, handle, value_object,
 };
@@ -98,7 +100,7 @@ pub mod prelude {
 /// Paths used by generated code. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::domain::{decode_event, process_json};
+    pub use crate::domain::{DecodedEvent, decode_event, process_json};
     pub use crate::handler::{HandledCommand, HandlerReturn, instance_as};
     pub use crate::model::{
         Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,

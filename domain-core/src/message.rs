@@ -94,7 +94,7 @@ pub fn stream_category(stream: &str) -> &str {
 /// let stream = format!("order-{}", order.id());
 /// domain.repository::<Order>().add(order).await?;
 ///
-/// let events = domain.event_store().read_stream(&stream);
+/// let events = domain.event_store().read_stream(&stream).await?;
 /// assert_eq!(events[0].metadata().type_name.as_ref(), "Shop.OrderPlaced.v1");
 /// assert_eq!(events[0].downcast_ref::<OrderPlaced>().unwrap().customer, "Ann");
 /// # Ok::<(), domain_core::Error>(())

@@ -96,6 +96,7 @@ impl<A: 'static, T: Serialize + Send + Sync + 'static> Field<A, T> {
             value,
             test: Arc::new(move |a: &A| test(get(a))),
             index_key,
+            json_ordered: json_orders_like_rust::<T>(),
         })
     }
 
@@ -193,6 +194,7 @@ impl<A: 'static, T: Serialize + Send + Sync + 'static> Field<A, T> {
         OrderBy {
             field: self.name,
             descending,
+            json_ordered: json_orders_like_rust::<T>(),
             compare: Arc::new(move |a: &A, b: &A| {
                 get(a).partial_cmp(get(b)).unwrap_or(Ordering::Equal)
             }),
@@ -206,6 +208,35 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
+/// True if `T`'s JSON form sorts the way `T` does: strings byte-wise, numbers by value, `false`
+/// before `true`, `None` first. SQL stores push ordering (`<`, `ORDER BY`) on such fields into
+/// SQL; on any other type (an enum, a struct, an `Identifier`,
+/// which sorts UUIDs before text) they evaluate it in Rust, so the order is always
+/// the type's own.
+fn json_orders_like_rust<T: 'static>() -> bool {
+    use std::any::TypeId;
+    macro_rules! any_of {
+        ($($t:ty),*) => {
+            [$(TypeId::of::<$t>(), TypeId::of::<Option<$t>>()),*].contains(&TypeId::of::<T>())
+        };
+    }
+    any_of!(
+        String,
+        bool,
+        i8,
+        i16,
+        i32,
+        i64,
+        u8,
+        u16,
+        u32,
+        u64,
+        f32,
+        f64,
+        uuid::Uuid
+    )
+}
+
 /// One `field op value` test.
 pub struct Condition<A> {
     /// The field's name.
@@ -216,6 +247,8 @@ pub struct Condition<A> {
     pub value: serde_json::Value,
     test: Arc<dyn Fn(&A) -> bool + Send + Sync>,
     index_key: Option<IndexKey<A>>,
+    /// See [`json_orders_like_rust`].
+    pub(crate) json_ordered: bool,
 }
 
 /// The key of an aggregate in an equality index on one field: the field's value as JSON text.
@@ -249,6 +282,7 @@ impl<A> Clone for Filter<A> {
                 value: c.value.clone(),
                 test: c.test.clone(),
                 index_key: c.index_key.clone(),
+                json_ordered: c.json_ordered,
             }),
             Filter::And(v) => Filter::And(v.clone()),
             Filter::Or(v) => Filter::Or(v.clone()),
@@ -327,6 +361,8 @@ pub struct OrderBy<A> {
     pub field: &'static str,
     /// True for descending.
     pub descending: bool,
+    /// See [`json_orders_like_rust`].
+    pub(crate) json_ordered: bool,
     compare: Comparator<A>,
 }
 
@@ -335,6 +371,7 @@ impl<A> Clone for OrderBy<A> {
         OrderBy {
             field: self.field,
             descending: self.descending,
+            json_ordered: self.json_ordered,
             compare: self.compare.clone(),
         }
     }

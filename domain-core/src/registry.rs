@@ -80,7 +80,7 @@ pub struct EventRegistration {
     pub aggregate_name: &'static str,
     pub category: &'static str,
     /// Decodes (and validates) a serialized instance.
-    pub decode: fn(&str) -> std::result::Result<Box<dyn Any + Send + Sync>, String>,
+    pub decode: fn(&str) -> std::result::Result<crate::domain::DecodedEvent, String>,
 }
 
 #[doc(hidden)]
@@ -387,6 +387,26 @@ impl Registry {
 
     pub fn known_events(&self) -> String {
         sorted_keys(&self.events_by_name)
+    }
+
+    /// Decodes a serialized event named by its type name (`Shop.OrderPlaced.v1`).
+    pub(crate) fn decode_event(
+        &self,
+        type_name: &str,
+        json: &str,
+    ) -> crate::error::Result<crate::domain::DecodedEvent> {
+        use crate::error::Error;
+        let type_id =
+            self.events_by_name
+                .get(type_name)
+                .ok_or_else(|| Error::UnknownMessageType {
+                    type_name: type_name.to_string(),
+                    known: self.known_events(),
+                })?;
+        (self.events[type_id].registration.decode)(json).map_err(|reason| Error::Malformed {
+            type_name: type_name.to_string(),
+            reason,
+        })
     }
 }
 

@@ -27,6 +27,15 @@ struct Entry {
     expected_version: u64,
     value: Box<dyn Any + Send + Sync>,
     drain: fn(&mut (dyn Any + Send + Sync), &mut Vec<PendingEvent>),
+    to_json: fn(&(dyn Any + Send + Sync)) -> Result<String>,
+}
+
+fn aggregate_to_json<A: Aggregate>(value: &(dyn Any + Send + Sync)) -> Result<String> {
+    let aggregate = value
+        .downcast_ref::<A>()
+        .ok_or_else(|| Error::Store(format!("staged value is not a `{}`", A::NAME)))?;
+    serde_json::to_string(aggregate)
+        .map_err(|e| Error::Store(format!("serializing `{}`: {e}", A::NAME)))
 }
 
 fn drain_events<A: Aggregate>(value: &mut (dyn Any + Send + Sync), out: &mut Vec<PendingEvent>) {
@@ -48,6 +57,7 @@ impl UnitOfWork {
             category: A::CATEGORY,
             value: Box::new(aggregate),
             drain: drain_events::<A>,
+            to_json: aggregate_to_json::<A>,
         };
         // Units of work hold a handful of aggregates: a linear scan beats hashing here.
         match self
@@ -75,6 +85,11 @@ impl UnitOfWork {
         self.entries
             .iter()
             .filter_map(|e| e.value.downcast_ref::<A>())
+    }
+
+    pub fn has_staged<A: Aggregate>(&self) -> bool {
+        let type_id = TypeId::of::<A>();
+        self.entries.iter().any(|e| e.type_id == type_id)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -109,11 +124,13 @@ impl UnitOfWork {
                 id: entry.id,
                 expected_version: entry.expected_version,
                 value: Arc::from(entry.value),
+                to_json: entry.to_json,
                 events,
             });
         }
         Ok(CommitBatch {
             aggregates,
+            command: None,
             causation,
             timestamp: SystemTime::now(),
         })

@@ -412,15 +412,15 @@ async fn metadata_links_every_message_of_a_chain() {
     assert_eq!(ids.len(), 5, "every message has its own id");
 
     // The store returns the same metadata, in global order.
-    let all = domain.event_store().read_all(0, 100);
+    let all = domain.event_store().read_all(0, 100).await.unwrap();
     let positions: Vec<u64> = all.iter().map(|e| e.metadata().global_position).collect();
     assert_eq!(positions, [1, 2, 3, 4]);
     let store_ids: Vec<_> = all.iter().map(|e| e.metadata().id).collect();
     assert_eq!(store_ids, [started.id, branched.id, forked.id, deepened.id]);
-    let page = domain.event_store().read_all(2, 1);
+    let page = domain.event_store().read_all(2, 1).await.unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].metadata().global_position, 3);
-    assert_eq!(domain.event_store().last_position(), 4);
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 4);
 }
 
 #[tokio::test]
@@ -467,7 +467,11 @@ async fn stream_positions_entity_events_and_versions() {
     );
 
     let stream_name = format!("relay-{id}");
-    let stream = domain.event_store().read_stream(&stream_name);
+    let stream = domain
+        .event_store()
+        .read_stream(&stream_name)
+        .await
+        .unwrap();
     let names: Vec<_> = stream.iter().map(|e| e.event_name()).collect();
     assert_eq!(names, ["Noted", "LegAdded", "Noted", "RelayRenamed"]);
     let stream_positions: Vec<_> = stream
@@ -515,9 +519,17 @@ async fn stream_positions_entity_events_and_versions() {
     );
 
     // Category reads: in global order, after a position, limited.
-    let relay_category = domain.event_store().read_category("relay", 0, 100);
+    let relay_category = domain
+        .event_store()
+        .read_category("relay", 0, 100)
+        .await
+        .unwrap();
     assert_eq!(relay_category.len(), 5);
-    let after_two = domain.event_store().read_category("relay", 2, 2);
+    let after_two = domain
+        .event_store()
+        .read_category("relay", 2, 2)
+        .await
+        .unwrap();
     let after_two: Vec<_> = after_two
         .iter()
         .map(|e| e.metadata().global_position)
@@ -527,11 +539,27 @@ async fn stream_positions_entity_events_and_versions() {
         domain
             .event_store()
             .read_stream(&format!("relay-{other_id}"))
+            .await
+            .unwrap()
             .len(),
         1
     );
-    assert!(domain.event_store().read_category("nope", 0, 10).is_empty());
-    assert!(domain.event_store().read_stream("relay-nope").is_empty());
+    assert!(
+        domain
+            .event_store()
+            .read_category("nope", 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        domain
+            .event_store()
+            .read_stream("relay-nope")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -558,6 +586,8 @@ async fn custom_stream_category_names_streams() {
         domain
             .event_store()
             .read_stream("chain_custom-beacon7")
+            .await
+            .unwrap()
             .len(),
         1
     );
@@ -565,6 +595,8 @@ async fn custom_stream_category_names_streams() {
         domain
             .event_store()
             .read_category("chain_custom", 0, 10)
+            .await
+            .unwrap()
             .len(),
         1
     );
@@ -572,6 +604,8 @@ async fn custom_stream_category_names_streams() {
         domain
             .event_store()
             .read_category("beacon", 0, 10)
+            .await
+            .unwrap()
             .is_empty()
     );
 }

@@ -277,7 +277,7 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
     assert!(text.contains("flaky is down"), "{text}");
     let failures = handler_failures(error);
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler, "BbFlaky");
+    assert_eq!(failures[0].handler.as_ref(), "BbFlaky");
     assert_eq!(failures[0].event_type, "Failures.FlAccountOpened.v1");
     assert!(failures[0].cause.contains("flaky is down"));
 
@@ -289,7 +289,9 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
         .unwrap();
     let events = domain
         .event_store()
-        .read_stream(&format!("fl_account-{}", account.id()));
+        .read_stream(&format!("fl_account-{}", account.id()))
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(failures[0].event_id, events[0].metadata().id);
 
@@ -298,11 +300,11 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
     assert_eq!(entry_sources(&domain).await, ["recorder"]);
 
     // The failed delivery is recorded.
-    let recorded = domain.failed_deliveries();
+    let recorded = domain.failed_deliveries().await.unwrap();
     assert_eq!(recorded.len(), 1);
     let record = &recorded[0];
     assert_eq!(record.id, failures[0].delivery_id);
-    assert_eq!(record.handler, "BbFlaky");
+    assert_eq!(record.handler.as_ref(), "BbFlaky");
     assert_eq!(
         &*record.event.metadata().type_name,
         "Failures.FlAccountOpened.v1"
@@ -321,8 +323,8 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
     // Retrying before the fix fails again and keeps the record, with one more attempt.
     let again = handler_failures(domain.retry_delivery(record.id).await.unwrap_err());
     assert_eq!(again.len(), 1);
-    assert_eq!(again[0].handler, "BbFlaky");
-    let recorded = domain.failed_deliveries();
+    assert_eq!(again[0].handler.as_ref(), "BbFlaky");
+    let recorded = domain.failed_deliveries().await.unwrap();
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].id, record.id);
     assert_eq!(recorded[0].attempts, 2);
@@ -332,7 +334,7 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
     // handler raised. Only the failed handler runs again.
     probe.fail.store(false, Ordering::SeqCst);
     domain.retry_delivery(record.id).await.unwrap();
-    assert!(domain.failed_deliveries().is_empty());
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
     assert_eq!(entry_sources(&domain).await, ["flaky", "recorder"]);
     assert_eq!(probe.count("BbFlaky"), 1);
     assert_eq!(probe.count("DdFollower:flaky"), 1);
@@ -360,7 +362,7 @@ async fn panicking_handler_is_recorded_not_propagated() {
             .unwrap_err(),
     );
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler, "CcPanicker");
+    assert_eq!(failures[0].handler.as_ref(), "CcPanicker");
     assert!(
         failures[0].cause.contains("panicked"),
         "{}",
@@ -382,16 +384,16 @@ async fn panicking_handler_is_recorded_not_propagated() {
             .unwrap(),
         1
     );
-    let recorded = domain.failed_deliveries();
+    let recorded = domain.failed_deliveries().await.unwrap();
     assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0].handler, "CcPanicker");
+    assert_eq!(recorded[0].handler.as_ref(), "CcPanicker");
     assert!(recorded[0].error.contains("boom in panicker"));
 
     probe.panic.store(false, Ordering::SeqCst);
     let report = domain.retry_failed_deliveries().await;
     assert_eq!(report.succeeded, 1);
     assert!(report.still_failing.is_empty());
-    assert!(domain.failed_deliveries().is_empty());
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
     assert_eq!(probe.count("CcPanicker"), 1);
 }
 
@@ -407,27 +409,27 @@ async fn every_failure_is_reported_and_retried_independently() {
             .await
             .unwrap_err(),
     );
-    let handlers: Vec<_> = failures.iter().map(|f| f.handler).collect();
+    let handlers: Vec<_> = failures.iter().map(|f| f.handler.as_ref()).collect();
     assert_eq!(handlers, ["BbFlaky", "CcPanicker"]);
     assert_eq!(probe.log(), ["AaRecorder", "ZzAfter"]);
-    assert_eq!(domain.failed_deliveries().len(), 2);
+    assert_eq!(domain.failed_deliveries().await.unwrap().len(), 2);
 
     // Fix one of the two.
     probe.panic.store(false, Ordering::SeqCst);
     let report = domain.retry_failed_deliveries().await;
     assert_eq!(report.succeeded, 1);
     assert_eq!(report.still_failing.len(), 1);
-    assert_eq!(report.still_failing[0].handler, "BbFlaky");
-    let recorded = domain.failed_deliveries();
+    assert_eq!(report.still_failing[0].handler.as_ref(), "BbFlaky");
+    let recorded = domain.failed_deliveries().await.unwrap();
     assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0].handler, "BbFlaky");
+    assert_eq!(recorded[0].handler.as_ref(), "BbFlaky");
     assert_eq!(recorded[0].attempts, 2);
 
     probe.fail.store(false, Ordering::SeqCst);
     let report = domain.retry_failed_deliveries().await;
     assert_eq!(report.succeeded, 1);
     assert!(report.still_failing.is_empty());
-    assert!(domain.failed_deliveries().is_empty());
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
     assert_eq!(entry_sources(&domain).await, ["flaky", "recorder"]);
 }
 
@@ -445,7 +447,7 @@ async fn failure_after_a_plain_repository_add_keeps_the_add() {
             .unwrap_err(),
     );
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler, "BbFlaky");
+    assert_eq!(failures[0].handler.as_ref(), "BbFlaky");
     assert_eq!(
         domain
             .repository::<FlAccount>()
@@ -455,7 +457,7 @@ async fn failure_after_a_plain_repository_add_keeps_the_add() {
             .owner,
         "dee"
     );
-    assert_eq!(domain.failed_deliveries().len(), 1);
+    assert_eq!(domain.failed_deliveries().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -477,7 +479,7 @@ async fn succeeding_handlers_leave_no_record() {
             "DdFollower:flaky"
         ]
     );
-    assert!(domain.failed_deliveries().is_empty());
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
     let report = domain.retry_failed_deliveries().await;
     assert_eq!(report.succeeded, 0);
     assert!(report.still_failing.is_empty());
@@ -499,10 +501,14 @@ async fn events_of_a_nested_command_survive_the_callers_failure() {
             .unwrap_err(),
     );
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler, "EeNester");
+    assert_eq!(failures[0].handler.as_ref(), "EeNester");
     // The nested command's commit stands...
     assert!(entry_sources(&domain).await.contains(&"nested".to_string()));
-    let written = domain.event_store().read_category("fl_entry", 0, 100);
+    let written = domain
+        .event_store()
+        .read_category("fl_entry", 0, 100)
+        .await
+        .unwrap();
     assert!(
         written
             .iter()

@@ -291,7 +291,7 @@ async fn events_decode_by_type_name() {
         })
         .await
         .unwrap();
-    let stored = store.read_stream(&format!("js_book-{id}"));
+    let stored = store.read_stream(&format!("js_book-{id}")).await.unwrap();
     let json = stored[0].to_json().unwrap().to_string();
     let decoded = store
         .decode(&stored[0].metadata().type_name, &json)

@@ -336,5 +336,5 @@ async fn raising_an_unregistered_event_fails_the_commit() {
         domain.repository::<RgShop>().query().count().await.unwrap(),
         0
     );
-    assert_eq!(domain.event_store().last_position(), 0);
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 0);
 }

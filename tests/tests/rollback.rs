@@ -210,8 +210,15 @@ impl Fixture {
                 .unwrap(),
             0
         );
-        assert_eq!(self.domain.event_store().last_position(), 0);
-        assert!(self.domain.event_store().read_all(0, 10).is_empty());
+        assert_eq!(self.domain.event_store().last_position().await.unwrap(), 0);
+        assert!(
+            self.domain
+                .event_store()
+                .read_all(0, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(self.log().is_empty(), "dispatched: {:?}", self.log());
     }
 }
@@ -320,6 +327,8 @@ async fn concurrent_modification_is_a_conflict_and_persists_nothing_of_the_loser
         .domain
         .event_store()
         .read_stream(&format!("rb_wallet-{id}"))
+        .await
+        .unwrap()
         .iter()
         .map(|e| match e.downcast_ref::<RbWalletDebited>() {
             Some(debit) => format!("RbWalletDebited({})", debit.amount),
@@ -409,6 +418,8 @@ async fn conflict_in_a_command_rolls_back_every_staged_aggregate() {
         f.domain
             .event_store()
             .read_category("rb_receipt", 0, 10)
+            .await
+            .unwrap()
             .is_empty()
     );
     let stored = repo.get(&id).await.unwrap();
@@ -420,6 +431,8 @@ async fn conflict_in_a_command_rolls_back_every_staged_aggregate() {
         f.domain
             .event_store()
             .read_stream(&format!("rb_wallet-{id}"))
+            .await
+            .unwrap()
             .len(),
         1
     );

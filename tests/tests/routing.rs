@@ -290,7 +290,9 @@ async fn command_chain_is_routed_by_category_any_all_and_source_stream() {
         .unwrap();
     let events = domain
         .event_store()
-        .read_stream(&format!("rt_shipment-{}", shipment.id()));
+        .read_stream(&format!("rt_shipment-{}", shipment.id()))
+        .await
+        .unwrap();
     assert_eq!(events.len(), 1);
     assert!(events[0].is::<RtShipmentCreated>());
     let origin = events[0].metadata().origin_stream.as_deref().unwrap();
@@ -328,10 +330,16 @@ async fn plain_repository_add_is_not_a_command_chain() {
 
     let placed = domain
         .event_store()
-        .read_stream(&format!("rt_order-{order_id}"));
+        .read_stream(&format!("rt_order-{order_id}"))
+        .await
+        .unwrap();
     assert_eq!(placed.len(), 1);
     assert_eq!(placed[0].metadata().origin_stream, None);
-    let shipment_events = domain.event_store().read_category("rt_shipment", 0, 10);
+    let shipment_events = domain
+        .event_store()
+        .read_category("rt_shipment", 0, 10)
+        .await
+        .unwrap();
     assert_eq!(shipment_events.len(), 1);
     assert_eq!(
         shipment_events[0].metadata().origin_stream.as_deref(),
@@ -372,7 +380,9 @@ async fn any_handler_gets_untyped_events_and_all_typed_gets_only_its_types() {
     // A command with an `#[identifier]` has the targeted aggregate's command stream.
     let stream = domain
         .event_store()
-        .read_stream(&format!("rt_order-{order_id}"));
+        .read_stream(&format!("rt_order-{order_id}"))
+        .await
+        .unwrap();
     assert_eq!(stream.len(), 2);
     assert_eq!(
         stream[1].metadata().origin_stream.as_deref(),
@@ -422,5 +432,5 @@ async fn aggregates_without_events_dispatch_nothing() {
     let order = RtOrder::builder().customer("Dee").build().unwrap();
     domain.repository::<RtOrder>().add(order).await.unwrap();
     assert!(log.lock().unwrap().is_empty());
-    assert_eq!(domain.event_store().last_position(), 0);
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 0);
 }

@@ -144,7 +144,10 @@ async fn hundred_thousand_commands_cost_the_same_at_the_end_as_at_the_start() {
     );
 
     // Everything was stored and dispatched.
-    assert_eq!(domain.event_store().last_position(), COMMANDS as u64);
+    assert_eq!(
+        domain.event_store().last_position().await.unwrap(),
+        COMMANDS as u64
+    );
     let last_id = last_id.unwrap();
     let order = domain.repository::<ScOrder>().get(&last_id).await.unwrap();
     assert_eq!(order.number, COMMANDS as i64 - 1);
@@ -167,10 +170,12 @@ async fn hundred_thousand_commands_cost_the_same_at_the_end_as_at_the_start() {
         domain
             .event_store()
             .read_stream(&format!("sc_order-{last_id}"))
+            .await
+            .unwrap()
             .len(),
         1
     );
-    assert!(domain.failed_deliveries().is_empty());
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
 
     // The thread's CPU time is asserted: unlike wall time, it does not count the time other
     // processes on the machine take the cores away from this test.

@@ -18,7 +18,8 @@ use crate::error::{Error, Result};
 use crate::identifier::Identifier;
 use crate::message::{EventEnvelope, MessageKind, Metadata};
 use crate::model::Aggregate;
-use crate::query::Filter;
+use crate::query::{Filter, QueryResult, QuerySpec};
+use crate::registry::Registry;
 
 #[derive(Default)]
 pub(crate) struct MemoryStore {
@@ -89,7 +90,7 @@ fn typed<A: Aggregate>(row: &Row) -> Result<A> {
 }
 
 impl MemoryStore {
-    pub fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
+    pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
         let state = self.state.read();
         match state.tables.get(&TypeId::of::<A>()).and_then(|t| t.get(id)) {
             Some(row) => typed(row).map(Some),
@@ -97,12 +98,25 @@ impl MemoryStore {
         }
     }
 
+    pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
+        Ok(spec.apply(self.matching_now(spec.filter.as_ref(), &[])?))
+    }
+
     /// Every stored `A` matching `filter`, except those whose id is in `skip`.
-    pub fn matching<A: Aggregate>(
+    pub async fn matching<A: Aggregate>(
         &self,
         filter: Option<&Filter<A>>,
-        skip: &dyn Fn(&Identifier) -> bool,
+        skip: &[Identifier],
     ) -> Result<Vec<A>> {
+        self.matching_now(filter, skip)
+    }
+
+    fn matching_now<A: Aggregate>(
+        &self,
+        filter: Option<&Filter<A>>,
+        skip: &[Identifier],
+    ) -> Result<Vec<A>> {
+        let skip = |id: &Identifier| skip.contains(id);
         let type_id = TypeId::of::<A>();
         if let Some(equality) = filter.and_then(Filter::required_equality)
             && let Some((field, key, key_of)) = equality.equality_index()
@@ -181,7 +195,11 @@ impl MemoryStore {
         parking_lot::RwLockWriteGuard::downgrade(state)
     }
 
-    pub fn commit(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
+    pub async fn commit(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
+        self.commit_now(batch)
+    }
+
+    fn commit_now(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
         let mut guard = self.state.write();
         let state = &mut *guard;
         // Check every version before writing anything: a conflict leaves the store untouched.
@@ -256,53 +274,78 @@ impl MemoryStore {
         Ok(committed)
     }
 
-    pub fn read_stream(&self, stream: &str) -> Vec<EventEnvelope> {
+    pub async fn read_stream(&self, _: &Registry, stream: &str) -> Result<Vec<EventEnvelope>> {
         let state = self.state.read();
-        state
+        Ok(state
             .streams
             .get(stream)
             .map(|idx| idx.iter().map(|&i| state.log[i].clone()).collect())
-            .unwrap_or_default()
+            .unwrap_or_default())
     }
 
     /// Events of `category` with a global position greater than `after`, at most `limit`.
-    pub fn read_category(&self, category: &str, after: u64, limit: usize) -> Vec<EventEnvelope> {
+    pub async fn read_category(
+        &self,
+        _: &Registry,
+        category: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>> {
         let state = self.state.read();
         let Some(index) = state.categories.get(category) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         // Indexes are ascending, and position = index + 1: binary search for the start.
         let start = index.partition_point(|&i| (i as u64) < after);
-        index[start..]
+        Ok(index[start..]
             .iter()
             .take(limit)
             .map(|&i| state.log[i].clone())
-            .collect()
+            .collect())
     }
 
     /// Every event with a global position greater than `after`, at most `limit`.
-    pub fn read_all(&self, after: u64, limit: usize) -> Vec<EventEnvelope> {
+    pub async fn read_all(
+        &self,
+        _: &Registry,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>> {
         let state = self.state.read();
         let start = (after as usize).min(state.log.len());
-        state.log[start..].iter().take(limit).cloned().collect()
+        Ok(state.log[start..].iter().take(limit).cloned().collect())
     }
 
-    pub fn last_position(&self) -> u64 {
-        self.state.read().log.len() as u64
+    pub async fn last_position(&self) -> Result<u64> {
+        Ok(self.state.read().log.len() as u64)
     }
 
-    pub fn record_failure(&self, failure: FailedDelivery) {
-        self.state.write().failed.push(failure);
-    }
-
-    pub fn failed_deliveries(&self) -> Vec<FailedDelivery> {
-        self.state.read().failed.clone()
-    }
-
-    pub fn take_failure(&self, id: Uuid) -> Option<FailedDelivery> {
+    pub async fn record_failure(&self, failure: &FailedDelivery) -> Result<()> {
         let mut state = self.state.write();
-        let position = state.failed.iter().position(|f| f.id == id)?;
-        Some(state.failed.remove(position))
+        match state.failed.iter_mut().find(|f| f.id == failure.id) {
+            Some(existing) => *existing = failure.clone(),
+            None => state.failed.push(failure.clone()),
+        }
+        Ok(())
+    }
+
+    pub async fn failed_deliveries(&self, _: &Registry) -> Result<Vec<FailedDelivery>> {
+        Ok(self.state.read().failed.clone())
+    }
+
+    pub async fn failure(&self, _: &Registry, id: Uuid) -> Result<Option<FailedDelivery>> {
+        Ok(self
+            .state
+            .read()
+            .failed
+            .iter()
+            .find(|f| f.id == id)
+            .cloned())
+    }
+
+    pub async fn resolve_failure(&self, id: Uuid) -> Result<()> {
+        self.state.write().failed.retain(|f| f.id != id);
+        Ok(())
     }
 }
 
@@ -326,9 +369,11 @@ mod tests {
                 id: shelf.id(),
                 expected_version,
                 value: Arc::new(shelf.clone()),
+                to_json: |_| Ok(String::new()),
                 stream: Arc::from("shelf"),
                 events: Vec::new(),
             }],
+            command: None,
             causation: Causation {
                 correlation_id: Uuid::new_v4(),
                 causation_id: None,
@@ -336,13 +381,13 @@ mod tests {
             },
             timestamp: std::time::SystemTime::now(),
         };
-        store.commit(batch).map(|_| ())
+        store.commit_now(batch).map(|_| ())
     }
 
     fn labelled(store: &MemoryStore, label: &str) -> Vec<String> {
         let filter = Shelf::LABEL.eq(label);
         let mut found: Vec<String> = store
-            .matching(Some(&filter), &|_| false)
+            .matching_now(Some(&filter), &[])
             .unwrap()
             .into_iter()
             .map(|s| s.label)

@@ -1,10 +1,16 @@
-//! Stores: where aggregates, events and failed deliveries live.
+//! Stores: where aggregates, events, command records and failed deliveries live.
 //!
 //! The unit of work hands a store one [`CommitBatch`]; the store applies it atomically (every
 //! version check passes and every row and event is written, or nothing is) and returns the
 //! committed events with their positions. Only then does dispatch see them.
+//!
+//! [`Store`] is the one boundary the rest of the runtime calls: the in-memory store, and with the
+//! `sqlite` / `postgres` features the durable ones. It is an enum rather than a trait object so
+//! the in-memory path stays static dispatch (no boxed futures per operation).
 
 pub(crate) mod memory;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod sql;
 
 use std::any::{Any, TypeId};
 use std::sync::Arc;
@@ -12,9 +18,12 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
+use crate::error::{Error, Result};
 use crate::identifier::Identifier;
 use crate::message::EventEnvelope;
-use crate::model::PendingEvent;
+use crate::model::{Aggregate, PendingEvent};
+use crate::query::{Filter, QueryResult, QuerySpec};
+use crate::registry::Registry;
 
 /// One aggregate staged for commit, with the events it raised.
 pub(crate) struct StagedAggregate {
@@ -24,6 +33,8 @@ pub(crate) struct StagedAggregate {
     /// The version the change was based on; 0 for a new aggregate.
     pub expected_version: u64,
     pub value: Arc<dyn Any + Send + Sync>,
+    /// Serializes `value` (durable stores write aggregates as JSON documents).
+    pub to_json: fn(&(dyn Any + Send + Sync)) -> crate::error::Result<String>,
     pub stream: Arc<str>,
     pub events: Vec<StagedEvent>,
 }
@@ -45,8 +56,17 @@ pub(crate) struct Causation {
 /// Everything one unit of work writes.
 pub(crate) struct CommitBatch {
     pub aggregates: Vec<StagedAggregate>,
+    /// The command whose handler produced this batch, when the store keeps a command log.
+    pub command: Option<CommandRecord>,
     pub causation: Causation,
     pub timestamp: SystemTime,
+}
+
+/// A processed command, written in the same transaction as its handler's changes (durable
+/// stores only: the in-memory store keeps no command log, so the hot path serializes nothing).
+pub(crate) struct CommandRecord {
+    pub metadata: Arc<crate::message::Metadata>,
+    pub payload: serde_json::Value,
 }
 
 /// An event delivery that failed, kept until a retry succeeds.
@@ -55,11 +75,132 @@ pub struct FailedDelivery {
     /// The record's id (give it to [`Domain::retry_delivery`](crate::Domain::retry_delivery)).
     pub id: Uuid,
     /// The handler that failed.
-    pub handler: &'static str,
+    pub handler: Arc<str>,
     /// The event it failed on.
     pub event: EventEnvelope,
     /// The last error, as text.
     pub error: String,
     /// How many deliveries were attempted.
     pub attempts: u32,
+}
+
+/// The store a domain runs on.
+pub(crate) enum Store {
+    Memory(memory::MemoryStore),
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    Sql(sql::SqlStore),
+}
+
+/// Runs the same call on whichever store this is.
+macro_rules! each_store {
+    ($store:expr, $s:ident => $call:expr) => {
+        match $store {
+            Store::Memory($s) => $call,
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            Store::Sql($s) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens the store `url` names: `memory:`, `sqlite://path.db`, `sqlite::memory:`,
+    /// `postgres://...`. Durable stores connect and migrate their schema now.
+    pub async fn open(url: &str) -> Result<Store> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "memory" => Ok(Store::Memory(memory::MemoryStore::default())),
+            #[cfg(feature = "sqlite")]
+            "sqlite" => Ok(Store::Sql(sql::SqlStore::open(url).await?)),
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => Ok(Store::Sql(sql::SqlStore::open(url).await?)),
+            #[allow(unreachable_patterns)] // reachable only when a feature is off
+            "sqlite" | "postgres" | "postgresql" => Err(Error::Store(format!(
+                "`{url}` needs the `{}` feature of domain-core, which this build does not enable",
+                if scheme == "sqlite" {
+                    "sqlite"
+                } else {
+                    "postgres"
+                }
+            ))),
+            _ => Err(Error::Store(format!(
+                "unsupported database URL `{url}`: expected `memory:`, `sqlite://<path>`, `sqlite::memory:` or `postgres://...`"
+            ))),
+        }
+    }
+
+    /// True if commits carry a [`CommandRecord`].
+    pub fn keeps_command_log(&self) -> bool {
+        !matches!(self, Store::Memory(_))
+    }
+
+    pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
+        each_store!(self, s => s.load::<A>(id).await)
+    }
+
+    /// Every stored `A` matching `filter` whose id is not in `skip` (no order, no paging).
+    pub async fn matching<A: Aggregate>(
+        &self,
+        filter: Option<&Filter<A>>,
+        skip: &[Identifier],
+    ) -> Result<Vec<A>> {
+        each_store!(self, s => s.matching(filter, skip).await)
+    }
+
+    /// Runs a whole query: filter, order, paging and count.
+    pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
+        each_store!(self, s => s.query(spec).await)
+    }
+
+    pub async fn commit(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
+        each_store!(self, s => s.commit(batch).await)
+    }
+
+    pub async fn read_stream(
+        &self,
+        registry: &Registry,
+        stream: &str,
+    ) -> Result<Vec<EventEnvelope>> {
+        each_store!(self, s => s.read_stream(registry, stream).await)
+    }
+
+    pub async fn read_category(
+        &self,
+        registry: &Registry,
+        category: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>> {
+        each_store!(self, s => s.read_category(registry, category, after, limit).await)
+    }
+
+    pub async fn read_all(
+        &self,
+        registry: &Registry,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>> {
+        each_store!(self, s => s.read_all(registry, after, limit).await)
+    }
+
+    pub async fn last_position(&self) -> Result<u64> {
+        each_store!(self, s => s.last_position().await)
+    }
+
+    /// Records a failed delivery, or updates the record with the same id.
+    pub async fn record_failure(&self, failure: &FailedDelivery) -> Result<()> {
+        each_store!(self, s => s.record_failure(failure).await)
+    }
+
+    pub async fn failed_deliveries(&self, registry: &Registry) -> Result<Vec<FailedDelivery>> {
+        each_store!(self, s => s.failed_deliveries(registry).await)
+    }
+
+    pub async fn failure(&self, registry: &Registry, id: Uuid) -> Result<Option<FailedDelivery>> {
+        each_store!(self, s => s.failure(registry, id).await)
+    }
+
+    /// Deletes a failure record once its retry succeeded.
+    pub async fn resolve_failure(&self, id: Uuid) -> Result<()> {
+        each_store!(self, s => s.resolve_failure(id).await)
+    }
 }

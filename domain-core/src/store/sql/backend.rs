@@ -1,0 +1,260 @@
+//! The database drivers behind one small interface: run a [`Statement`], read rows as
+//! [`FromRow`] values, open a write transaction.
+//!
+//! Each operation is written once; `on_backend!` expands it for each enabled driver, so the code
+//! is type-checked against the concrete sqlx types (no generic bounds, no boxed dispatch).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::AssertSqlSafe;
+
+use super::statement::{Dialect, Param, Statement};
+use crate::error::{Error, Result};
+
+/// A connection pool to one of the supported databases.
+pub(crate) enum Pool {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+}
+
+/// An open write transaction. Dropping it without [`Tx::commit`] rolls it back.
+pub(crate) enum Tx {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+macro_rules! on_backend {
+    ($value:expr, $Type:ident, $inner:ident => $body:expr) => {
+        match $value {
+            #[cfg(feature = "sqlite")]
+            $Type::Sqlite($inner) => $body,
+            #[cfg(feature = "postgres")]
+            $Type::Postgres($inner) => $body,
+        }
+    };
+}
+
+/// The statement as a sqlx query with its parameters bound.
+macro_rules! bound {
+    ($statement:expr) => {{
+        let mut query = sqlx::query(AssertSqlSafe($statement.text.clone()));
+        for param in &$statement.params {
+            query = match param {
+                Param::Text(text) => query.bind(text.clone()),
+                Param::Int(int) => query.bind(*int),
+                Param::Float(float) => query.bind(*float),
+                Param::Null => query.bind(None::<String>),
+            };
+        }
+        query
+    }};
+}
+
+/// Maps a driver error, saying what was being done.
+pub(crate) fn db_error(doing: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| Error::Store(format!("{doing}: {e}"))
+}
+
+/// Typed access to a result row's columns by position.
+pub(crate) trait Cells {
+    fn int(&self, column: usize) -> Result<i64>;
+    fn text(&self, column: usize) -> Result<String>;
+    fn optional_text(&self, column: usize) -> Result<Option<String>>;
+}
+
+macro_rules! cells_for {
+    ($row:ty) => {
+        impl Cells for $row {
+            fn int(&self, column: usize) -> Result<i64> {
+                sqlx::Row::try_get(self, column).map_err(db_error("reading an integer column"))
+            }
+            fn text(&self, column: usize) -> Result<String> {
+                sqlx::Row::try_get(self, column).map_err(db_error("reading a text column"))
+            }
+            fn optional_text(&self, column: usize) -> Result<Option<String>> {
+                sqlx::Row::try_get(self, column).map_err(db_error("reading a text column"))
+            }
+        }
+    };
+}
+#[cfg(feature = "sqlite")]
+cells_for!(sqlx::sqlite::SqliteRow);
+#[cfg(feature = "postgres")]
+cells_for!(sqlx::postgres::PgRow);
+
+/// A value read from one result row.
+pub(crate) trait FromRow: Sized {
+    fn from_row(row: &dyn Cells) -> Result<Self>;
+}
+
+impl FromRow for i64 {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        row.int(0)
+    }
+}
+
+impl Pool {
+    /// Connects to `url` (checked by the caller to name SQLite or PostgreSQL).
+    pub async fn connect(dialect: Dialect, url: &str) -> Result<Pool> {
+        let unreachable =
+            |e: sqlx::Error| Error::Store(format!("cannot open `{}`: {e}", redact(url)));
+        match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => {
+                use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(unreachable)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true);
+                // Each connection to an in-memory database is a database of its own: keep
+                // exactly one, forever.
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let pool = if in_memory {
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .min_connections(1)
+                        .idle_timeout(None)
+                        .max_lifetime(None)
+                } else {
+                    SqlitePoolOptions::new().max_connections(8)
+                };
+                Ok(Pool::Sqlite(
+                    pool.connect_with(options).await.map_err(unreachable)?,
+                ))
+            }
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => {
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await
+                    .map_err(unreachable)?;
+                Ok(Pool::Postgres(pool))
+            }
+            #[allow(unreachable_patterns)] // one dialect's feature may be off
+            _ => Err(Error::Store(format!(
+                "this build cannot open `{}`",
+                redact(url)
+            ))),
+        }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    pub async fn fetch<T: FromRow>(&self, statement: &Statement) -> Result<Vec<T>> {
+        on_backend!(self, Pool, pool => {
+            let rows = bound!(statement)
+                .fetch_all(pool)
+                .await
+                .map_err(db_error("reading"))?;
+            rows.iter().map(|row| T::from_row(row)).collect()
+        })
+    }
+
+    /// Starts a transaction that will write. SQLite takes its write lock now (`BEGIN
+    /// IMMEDIATE`), so concurrent writers queue instead of failing at their first write.
+    pub async fn begin_write(&self) -> Result<Tx> {
+        on_backend!(self, Pool, pool => Ok(Tx::from(
+            pool.begin_with(write_transaction(self.dialect()))
+                .await
+                .map_err(db_error("starting a transaction"))?,
+        )))
+    }
+}
+
+fn write_transaction(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "BEGIN IMMEDIATE",
+        Dialect::Postgres => "BEGIN",
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<sqlx::Transaction<'static, sqlx::Sqlite>> for Tx {
+    fn from(tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Tx {
+        Tx::Sqlite(tx)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<sqlx::Transaction<'static, sqlx::Postgres>> for Tx {
+    fn from(tx: sqlx::Transaction<'static, sqlx::Postgres>) -> Tx {
+        Tx::Postgres(tx)
+    }
+}
+
+impl Tx {
+    pub async fn fetch<T: FromRow>(&mut self, statement: &Statement) -> Result<Vec<T>> {
+        on_backend!(self, Tx, tx => {
+            let rows = bound!(statement)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db_error("reading"))?;
+            rows.iter().map(|row| T::from_row(row)).collect()
+        })
+    }
+
+    /// The first row, if any.
+    pub async fn fetch_first<T: FromRow>(&mut self, statement: &Statement) -> Result<Option<T>> {
+        Ok(self.fetch(statement).await?.into_iter().next())
+    }
+
+    /// Runs a statement; returns how many rows it changed.
+    pub async fn execute(&mut self, statement: &Statement) -> Result<u64> {
+        on_backend!(self, Tx, tx => Ok(bound!(statement)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error("writing"))?
+            .rows_affected()))
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        on_backend!(self, Tx, tx => tx.commit().await.map_err(db_error("committing")))
+    }
+}
+
+/// `url` without its password, for error messages.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) if rest[..at].contains(':') => {
+            let user = rest[..at].split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***{}", &rest[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_error_messages() {
+        assert_eq!(
+            super::redact("postgres://ann:s3cret@db:5432/app"),
+            "postgres://ann:***@db:5432/app"
+        );
+        assert_eq!(super::redact("sqlite://shop.db"), "sqlite://shop.db");
+        assert_eq!(
+            super::redact("postgres://ann@db/app"),
+            "postgres://ann@db/app"
+        );
+    }
+}

@@ -1,0 +1,737 @@
+//! The durable stores: SQLite (feature `sqlite`) and PostgreSQL (feature `postgres`).
+//!
+//! One implementation serves both; the differences live in [`statement`] (SQL dialect),
+//! [`schema`] (DDL) and [`backend`] (drivers).
+//!
+//! # One transaction per unit of work
+//!
+//! [`SqlStore::commit`] serializes everything first, then in one transaction:
+//! 1. writes each aggregate row, in (type, id) order so concurrent commits lock rows in the same
+//!    order and cannot deadlock. A new aggregate is an `INSERT .. ON CONFLICT DO NOTHING`, a
+//!    changed one an `UPDATE .. WHERE version = <expected>`; no row written means another writer
+//!    got there first, and the commit fails with [`Error::Conflict`], writing nothing;
+//! 2. writes the command record;
+//! 3. reserves global positions by incrementing the single `event_position` row. That row lock is
+//!    taken last and held until commit, so a later committer gets later positions only after the
+//!    earlier one is visible: readers following `global_position` never see position `n + 1`
+//!    before `n`, and a rolled-back commit returns its positions (the counter update rolls back
+//!    too), so there are no gaps. The price is that event-writing commits serialize on that row
+//!    for their last few statements;
+//! 4. inserts the events, and commits. Only then does dispatch see them.
+//!
+//! The framework does not retry a conflicting command itself: the handler decided on state that
+//! is now stale, and only the caller knows whether re-running it is right.
+
+mod backend;
+mod schema;
+mod statement;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use uuid::Uuid;
+
+use self::backend::{Cells, FromRow, Pool, Tx};
+use self::statement::{Dialect, Param, Statement};
+use super::{CommitBatch, FailedDelivery};
+use crate::error::{Error, Result};
+use crate::identifier::Identifier;
+use crate::message::{EventEnvelope, MessageKind, Metadata};
+use crate::model::Aggregate;
+use crate::query::{Filter, QueryResult, QuerySpec};
+use crate::registry::Registry;
+
+/// At most this many events per `INSERT` (each binds 12 parameters; both drivers cap them).
+const EVENTS_PER_INSERT: usize = 500;
+
+const EVENT_COLUMNS: &str = "global_position, id, stream, stream_position, type_name, \
+     schema_version, data, correlation_id, causation_id, origin_stream, recorded_at";
+
+/// A store on SQLite or PostgreSQL.
+pub(crate) struct SqlStore {
+    pool: Pool,
+    dialect: Dialect,
+}
+
+impl SqlStore {
+    /// Connects to `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<SqlStore> {
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        };
+        let pool = Pool::connect(dialect, url).await?;
+        let store = SqlStore { pool, dialect };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    fn statement(&self, text: &str) -> Statement {
+        Statement::new(self.dialect, text)
+    }
+
+    /// `data` as JSON text in a select list.
+    fn data_text(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => "data::text",
+            Dialect::Sqlite => "data",
+        }
+    }
+
+    /// The cast that turns a bound text parameter into the `data` column's type.
+    fn json_cast(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Postgres => "::jsonb",
+            Dialect::Sqlite => "",
+        }
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut tx = self.pool.begin_write().await?;
+        if self.dialect == Dialect::Postgres {
+            // Two processes opening a fresh database at once: one migrates, the other waits.
+            tx.execute(&self.statement("SELECT pg_advisory_xact_lock(4747114712)"))
+                .await?;
+        }
+        tx.execute(
+            &self.statement("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"),
+        )
+        .await?;
+        let found: Option<i64> = tx
+            .fetch_first(&self.statement("SELECT version FROM schema_version"))
+            .await?;
+        let supported = schema::current_version(self.dialect);
+        let found = match found {
+            Some(version) => version,
+            None => {
+                tx.execute(&self.statement("INSERT INTO schema_version (version) VALUES (0)"))
+                    .await?;
+                0
+            }
+        };
+        if found > supported {
+            return Err(Error::SchemaTooNew { found, supported });
+        }
+        for migration in &schema::migrations(self.dialect)[found as usize..] {
+            for ddl in *migration {
+                tx.execute(&self.statement(ddl)).await?;
+            }
+        }
+        let mut update = self.statement("UPDATE schema_version SET version = ");
+        update.bind_int(supported);
+        tx.execute(&update).await?;
+        tx.commit().await
+    }
+
+    // ---- repository ------------------------------------------------------------------------
+
+    pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
+        let mut select = self.aggregate_select::<A>(false);
+        select.push(" AND id = ").bind_text(id.to_string());
+        let rows: Vec<StoredAggregate> = self.pool.fetch(&select).await?;
+        rows.into_iter()
+            .next()
+            .map(StoredAggregate::decode)
+            .transpose()
+    }
+
+    /// `SELECT version, data, <total> FROM aggregates WHERE aggregate_type = <A>`.
+    fn aggregate_select<A: Aggregate>(&self, with_total: bool) -> Statement {
+        let total = if with_total {
+            "count(*) OVER ()"
+        } else {
+            "CAST(0 AS BIGINT)"
+        };
+        let mut select = self.statement(&format!(
+            "SELECT version, {}, {total} FROM aggregates WHERE aggregate_type = ",
+            self.data_text()
+        ));
+        select.bind_text(A::NAME);
+        select
+    }
+
+    pub async fn matching<A: Aggregate>(
+        &self,
+        filter: Option<&Filter<A>>,
+        skip: &[Identifier],
+    ) -> Result<Vec<A>> {
+        let mut select = self.aggregate_select::<A>(false);
+        if let Some(filter) = filter {
+            select.push(" AND ");
+            if !select.filter(filter) {
+                // No exact SQL form: read the type's rows and test them in Rust below.
+                select = self.aggregate_select::<A>(false);
+            }
+        }
+        let rows: Vec<StoredAggregate> = self.pool.fetch(&select).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let aggregate: A = row.decode()?;
+            if filter.is_none_or(|f| f.matches(&aggregate))
+                && !skip.contains(&aggregate.identifier())
+            {
+                out.push(aggregate);
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
+        let count_only = spec.limit == Some(0);
+        let mut select = if count_only {
+            let mut count =
+                self.statement("SELECT count(*) FROM aggregates WHERE aggregate_type = ");
+            count.bind_text(A::NAME);
+            count
+        } else {
+            self.aggregate_select::<A>(true)
+        };
+        let translated = spec.filter.as_ref().is_none_or(|filter| {
+            select.push(" AND ");
+            select.filter(filter)
+        }) && (count_only || select.order_by(&spec.order));
+        if !translated {
+            return Ok(spec.apply(self.matching(spec.filter.as_ref(), &[]).await?));
+        }
+        if count_only {
+            let total: Vec<i64> = self.pool.fetch(&select).await?;
+            return Ok(QueryResult {
+                total: total.first().copied().unwrap_or(0) as usize,
+                items: Vec::new(),
+            });
+        }
+        match (spec.limit, self.dialect) {
+            (Some(limit), _) => {
+                select.push(" LIMIT ").bind_int(to_i64(limit));
+            }
+            (None, Dialect::Sqlite) => {
+                select.push(" LIMIT -1"); // SQLite needs a LIMIT before OFFSET
+            }
+            (None, Dialect::Postgres) => {}
+        }
+        select.push(" OFFSET ").bind_int(to_i64(spec.offset));
+        let rows: Vec<StoredAggregate> = self.pool.fetch(&select).await?;
+        let total = match rows.first() {
+            Some(first) => first.total as usize,
+            // An empty page says nothing about the total when it starts past the end.
+            None if spec.offset > 0 => {
+                let count = QuerySpec {
+                    filter: spec.filter.clone(),
+                    order: Vec::new(),
+                    limit: Some(0),
+                    offset: 0,
+                };
+                return Ok(QueryResult {
+                    total: Box::pin(self.query(&count)).await?.total,
+                    items: Vec::new(),
+                });
+            }
+            None => 0,
+        };
+        let items = rows
+            .into_iter()
+            .map(StoredAggregate::decode)
+            .collect::<Result<_>>()?;
+        Ok(QueryResult { total, items })
+    }
+
+    // ---- commit ----------------------------------------------------------------------------
+
+    pub async fn commit(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
+        // Serialize before the transaction: nothing slow happens while rows are locked.
+        let recorded_at = micros(batch.timestamp);
+        let mut writes = Vec::with_capacity(batch.aggregates.len());
+        for (index, staged) in batch.aggregates.iter().enumerate() {
+            let mut events = Vec::with_capacity(staged.events.len());
+            for event in &staged.events {
+                events
+                    .push((event.event.vtable.to_json)(event.event.payload.as_ref())?.to_string());
+            }
+            writes.push(AggregateWrite {
+                index,
+                id: staged.id.to_string(),
+                data: (staged.to_json)(staged.value.as_ref())?,
+                events,
+            });
+        }
+        writes.sort_by(|a, b| {
+            let (x, y) = (&batch.aggregates[a.index], &batch.aggregates[b.index]);
+            (x.aggregate, &a.id).cmp(&(y.aggregate, &b.id))
+        });
+
+        let mut tx = self.pool.begin_write().await?;
+        // Each aggregate's last stream position before this commit, by batch index.
+        let mut stream_start = vec![0u64; batch.aggregates.len()];
+        for write in &writes {
+            let staged = &batch.aggregates[write.index];
+            let added = write.events.len() as i64;
+            let mut statement;
+            if staged.expected_version == 0 {
+                statement = self.statement(
+                    "INSERT INTO aggregates (aggregate_type, id, version, stream_position, data) VALUES (",
+                );
+                statement
+                    .bind_text(staged.aggregate)
+                    .push(", ")
+                    .bind_text(write.id.clone())
+                    .push(", 1, ")
+                    .bind_int(added)
+                    .push(", ")
+                    .bind_text(write.data.clone())
+                    .push(self.json_cast())
+                    .push(") ON CONFLICT DO NOTHING RETURNING stream_position");
+            } else {
+                statement = self.statement(
+                    "UPDATE aggregates SET version = version + 1, stream_position = stream_position + ",
+                );
+                statement
+                    .bind_int(added)
+                    .push(", data = ")
+                    .bind_text(write.data.clone())
+                    .push(self.json_cast())
+                    .push(" WHERE aggregate_type = ")
+                    .bind_text(staged.aggregate)
+                    .push(" AND id = ")
+                    .bind_text(write.id.clone())
+                    .push(" AND version = ")
+                    .bind_int(to_i64(staged.expected_version))
+                    .push(" RETURNING stream_position");
+            }
+            match tx.fetch_first::<i64>(&statement).await? {
+                Some(last) => stream_start[write.index] = (last - added) as u64,
+                None => return Err(self.conflict(&mut tx, staged, &write.id).await),
+            }
+        }
+        if let Some(command) = &batch.command {
+            let meta = &command.metadata;
+            let mut insert = self.statement(
+                "INSERT INTO commands (id, type_name, stream, data, correlation_id, causation_id, recorded_at) VALUES (",
+            );
+            insert
+                .bind_text(meta.id.to_string())
+                .push(", ")
+                .bind_text(meta.type_name.as_ref())
+                .push(", ")
+                .bind_text(meta.stream.as_ref())
+                .push(", ")
+                .bind_text(command.payload.to_string())
+                .push(self.json_cast())
+                .push(", ")
+                .bind_text(meta.correlation_id.to_string())
+                .push(", ")
+                .bind(optional_text(meta.causation_id))
+                .push(", ")
+                .bind_int(micros(meta.timestamp))
+                .push(")");
+            tx.execute(&insert).await?;
+        }
+
+        let total_events: usize = writes.iter().map(|w| w.events.len()).sum();
+        if total_events == 0 {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let mut reserve = self.statement("UPDATE event_position SET last = last + ");
+        reserve
+            .bind_int(total_events as i64)
+            .push(" RETURNING last");
+        let last = tx
+            .fetch_first::<i64>(&reserve)
+            .await?
+            .ok_or_else(|| Error::Store("the event_position row is missing".into()))?;
+        let first_global = (last - total_events as i64 + 1) as u64;
+
+        // Envelopes in batch order (the order the in-memory store uses too).
+        let mut envelopes = Vec::with_capacity(total_events);
+        let mut event_json = Vec::with_capacity(total_events);
+        let mut writes = writes;
+        writes.sort_by_key(|w| w.index);
+        for (staged, write) in batch.aggregates.iter().zip(writes) {
+            for (offset, (event, json)) in staged.events.iter().zip(write.events).enumerate() {
+                let vtable = event.event.vtable;
+                envelopes.push(EventEnvelope {
+                    payload: event.event.payload.clone(),
+                    vtable,
+                    metadata: Arc::new(Metadata {
+                        id: Uuid::new_v4(),
+                        kind: MessageKind::Event,
+                        type_name: event.type_name.clone(),
+                        stream: staged.stream.clone(),
+                        stream_position: stream_start[write.index] + offset as u64 + 1,
+                        global_position: first_global + envelopes.len() as u64,
+                        timestamp: batch.timestamp,
+                        correlation_id: batch.causation.correlation_id,
+                        causation_id: batch.causation.causation_id,
+                        origin_stream: batch.causation.origin_stream.clone(),
+                        schema_version: vtable.version,
+                    }),
+                });
+                event_json.push(json);
+            }
+        }
+        for (chunk, json) in envelopes
+            .chunks(EVENTS_PER_INSERT)
+            .zip(event_json.chunks(EVENTS_PER_INSERT))
+        {
+            let mut insert = self.statement(&format!(
+                "INSERT INTO events (category, {EVENT_COLUMNS}) VALUES "
+            ));
+            for (i, (envelope, data)) in chunk.iter().zip(json).enumerate() {
+                let meta = &envelope.metadata;
+                if i > 0 {
+                    insert.push(", ");
+                }
+                insert
+                    .push("(")
+                    .bind_text(envelope.vtable.category)
+                    .push(", ")
+                    .bind_int(meta.global_position as i64)
+                    .push(", ")
+                    .bind_text(meta.id.to_string())
+                    .push(", ")
+                    .bind_text(meta.stream.as_ref())
+                    .push(", ")
+                    .bind_int(meta.stream_position as i64)
+                    .push(", ")
+                    .bind_text(meta.type_name.as_ref())
+                    .push(", ")
+                    .bind_int(i64::from(meta.schema_version))
+                    .push(", ")
+                    .bind_text(data.clone())
+                    .push(self.json_cast())
+                    .push(", ")
+                    .bind_text(meta.correlation_id.to_string())
+                    .push(", ")
+                    .bind(optional_text(meta.causation_id))
+                    .push(", ")
+                    .bind(optional_text(meta.origin_stream.as_deref()))
+                    .push(", ")
+                    .bind_int(recorded_at)
+                    .push(")");
+            }
+            tx.execute(&insert).await?;
+        }
+        tx.commit().await?;
+        Ok(envelopes)
+    }
+
+    /// The error for a write that found another version in the store (and rolls `tx` back).
+    async fn conflict(&self, tx: &mut Tx, staged: &super::StagedAggregate, id: &str) -> Error {
+        let mut select = self.statement("SELECT version FROM aggregates WHERE aggregate_type = ");
+        select
+            .bind_text(staged.aggregate)
+            .push(" AND id = ")
+            .bind_text(id);
+        match tx.fetch_first::<i64>(&select).await {
+            Ok(actual) => Error::Conflict {
+                aggregate: staged.aggregate,
+                id: id.to_owned(),
+                expected: staged.expected_version,
+                actual: actual.unwrap_or(0) as u64,
+            },
+            Err(e) => e,
+        }
+    }
+
+    // ---- event store -----------------------------------------------------------------------
+
+    fn event_select(&self) -> Statement {
+        let columns = EVENT_COLUMNS.replace(" data,", &format!(" {},", self.data_text()));
+        self.statement(&format!("SELECT {columns} FROM events WHERE "))
+    }
+
+    async fn read_events(
+        &self,
+        registry: &Registry,
+        select: Statement,
+    ) -> Result<Vec<EventEnvelope>> {
+        let rows: Vec<EventRow> = self.pool.fetch(&select).await?;
+        rows.into_iter().map(|row| row.decode(registry)).collect()
+    }
+
+    pub async fn read_stream(
+        &self,
+        registry: &Registry,
+        stream: &str,
+    ) -> Result<Vec<EventEnvelope>> {
+        let mut select = self.event_select();
+        select
+            .push("stream = ")
+            .bind_text(stream)
+            .push(" ORDER BY stream_position");
+        self.read_events(registry, select).await
+    }
+
+    pub async fn read_category(
+        &self,
+        registry: &Registry,
+        category: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>> {
+        let mut select = self.event_select();
+        select
+            .push("category = ")
+            .bind_text(category)
+            .push(" AND global_position > ")
+            .bind_int(to_i64(after))
+            .push(" ORDER BY global_position LIMIT ")
+            .bind_int(to_i64(limit));
+        self.read_events(registry, select).await
+    }
+
+    pub async fn read_all(
+        &self,
+        registry: &Registry,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<EventEnvelope>> {
+        let mut select = self.event_select();
+        select
+            .push("global_position > ")
+            .bind_int(to_i64(after))
+            .push(" ORDER BY global_position LIMIT ")
+            .bind_int(to_i64(limit));
+        self.read_events(registry, select).await
+    }
+
+    pub async fn last_position(&self) -> Result<u64> {
+        let last: Vec<i64> = self
+            .pool
+            .fetch(&self.statement("SELECT last FROM event_position"))
+            .await?;
+        Ok(last.first().copied().unwrap_or(0) as u64)
+    }
+
+    // ---- failed deliveries -----------------------------------------------------------------
+
+    pub async fn record_failure(&self, failure: &FailedDelivery) -> Result<()> {
+        let mut upsert = self.statement(
+            "INSERT INTO failed_deliveries (id, handler, global_position, error, attempts, recorded_at) VALUES (",
+        );
+        upsert
+            .bind_text(failure.id.to_string())
+            .push(", ")
+            .bind_text(failure.handler.as_ref())
+            .push(", ")
+            .bind_int(failure.event.metadata.global_position as i64)
+            .push(", ")
+            .bind_text(failure.error.clone())
+            .push(", ")
+            .bind_int(i64::from(failure.attempts))
+            .push(", ")
+            .bind_int(micros(SystemTime::now()))
+            .push(
+                ") ON CONFLICT (id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts",
+            );
+        let mut tx = self.pool.begin_write().await?;
+        tx.execute(&upsert).await?;
+        tx.commit().await
+    }
+
+    fn failure_select(&self) -> Statement {
+        let columns = EVENT_COLUMNS
+            .split(", ")
+            .map(|c| match c {
+                "data" => format!("e.{}", self.data_text()),
+                c => format!("e.{c}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.statement(&format!(
+            "SELECT f.id, f.handler, f.error, f.attempts, {columns} FROM failed_deliveries f \
+             JOIN events e ON e.global_position = f.global_position"
+        ))
+    }
+
+    pub async fn failed_deliveries(&self, registry: &Registry) -> Result<Vec<FailedDelivery>> {
+        let mut select = self.failure_select();
+        select.push(" ORDER BY f.recorded_at, f.id");
+        let rows: Vec<FailureRow> = self.pool.fetch(&select).await?;
+        rows.into_iter().map(|row| row.decode(registry)).collect()
+    }
+
+    pub async fn failure(&self, registry: &Registry, id: Uuid) -> Result<Option<FailedDelivery>> {
+        let mut select = self.failure_select();
+        select.push(" WHERE f.id = ").bind_text(id.to_string());
+        let rows: Vec<FailureRow> = self.pool.fetch(&select).await?;
+        rows.into_iter()
+            .next()
+            .map(|row| row.decode(registry))
+            .transpose()
+    }
+
+    pub async fn resolve_failure(&self, id: Uuid) -> Result<()> {
+        let mut delete = self.statement("DELETE FROM failed_deliveries WHERE id = ");
+        delete.bind_text(id.to_string());
+        let mut tx = self.pool.begin_write().await?;
+        tx.execute(&delete).await?;
+        tx.commit().await
+    }
+}
+
+/// One aggregate's serialized write, remembering its place in the batch.
+struct AggregateWrite {
+    index: usize,
+    id: String,
+    data: String,
+    events: Vec<String>,
+}
+
+/// An `aggregates` row: version, document, and the query's total match count.
+struct StoredAggregate {
+    version: i64,
+    data: String,
+    total: i64,
+}
+
+impl FromRow for StoredAggregate {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        Ok(StoredAggregate {
+            version: row.int(0)?,
+            data: row.text(1)?,
+            total: row.int(2)?,
+        })
+    }
+}
+
+impl StoredAggregate {
+    fn decode<A: Aggregate>(self) -> Result<A> {
+        let mut aggregate: A = serde_json::from_str(&self.data).map_err(|e| {
+            Error::Store(format!(
+                "a stored `{}` (version {}) does not decode: {e}",
+                A::NAME,
+                self.version
+            ))
+        })?;
+        aggregate.__state_mut().version = self.version as u64;
+        Ok(aggregate)
+    }
+}
+
+/// An `events` row, as read (columns in [`EVENT_COLUMNS`] order from `first`).
+struct EventRow {
+    global_position: i64,
+    id: String,
+    stream: String,
+    stream_position: i64,
+    type_name: String,
+    schema_version: i64,
+    data: String,
+    correlation_id: String,
+    causation_id: Option<String>,
+    origin_stream: Option<String>,
+    recorded_at: i64,
+}
+
+impl EventRow {
+    fn read(row: &dyn Cells, first: usize) -> Result<Self> {
+        Ok(EventRow {
+            global_position: row.int(first)?,
+            id: row.text(first + 1)?,
+            stream: row.text(first + 2)?,
+            stream_position: row.int(first + 3)?,
+            type_name: row.text(first + 4)?,
+            schema_version: row.int(first + 5)?,
+            data: row.text(first + 6)?,
+            correlation_id: row.text(first + 7)?,
+            causation_id: row.optional_text(first + 8)?,
+            origin_stream: row.optional_text(first + 9)?,
+            recorded_at: row.int(first + 10)?,
+        })
+    }
+
+    /// The typed envelope; a row that does not decode is an [`Error::UnreadableEvent`] naming it.
+    fn decode(self, registry: &Registry) -> Result<EventEnvelope> {
+        let unreadable = |reason: String| Error::UnreadableEvent {
+            stream: self.stream.clone(),
+            stream_position: self.stream_position as u64,
+            global_position: self.global_position as u64,
+            type_name: self.type_name.clone(),
+            reason,
+        };
+        let uuid = |text: &str, what: &str| {
+            Uuid::parse_str(text).map_err(|e| unreadable(format!("bad {what} `{text}`: {e}")))
+        };
+        let decoded = registry
+            .decode_event(&self.type_name, &self.data)
+            .map_err(|e| unreadable(e.to_string()))?;
+        let causation_id = match &self.causation_id {
+            Some(text) => Some(uuid(text, "causation id")?),
+            None => None,
+        };
+        let metadata = Metadata {
+            id: uuid(&self.id, "event id")?,
+            kind: MessageKind::Event,
+            type_name: Arc::from(self.type_name.as_str()),
+            stream: Arc::from(self.stream.as_str()),
+            stream_position: self.stream_position as u64,
+            global_position: self.global_position as u64,
+            timestamp: UNIX_EPOCH + Duration::from_micros(self.recorded_at.max(0) as u64),
+            correlation_id: uuid(&self.correlation_id, "correlation id")?,
+            causation_id,
+            origin_stream: self.origin_stream.as_deref().map(Arc::from),
+            schema_version: u32::try_from(self.schema_version)
+                .map_err(|_| unreadable(format!("bad schema version {}", self.schema_version)))?,
+        };
+        Ok(EventEnvelope {
+            payload: decoded.payload,
+            vtable: decoded.vtable,
+            metadata: Arc::new(metadata),
+        })
+    }
+}
+
+impl FromRow for EventRow {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        EventRow::read(row, 0)
+    }
+}
+
+/// A `failed_deliveries` row joined with its event.
+struct FailureRow {
+    id: String,
+    handler: String,
+    error: String,
+    attempts: i64,
+    event: EventRow,
+}
+
+impl FromRow for FailureRow {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        Ok(FailureRow {
+            id: row.text(0)?,
+            handler: row.text(1)?,
+            error: row.text(2)?,
+            attempts: row.int(3)?,
+            event: EventRow::read(row, 4)?,
+        })
+    }
+}
+
+impl FailureRow {
+    fn decode(self, registry: &Registry) -> Result<FailedDelivery> {
+        Ok(FailedDelivery {
+            id: Uuid::parse_str(&self.id)
+                .map_err(|e| Error::Store(format!("bad failure id `{}`: {e}", self.id)))?,
+            handler: Arc::from(self.handler.as_str()),
+            event: self.event.decode(registry)?,
+            error: self.error,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+        })
+    }
+}
+
+fn micros(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+fn to_i64(value: impl TryInto<i64>) -> i64 {
+    value.try_into().unwrap_or(i64::MAX)
+}
+
+fn optional_text(value: Option<impl ToString>) -> Param {
+    value.map_or(Param::Null, |v| Param::Text(v.to_string()))
+}
