@@ -299,9 +299,9 @@ impl DomainBuilder {
 
     /// Builds the domain and opens its store: the URL given to [`DomainBuilder::database`], else
     /// the one in the [`DATABASE_URL_VAR`] environment variable (`DOMAIN_DATABASE_URL`), else the
-    /// in-memory store. Durable stores connect and create or upgrade their schema here; an
-    /// unreachable database or a schema newer than this build is an [`Error::Store`] now, not at
-    /// the first command.
+    /// in-memory store. Durable stores connect and create or upgrade their schema here: an
+    /// unreachable database is an [`Error::Store`], a schema newer than this build an
+    /// [`Error::SchemaTooNew`], now rather than at the first command.
     ///
     /// ```rust,standalone_crate
     /// use domain_core::prelude::*;

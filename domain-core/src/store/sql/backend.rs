@@ -131,6 +131,15 @@ impl Pool {
             }
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
+                // The pool retries failed connections until its acquire timeout; probe once so an
+                // unreachable server is reported now, not 30 seconds from now.
+                use sqlx::Connection;
+                sqlx::PgConnection::connect(url)
+                    .await
+                    .map_err(unreachable)?
+                    .close()
+                    .await
+                    .map_err(unreachable)?;
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(30))

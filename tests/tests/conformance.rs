@@ -1,0 +1,1295 @@
+//! The store conformance suite: every test is written once and runs against the in-memory store,
+//! SQLite (a fresh file per test) and PostgreSQL (a fresh schema per test, when
+//! `DOMAIN_TEST_POSTGRES_URL` is set; otherwise the PostgreSQL tests print that they were skipped).
+//!
+//! Covered: repository round trips (entities, value objects, `Option`s), typed queries against
+//! the in-memory predicate as the reference, event streams and metadata, category and global
+//! reads, optimistic concurrency, rollback, sync dispatch after commit, failed deliveries and
+//! retry, concurrent writers on one aggregate, and readers following the global position while
+//! writers commit. The durable-only behaviours (reopening, schema versions, corrupt rows,
+//! unreachable servers) are at the end.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain_core::prelude::*;
+use domain_core::{Filter, MessageKind, OrderBy};
+use serde::{Deserialize, Serialize};
+use sqlx::AssertSqlSafe;
+
+// ---- the model ---------------------------------------------------------------------------------
+
+#[value_object]
+pub struct CfMoney {
+    pub currency: String,
+    pub cents: i64,
+}
+
+/// Declared in shelf order, which is not the alphabetical order of the names: ordering by this
+/// field must follow Rust's order, not the stored text's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CfShelf {
+    Top,
+    Middle,
+    Bottom,
+}
+
+#[aggregate]
+pub struct CfBook {
+    pub title: String,
+    pub year: i64,
+    pub price: f64,
+    pub rating: Option<i64>,
+    pub subtitle: Option<String>,
+    pub in_print: bool,
+    pub shelf: CfShelf,
+    pub list_price: Option<CfMoney>,
+    #[has_many]
+    pub copies: Vec<CfCopy>,
+}
+
+#[entity(part_of = CfBook)]
+pub struct CfCopy {
+    pub barcode: String,
+}
+
+#[event(part_of = CfBook)]
+pub struct CfBookAdded {
+    pub title: String,
+}
+
+#[event(part_of = CfBook)]
+pub struct CfCopyShelved {
+    pub barcode: String,
+}
+
+#[aggregate]
+pub struct CfCounter {
+    pub hits: i64,
+}
+
+#[event(part_of = CfCounter)]
+pub struct CfHit {
+    pub total: i64,
+}
+
+/// Created by the event handler that reacts to `CfBookAdded`.
+#[aggregate]
+pub struct CfStock {
+    pub title: String,
+}
+
+/// While a switch is broken, the stock handler fails (a fault that a later fix repairs).
+#[aggregate]
+pub struct CfSwitch {
+    pub broken: bool,
+}
+
+#[command(part_of = CfBook)]
+pub struct CfAddBook {
+    pub title: String,
+    /// Stage the book, then fail: nothing may be written.
+    pub then_fail: bool,
+}
+
+#[command(part_of = CfCounter)]
+pub struct CfHitCounter {
+    #[identifier]
+    pub counter_id: Identifier,
+}
+
+#[command(part_of = CfCounter)]
+pub struct CfHitAndCreate {
+    #[identifier]
+    pub counter_id: Identifier,
+    /// The id of a counter to create in the same unit of work.
+    pub new_id: Identifier,
+}
+
+#[derive(Default)]
+pub struct CfBookCommands;
+
+#[command_handler(part_of = CfBook)]
+impl CfBookCommands {
+    #[handle(CfAddBook)]
+    fn add(&self, command: CfAddBook, ctx: &mut Context) -> Result<Identifier> {
+        let mut book = book(&command.title, 2000, 1.0);
+        book.raise(CfBookAdded {
+            title: command.title.clone(),
+        });
+        let id = book.id();
+        ctx.repository::<CfBook>().add(book)?;
+        if command.then_fail {
+            return Err(Error::rule("the handler failed after staging"));
+        }
+        Ok(id)
+    }
+}
+
+#[derive(Default)]
+pub struct CfCounterCommands;
+
+#[command_handler(part_of = CfCounter)]
+impl CfCounterCommands {
+    #[handle(CfHitCounter)]
+    async fn hit(&self, command: CfHitCounter, ctx: &mut Context) -> Result<i64> {
+        let repo = ctx.repository::<CfCounter>();
+        let mut counter = repo.get(&command.counter_id).await?;
+        counter.hits += 1;
+        counter.raise(CfHit {
+            total: counter.hits,
+        });
+        let total = counter.hits;
+        repo.add(counter)?;
+        Ok(total)
+    }
+
+    #[handle(CfHitAndCreate)]
+    async fn hit_and_create(&self, command: CfHitAndCreate, ctx: &mut Context) -> Result<()> {
+        let repo = ctx.repository::<CfCounter>();
+        let mut counter = repo.get(&command.counter_id).await?;
+        counter.hits += 1;
+        counter.raise(CfHit {
+            total: counter.hits,
+        });
+        repo.add(counter)?;
+        repo.add(CfCounter::builder().id(command.new_id).hits(0).build()?)
+    }
+}
+
+#[derive(Default)]
+pub struct CfStockKeeper;
+
+#[event_handler(part_of = CfBook)]
+impl CfStockKeeper {
+    #[handle(CfBookAdded)]
+    async fn on_added(&self, event: &CfBookAdded, ctx: &mut Context) -> Result<()> {
+        let broken = ctx
+            .repository::<CfSwitch>()
+            .query()
+            .filter(CfSwitch::BROKEN.eq(true))
+            .count()
+            .await?;
+        if broken > 0 {
+            return Err(Error::rule("the stock switch is broken"));
+        }
+        ctx.repository::<CfStock>()
+            .add(CfStock::builder().title(event.title.clone()).build()?)
+    }
+}
+
+fn book(title: &str, year: i64, price: f64) -> CfBook {
+    CfBook::builder()
+        .title(title)
+        .year(year)
+        .price(price)
+        .rating(None::<i64>)
+        .subtitle(None::<String>)
+        .in_print(true)
+        .shelf(CfShelf::Middle)
+        .list_price(None::<CfMoney>)
+        .copies(Vec::new())
+        .build()
+        .unwrap()
+}
+
+// ---- the harness -------------------------------------------------------------------------------
+
+/// The environment variable naming the PostgreSQL server the suite runs against.
+const POSTGRES_URL_VAR: &str = "DOMAIN_TEST_POSTGRES_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Backend {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database for one test.
+struct TestDb {
+    backend: Backend,
+    /// The URL to open (`memory:` for the in-memory store); tests that inspect rows use it too.
+    url: String,
+    file: Option<std::path::PathBuf>,
+}
+
+impl TestDb {
+    /// `None` (after saying so) when the backend is not available here.
+    async fn create(backend: Backend, test: &str) -> Option<TestDb> {
+        match backend {
+            Backend::Memory => Some(TestDb {
+                backend,
+                url: "memory:".into(),
+                file: None,
+            }),
+            Backend::Sqlite => {
+                let file = std::env::temp_dir().join(format!(
+                    "domain-conformance-{}-{test}.db",
+                    std::process::id()
+                ));
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                }
+                let url = format!("sqlite://{}", file.display());
+                Some(TestDb {
+                    backend,
+                    url,
+                    file: Some(file),
+                })
+            }
+            Backend::Postgres => {
+                let Ok(server) = std::env::var(POSTGRES_URL_VAR) else {
+                    println!("skipped: {test} on PostgreSQL ({POSTGRES_URL_VAR} is not set)");
+                    return None;
+                };
+                let schema = format!("conformance_{test}");
+                let pool = sqlx::PgPool::connect(&server)
+                    .await
+                    .expect("the PostgreSQL test server accepts connections");
+                for ddl in [
+                    format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+                    format!("CREATE SCHEMA {schema}"),
+                ] {
+                    sqlx::query(AssertSqlSafe(ddl))
+                        .execute(&pool)
+                        .await
+                        .unwrap();
+                }
+                pool.close().await;
+                let joiner = if server.contains('?') { '&' } else { '?' };
+                Some(TestDb {
+                    backend,
+                    url: format!("{server}{joiner}options=-c%20search_path%3D{schema}"),
+                    file: None,
+                })
+            }
+        }
+    }
+
+    /// A domain on this database (a new, empty one each time for the in-memory store).
+    async fn domain(&self) -> Domain {
+        Domain::builder("Conformance")
+            .database(&self.url)
+            .open()
+            .await
+            .unwrap_or_else(|e| panic!("opening {:?} at {}: {e}", self.backend, self.url))
+    }
+
+    fn durable(&self) -> bool {
+        self.backend != Backend::Memory
+    }
+
+    /// Runs raw SQL against the database (durable backends only).
+    async fn raw_sql(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                sqlx::query(AssertSqlSafe(sql.to_owned()))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                sqlx::query(AssertSqlSafe(sql.to_owned()))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            }
+            Backend::Memory => unreachable!("raw SQL on the in-memory store"),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(file) = &self.file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+    }
+}
+
+/// Generates one `#[tokio::test]` per test and backend: `memory::name`, `sqlite::name`,
+/// `postgres::name`.
+macro_rules! suite {
+    (backends: [$($module:ident => $backend:ident),*], tests: $tests:tt) => {
+        $( suite!(@module $module, $backend, $tests); )*
+    };
+    (@module $module:ident, $backend:ident, [$($test:ident),* $(,)?]) => {
+        mod $module {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    if let Some(db) =
+                        super::TestDb::create(super::Backend::$backend, stringify!($test)).await
+                    {
+                        super::$test(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+suite! {
+    backends: [memory => Memory, sqlite => Sqlite, postgres => Postgres],
+    tests: [
+        aggregates_round_trip_with_entities_value_objects_and_options,
+        get_of_an_unknown_id_is_not_found,
+        a_stale_write_is_a_conflict_and_persists_nothing,
+        a_new_aggregate_with_a_taken_id_is_a_conflict,
+        filters_give_the_in_memory_predicate_results,
+        ordering_and_paging_match_rust_ordering,
+        find_by_reports_none_and_many,
+        streams_carry_positions_and_metadata,
+        category_and_global_reads_page_by_global_position,
+        a_failing_handler_rolls_back_everything_it_staged,
+        a_conflict_in_a_multi_aggregate_commit_writes_nothing,
+        event_handlers_run_after_the_commit,
+        failed_deliveries_are_recorded_and_retried,
+        concurrent_writers_on_one_aggregate_lose_nothing,
+        readers_following_the_global_position_never_skip,
+    ]
+}
+
+suite! {
+    backends: [sqlite_durable => Sqlite, postgres_durable => Postgres],
+    tests: [
+        a_reopened_database_has_everything,
+        a_newer_schema_is_refused,
+        corrupt_or_unknown_event_rows_are_errors_naming_the_row,
+        commands_are_recorded_with_their_changes,
+    ]
+}
+
+// ---- repository --------------------------------------------------------------------------------
+
+async fn aggregates_round_trip_with_entities_value_objects_and_options(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfBook>();
+    let mut dune = book("Dune", 1965, 9.5);
+    dune.rating = Some(5);
+    dune.subtitle = Some("Book \"one\" — ünïcode".into());
+    dune.list_price = Some(
+        CfMoney::builder()
+            .currency("EUR")
+            .cents(950)
+            .build()
+            .unwrap(),
+    );
+    dune.copies = vec![
+        CfCopy::builder().barcode("A-1").build().unwrap(),
+        CfCopy::builder().barcode("A-2").build().unwrap(),
+    ];
+    let id = dune.id();
+    repo.add(dune.clone()).await.unwrap();
+
+    let loaded = repo.get(&id).await.unwrap();
+    assert_eq!(loaded.version(), 1);
+    assert_eq!(loaded.title, "Dune");
+    assert_eq!(loaded.rating, Some(5));
+    assert_eq!(loaded.subtitle, dune.subtitle);
+    assert_eq!(loaded.list_price, dune.list_price);
+    assert_eq!(loaded.shelf, CfShelf::Middle);
+    let barcodes: Vec<_> = loaded.copies.iter().map(|c| c.barcode.clone()).collect();
+    assert_eq!(barcodes, ["A-1", "A-2"]);
+    assert_eq!(loaded.copies[0].id(), dune.copies[0].id());
+
+    let mut changed = loaded;
+    changed.rating = None;
+    changed.copies.pop();
+    repo.add(changed).await.unwrap();
+    let again = repo.get(&id).await.unwrap();
+    assert_eq!(again.version(), 2);
+    assert_eq!(again.rating, None);
+    assert_eq!(again.copies.len(), 1);
+}
+
+async fn get_of_an_unknown_id_is_not_found(db: TestDb) {
+    let domain = db.domain().await;
+    let missing = domain
+        .repository::<CfBook>()
+        .get(&Identifier::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, Error::NotFound { .. }), "{missing}");
+}
+
+async fn a_stale_write_is_a_conflict_and_persists_nothing(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfBook>();
+    let original = book("Emma", 1815, 4.0);
+    let id = original.id();
+    repo.add(original).await.unwrap();
+
+    let mut first = repo.get(&id).await.unwrap();
+    let mut second = repo.get(&id).await.unwrap();
+    first.year = 1816;
+    repo.add(first).await.unwrap();
+
+    second.year = 1999;
+    second.raise(CfCopyShelved {
+        barcode: "lost".into(),
+    });
+    let conflict = repo.add(second).await.unwrap_err();
+    match conflict {
+        Error::Conflict {
+            aggregate,
+            expected,
+            actual,
+            ..
+        } => {
+            assert_eq!(aggregate, "CfBook");
+            assert_eq!((expected, actual), (1, 2));
+        }
+        other => panic!("expected a conflict, got {other}"),
+    }
+    let stored = repo.get(&id).await.unwrap();
+    assert_eq!((stored.year, stored.version()), (1816, 2));
+    let stream = domain
+        .event_store()
+        .read_stream(&format!("cf_book-{id}"))
+        .await
+        .unwrap();
+    assert!(stream.is_empty(), "the conflicting write's event leaked");
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 0);
+}
+
+async fn a_new_aggregate_with_a_taken_id_is_a_conflict(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfCounter>();
+    let id = Identifier::from("counter-7");
+    repo.add(CfCounter::builder().id(id.clone()).hits(1).build().unwrap())
+        .await
+        .unwrap();
+    let twin = CfCounter::builder()
+        .id(id.clone())
+        .hits(99)
+        .build()
+        .unwrap();
+    let err = repo.add(twin).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Conflict {
+                expected: 0,
+                actual: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(repo.get(&id).await.unwrap().hits, 1);
+}
+
+/// Books whose fields exercise byte-order text, negatives, floats, `None`s and booleans.
+fn catalogue() -> Vec<CfBook> {
+    let rows: [(&str, i64, f64, Option<i64>, Option<&str>, bool, CfShelf); 9] = [
+        ("apple", 1999, 10.0, Some(3), Some("b"), true, CfShelf::Top),
+        ("Zebra", 2005, 2.5, None, None, false, CfShelf::Bottom),
+        (
+            "zeta",
+            -44,
+            99.99,
+            Some(5),
+            Some("B"),
+            true,
+            CfShelf::Middle,
+        ),
+        (
+            "Apple pie",
+            1999,
+            0.0,
+            Some(-1),
+            None,
+            true,
+            CfShelf::Bottom,
+        ),
+        ("Éclair", 2021, 7.25, None, Some("a"), false, CfShelf::Top),
+        ("10 cats", 0, 10.0, Some(3), Some(""), true, CfShelf::Middle),
+        (
+            "9 lives",
+            10,
+            -3.5,
+            Some(10),
+            Some("Z"),
+            false,
+            CfShelf::Top,
+        ),
+        (
+            "O'Brien; DROP TABLE aggregates; --",
+            1950,
+            1.0,
+            None,
+            None,
+            true,
+            CfShelf::Bottom,
+        ),
+        (
+            "naïve",
+            2030,
+            1e9,
+            Some(0),
+            Some("ä"),
+            false,
+            CfShelf::Middle,
+        ),
+    ];
+    rows.into_iter()
+        .map(|(title, year, price, rating, subtitle, in_print, shelf)| {
+            let mut b = book(title, year, price);
+            b.rating = rating;
+            b.subtitle = subtitle.map(str::to_owned);
+            b.in_print = in_print;
+            b.shelf = shelf;
+            b
+        })
+        .collect()
+}
+
+async fn stocked(db: &TestDb) -> (Domain, Vec<CfBook>) {
+    let domain = db.domain().await;
+    let books = catalogue();
+    for b in &books {
+        domain.repository::<CfBook>().add(b.clone()).await.unwrap();
+    }
+    (domain, books)
+}
+
+fn titles(books: impl IntoIterator<Item = CfBook>) -> Vec<String> {
+    books.into_iter().map(|b| b.title).collect()
+}
+
+async fn filters_give_the_in_memory_predicate_results(db: TestDb) {
+    let (domain, books) = stocked(&db).await;
+    let filters: Vec<Filter<CfBook>> = vec![
+        CfBook::TITLE.eq("apple"),
+        CfBook::TITLE.ne("apple"),
+        CfBook::TITLE.gt("Zebra"),
+        CfBook::TITLE.le("apple"),
+        CfBook::TITLE.is_in(["zeta", "Éclair", "missing"]),
+        CfBook::TITLE.eq("O'Brien; DROP TABLE aggregates; --"),
+        CfBook::YEAR.eq(1999),
+        CfBook::YEAR.lt(0),
+        CfBook::YEAR.ge(2005),
+        CfBook::YEAR.is_in([0, 10, 1950]),
+        CfBook::PRICE.gt(9.99),
+        CfBook::PRICE.le(0.0),
+        CfBook::PRICE.eq(10.0),
+        CfBook::RATING.eq(None),
+        CfBook::RATING.ne(None),
+        CfBook::RATING.lt(Some(3)),
+        CfBook::RATING.ge(Some(3)),
+        CfBook::RATING.gt(None),
+        CfBook::RATING.le(None),
+        CfBook::RATING.is_in([Some(3), None]),
+        CfBook::RATING.is_in([Some(5), Some(10)]),
+        CfBook::SUBTITLE.lt(Some("a".to_owned())),
+        CfBook::SUBTITLE.gt(Some("Z".to_owned())),
+        CfBook::SUBTITLE.eq(Some(String::new())),
+        CfBook::IN_PRINT.eq(true),
+        CfBook::IN_PRINT.lt(true),
+        CfBook::SHELF.eq(CfShelf::Top),
+        CfBook::SHELF.lt(CfShelf::Bottom),
+        CfBook::SHELF.is_in([CfShelf::Top, CfShelf::Bottom]),
+        CfBook::YEAR.gt(1990).and(CfBook::IN_PRINT.eq(true)),
+        CfBook::YEAR
+            .lt(0)
+            .or(CfBook::PRICE.gt(50.0))
+            .or(CfBook::TITLE.eq("Zebra")),
+        CfBook::RATING.gt(Some(2)).not(),
+        CfBook::SUBTITLE
+            .eq(None)
+            .not()
+            .and(CfBook::SHELF.ne(CfShelf::Middle)),
+        CfBook::TITLE.is_in(Vec::<String>::new()),
+        Filter::And(Vec::new()),
+        Filter::Or(Vec::new()),
+    ];
+    let repo = domain.repository::<CfBook>();
+    for filter in filters {
+        let mut expected = titles(books.iter().filter(|b| filter.matches(b)).cloned());
+        expected.sort();
+        let page = repo.query().filter(filter.clone()).all().await.unwrap();
+        let mut actual = titles(page.items);
+        actual.sort();
+        assert_eq!(actual, expected, "{:?} on {:?}", filter, db.backend);
+        assert_eq!(page.total, expected.len(), "total of {filter:?}");
+        let count = repo.query().filter(filter.clone()).count().await.unwrap();
+        assert_eq!(count, expected.len(), "count of {filter:?}");
+    }
+}
+
+async fn ordering_and_paging_match_rust_ordering(db: TestDb) {
+    let (domain, books) = stocked(&db).await;
+    let repo = domain.repository::<CfBook>();
+    // Each ordering ends with the unique title, so the expected order is total.
+    let orders: Vec<Vec<OrderBy<CfBook>>> = vec![
+        vec![CfBook::TITLE.asc()],
+        vec![CfBook::TITLE.desc()],
+        vec![CfBook::YEAR.asc(), CfBook::TITLE.asc()],
+        vec![CfBook::YEAR.desc(), CfBook::TITLE.desc()],
+        vec![CfBook::PRICE.desc(), CfBook::TITLE.asc()],
+        vec![CfBook::RATING.asc(), CfBook::TITLE.asc()],
+        vec![CfBook::RATING.desc(), CfBook::TITLE.asc()],
+        vec![CfBook::SUBTITLE.asc(), CfBook::TITLE.asc()],
+        vec![CfBook::SUBTITLE.desc(), CfBook::TITLE.desc()],
+        vec![CfBook::IN_PRINT.asc(), CfBook::TITLE.asc()],
+        vec![CfBook::SHELF.asc(), CfBook::TITLE.asc()],
+        vec![
+            CfBook::SHELF.desc(),
+            CfBook::YEAR.asc(),
+            CfBook::TITLE.asc(),
+        ],
+    ];
+    for order in orders {
+        let mut expected = books.clone();
+        expected.sort_by(|a, b| {
+            order
+                .iter()
+                .map(|o| o.compare(a, b))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let expected = titles(expected);
+        let fields: Vec<_> = order.iter().map(|o| (o.field, o.descending)).collect();
+        let mut query = repo.query();
+        for key in &order {
+            query = query.order_by(key.clone());
+        }
+        let all = query.all().await.unwrap();
+        assert_eq!(
+            titles(all.items),
+            expected,
+            "order {fields:?} on {:?}",
+            db.backend
+        );
+
+        let mut query = repo.query().offset(2).limit(3);
+        for key in &order {
+            query = query.order_by(key.clone());
+        }
+        let page = query.all().await.unwrap();
+        assert_eq!(titles(page.items), expected[2..5], "page of {fields:?}");
+        assert_eq!(page.total, books.len());
+    }
+    let past_the_end = repo
+        .query()
+        .filter(CfBook::IN_PRINT.eq(true))
+        .order_by(CfBook::TITLE.asc())
+        .offset(50)
+        .all()
+        .await
+        .unwrap();
+    assert!(past_the_end.items.is_empty());
+    assert_eq!(past_the_end.total, 5);
+    let first = repo
+        .query()
+        .order_by(CfBook::PRICE.asc())
+        .first()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.title, "9 lives");
+}
+
+async fn find_by_reports_none_and_many(db: TestDb) {
+    let (domain, _) = stocked(&db).await;
+    let repo = domain.repository::<CfBook>();
+    assert_eq!(
+        repo.find_by(CfBook::TITLE.eq("zeta")).await.unwrap().year,
+        -44
+    );
+    let none = repo.find_by(CfBook::TITLE.eq("nope")).await.unwrap_err();
+    assert!(matches!(none, Error::NotFound { .. }), "{none}");
+    let many = repo.find_by(CfBook::YEAR.eq(1999)).await.unwrap_err();
+    assert!(matches!(many, Error::TooMany { .. }), "{many}");
+}
+
+// ---- event store -------------------------------------------------------------------------------
+
+async fn streams_carry_positions_and_metadata(db: TestDb) {
+    let domain = db.domain().await;
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    for _ in 0..3 {
+        domain
+            .process(CfHitCounter {
+                counter_id: id.clone(),
+            })
+            .await
+            .unwrap();
+    }
+    let stream_name = format!("cf_counter-{id}");
+    let stream = domain
+        .event_store()
+        .read_stream(&stream_name)
+        .await
+        .unwrap();
+    assert_eq!(stream.len(), 3);
+    for (i, event) in stream.iter().enumerate() {
+        let meta = event.metadata();
+        assert_eq!(meta.stream_position, i as u64 + 1);
+        assert_eq!(meta.global_position, i as u64 + 1);
+        assert_eq!(meta.stream.as_ref(), stream_name);
+        assert_eq!(meta.type_name.as_ref(), "Conformance.CfHit.v1");
+        assert_eq!(meta.schema_version, 1);
+        assert_eq!(meta.kind, MessageKind::Event);
+        assert_eq!(meta.category(), "cf_counter");
+        // Caused by the command: same chain, the command's stream as origin.
+        assert!(meta.causation_id.is_some());
+        assert_eq!(
+            meta.origin_stream.as_deref(),
+            Some(format!("cf_counter:command-{id}").as_str())
+        );
+        assert_eq!(event.downcast_ref::<CfHit>().unwrap().total, i as i64 + 1);
+    }
+    let correlations: std::collections::HashSet<_> =
+        stream.iter().map(|e| e.metadata().correlation_id).collect();
+    assert_eq!(correlations.len(), 3, "each command starts its own chain");
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 3);
+    assert!(
+        domain
+            .event_store()
+            .read_stream("cf_counter-nobody")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn category_and_global_reads_page_by_global_position(db: TestDb) {
+    let domain = db.domain().await;
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let counter_id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    // Interleave two categories: books (1 event each) and counter hits.
+    for i in 0..4 {
+        domain
+            .process(CfAddBook {
+                title: format!("book {i}"),
+                then_fail: false,
+            })
+            .await
+            .unwrap();
+        domain
+            .process(CfHitCounter {
+                counter_id: counter_id.clone(),
+            })
+            .await
+            .unwrap();
+    }
+    let store = domain.event_store();
+    let all = store.read_all(0, 100).await.unwrap();
+    let positions: Vec<u64> = all.iter().map(|e| e.metadata().global_position).collect();
+    assert_eq!(positions, (1..=8).collect::<Vec<_>>());
+
+    let books = store.read_category("cf_book", 0, 100).await.unwrap();
+    let book_positions: Vec<u64> = books.iter().map(|e| e.metadata().global_position).collect();
+    assert_eq!(book_positions, [1, 3, 5, 7]);
+    let after = store.read_category("cf_book", 3, 1).await.unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].metadata().global_position, 5);
+    assert_eq!(
+        after[0].downcast_ref::<CfBookAdded>().unwrap().title,
+        "book 2"
+    );
+    let page = store.read_all(6, 10).await.unwrap();
+    assert_eq!(page.len(), 2);
+    assert!(store.read_all(8, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .read_category("cf_none", 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.last_position().await.unwrap(), 8);
+}
+
+// ---- rollback and dispatch ---------------------------------------------------------------------
+
+async fn a_failing_handler_rolls_back_everything_it_staged(db: TestDb) {
+    let domain = db.domain().await;
+    let err = domain
+        .process(CfAddBook {
+            title: "never".into(),
+            then_fail: true,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Rule(_)), "{err}");
+    assert_eq!(
+        domain.repository::<CfBook>().query().count().await.unwrap(),
+        0
+    );
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 0);
+    assert_eq!(
+        domain
+            .repository::<CfStock>()
+            .query()
+            .count()
+            .await
+            .unwrap(),
+        0,
+        "a handler ran for an event that was never committed"
+    );
+}
+
+async fn a_conflict_in_a_multi_aggregate_commit_writes_nothing(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfCounter>();
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let counter_id = counter.id();
+    repo.add(counter).await.unwrap();
+    let taken = Identifier::from("taken");
+    repo.add(
+        CfCounter::builder()
+            .id(taken.clone())
+            .hits(5)
+            .build()
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+
+    let err = domain
+        .process(CfHitAndCreate {
+            counter_id: counter_id.clone(),
+            new_id: taken.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict { .. }), "{err}");
+    let counter = repo.get(&counter_id).await.unwrap();
+    assert_eq!((counter.hits, counter.version()), (0, 1));
+    assert_eq!(repo.get(&taken).await.unwrap().hits, 5);
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 0);
+
+    // The same command with a free id commits both.
+    domain
+        .process(CfHitAndCreate {
+            counter_id: counter_id.clone(),
+            new_id: Identifier::from("free"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(repo.get(&counter_id).await.unwrap().hits, 1);
+    assert_eq!(repo.get(&Identifier::from("free")).await.unwrap().hits, 0);
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 1);
+}
+
+async fn event_handlers_run_after_the_commit(db: TestDb) {
+    let domain = db.domain().await;
+    let book_id: Identifier = domain
+        .process(CfAddBook {
+            title: "Persuasion".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    // Sync dispatch: by the time `process` returns, the handler has committed its own unit.
+    let stock = domain
+        .repository::<CfStock>()
+        .find_by(CfStock::TITLE.eq("Persuasion"))
+        .await
+        .unwrap();
+    assert_eq!(stock.version(), 1);
+    assert!(domain.repository::<CfBook>().get(&book_id).await.is_ok());
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
+}
+
+async fn failed_deliveries_are_recorded_and_retried(db: TestDb) {
+    let domain = db.domain().await;
+    let switch = CfSwitch::builder().broken(true).build().unwrap();
+    let switch_id = switch.id();
+    domain.repository::<CfSwitch>().add(switch).await.unwrap();
+
+    let err = domain
+        .process(CfAddBook {
+            title: "Mansfield Park".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap_err();
+    let Error::HandlersFailed(failures) = err else {
+        panic!("expected HandlersFailed, got {err}");
+    };
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].handler.as_ref(), "CfStockKeeper");
+    // The command's own commit stands.
+    assert_eq!(
+        domain.repository::<CfBook>().query().count().await.unwrap(),
+        1
+    );
+    let recorded = domain.failed_deliveries().await.unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].attempts, 1);
+    assert_eq!(recorded[0].handler.as_ref(), "CfStockKeeper");
+    assert!(
+        recorded[0].error.contains("broken"),
+        "{}",
+        recorded[0].error
+    );
+    let event = recorded[0].event.downcast_ref::<CfBookAdded>().unwrap();
+    assert_eq!(event.title, "Mansfield Park");
+
+    // Still broken: the retry fails again and counts the attempt.
+    let report = domain.retry_failed_deliveries().await;
+    assert_eq!((report.succeeded, report.still_failing.len()), (0, 1));
+    assert_eq!(domain.failed_deliveries().await.unwrap()[0].attempts, 2);
+
+    let mut fixed = domain
+        .repository::<CfSwitch>()
+        .get(&switch_id)
+        .await
+        .unwrap();
+    fixed.broken = false;
+    domain.repository::<CfSwitch>().add(fixed).await.unwrap();
+    let report = domain.retry_failed_deliveries().await;
+    assert_eq!((report.succeeded, report.still_failing.len()), (1, 0));
+    assert!(report.error.is_none());
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
+    assert_eq!(
+        domain
+            .repository::<CfStock>()
+            .find_by(CfStock::TITLE.eq("Mansfield Park"))
+            .await
+            .unwrap()
+            .title,
+        "Mansfield Park"
+    );
+}
+
+// ---- concurrency -------------------------------------------------------------------------------
+
+/// N tasks increment one counter at once, each retrying on conflict: every success shows in the
+/// final count and the stream, every failure is an expected-version conflict, nothing is lost or
+/// written twice.
+async fn concurrent_writers_on_one_aggregate_lose_nothing(db: TestDb) {
+    const TASKS: usize = 16;
+    let domain = db.domain().await;
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+
+    let start = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (domain, id, start) = (domain.clone(), id.clone(), start.clone());
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            let mut conflicts = 0;
+            loop {
+                match domain
+                    .process(CfHitCounter {
+                        counter_id: id.clone(),
+                    })
+                    .await
+                {
+                    Ok(total) => return (total, conflicts),
+                    Err(Error::Conflict { .. }) => conflicts += 1,
+                    Err(other) => panic!("a failure other than a conflict: {other}"),
+                }
+            }
+        }));
+    }
+    let mut totals = Vec::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        let (total, task_conflicts) = task.await.unwrap();
+        totals.push(total);
+        conflicts += task_conflicts;
+    }
+    totals.sort();
+    // Each success saw a distinct count: no lost update, no double write.
+    assert_eq!(totals, (1..=TASKS as i64).collect::<Vec<_>>());
+    let counter = domain.repository::<CfCounter>().get(&id).await.unwrap();
+    assert_eq!(counter.hits, TASKS as i64);
+    assert_eq!(counter.version(), TASKS as u64 + 1);
+    let stream = domain
+        .event_store()
+        .read_stream(&format!("cf_counter-{id}"))
+        .await
+        .unwrap();
+    let hits: Vec<i64> = stream
+        .iter()
+        .map(|e| e.downcast_ref::<CfHit>().unwrap().total)
+        .collect();
+    assert_eq!(hits, (1..=TASKS as i64).collect::<Vec<_>>());
+    let positions: Vec<u64> = stream
+        .iter()
+        .map(|e| e.metadata().stream_position)
+        .collect();
+    assert_eq!(positions, (1..=TASKS as u64).collect::<Vec<_>>());
+    println!(
+        "{:?}: {TASKS} writers, {conflicts} conflicts retried",
+        db.backend
+    );
+}
+
+/// Writers commit concurrently while a reader follows `read_all` from its last position: it must
+/// see every position exactly once, in order (a position committed late is never skipped).
+async fn readers_following_the_global_position_never_skip(db: TestDb) {
+    const WRITERS: usize = 6;
+    const EACH: usize = 25;
+    let domain = db.domain().await;
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let domain = domain.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0..EACH {
+                domain
+                    .process(CfAddBook {
+                        title: format!("w{w}-{i}"),
+                        then_fail: false,
+                    })
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    let reader = {
+        let domain = domain.clone();
+        tokio::spawn(async move {
+            let mut seen = 0u64;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+            while seen < (WRITERS * EACH) as u64 {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "reader stalled at {seen}"
+                );
+                let page = domain.event_store().read_all(seen, 7).await.unwrap();
+                for event in &page {
+                    let position = event.metadata().global_position;
+                    assert_eq!(
+                        position,
+                        seen + 1,
+                        "the reader skipped or repeated a position"
+                    );
+                    seen = position;
+                }
+                if page.is_empty() {
+                    tokio::task::yield_now().await;
+                }
+            }
+            seen
+        })
+    };
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    assert_eq!(reader.await.unwrap(), (WRITERS * EACH) as u64);
+    let titles: std::collections::HashSet<String> = domain
+        .event_store()
+        .read_category("cf_book", 0, usize::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.downcast_ref::<CfBookAdded>().unwrap().title.clone())
+        .collect();
+    assert_eq!(titles.len(), WRITERS * EACH);
+}
+
+// ---- durable stores only -----------------------------------------------------------------------
+
+async fn a_reopened_database_has_everything(db: TestDb) {
+    assert!(db.durable());
+    let switch_id;
+    {
+        let domain = db.domain().await;
+        let switch = CfSwitch::builder().broken(true).build().unwrap();
+        switch_id = switch.id();
+        domain.repository::<CfSwitch>().add(switch).await.unwrap();
+        let _ = domain
+            .process(CfAddBook {
+                title: "Sanditon".into(),
+                then_fail: false,
+            })
+            .await
+            .unwrap_err();
+    }
+    let domain = db.domain().await;
+    let books = domain.repository::<CfBook>().query().all().await.unwrap();
+    assert_eq!(titles(books.items), ["Sanditon"]);
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 1);
+    let failures = domain.failed_deliveries().await.unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        failures[0]
+            .event
+            .downcast_ref::<CfBookAdded>()
+            .unwrap()
+            .title,
+        "Sanditon"
+    );
+    assert!(
+        domain
+            .repository::<CfSwitch>()
+            .get(&switch_id)
+            .await
+            .unwrap()
+            .broken
+    );
+    // Positions continue where they stopped.
+    domain
+        .process(CfAddBook {
+            title: "Lady Susan".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 2);
+}
+
+async fn a_newer_schema_is_refused(db: TestDb) {
+    drop(db.domain().await); // creates the schema
+    db.raw_sql("UPDATE schema_version SET version = 999").await;
+    let err = Domain::builder("Conformance")
+        .database(&db.url)
+        .open()
+        .await
+        .err()
+        .expect("a newer schema must be refused");
+    assert!(
+        matches!(err, Error::SchemaTooNew { found: 999, .. }),
+        "{err}"
+    );
+}
+
+async fn corrupt_or_unknown_event_rows_are_errors_naming_the_row(db: TestDb) {
+    let domain = db.domain().await;
+    domain
+        .process(CfAddBook {
+            title: "Lesley Castle".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    let stream = domain.event_store().read_all(0, 1).await.unwrap()[0]
+        .metadata()
+        .stream
+        .to_string();
+    let data = if db.backend == Backend::Postgres {
+        "'{\"title\": 42}'::jsonb"
+    } else {
+        "'{\"title\": 42}'"
+    };
+    db.raw_sql(&format!(
+        "INSERT INTO events (global_position, id, stream, category, stream_position, type_name, \
+         schema_version, data, correlation_id, causation_id, origin_stream, recorded_at) \
+         SELECT 2, id, stream, category, 2, 'Conformance.CfBookAdded.v1', 1, {data}, \
+         correlation_id, causation_id, origin_stream, recorded_at FROM events WHERE global_position = 1"
+    ))
+    .await;
+    db.raw_sql(&format!(
+        "INSERT INTO events (global_position, id, stream, category, stream_position, type_name, \
+         schema_version, data, correlation_id, causation_id, origin_stream, recorded_at) \
+         SELECT 3, id, stream, category, 3, 'Conformance.Vanished.v1', 1, data, \
+         correlation_id, causation_id, origin_stream, recorded_at FROM events WHERE global_position = 1"
+    ))
+    .await;
+
+    let malformed = domain.event_store().read_all(1, 1).await.unwrap_err();
+    match &malformed {
+        Error::UnreadableEvent {
+            stream: s,
+            stream_position,
+            global_position,
+            type_name,
+            reason,
+        } => {
+            assert_eq!(s, &stream);
+            assert_eq!((*stream_position, *global_position), (2, 2));
+            assert_eq!(type_name, "Conformance.CfBookAdded.v1");
+            assert!(reason.contains("integer `42`"), "{reason}");
+        }
+        other => panic!("expected UnreadableEvent, got {other}"),
+    }
+    let message = malformed.to_string();
+    assert!(
+        message.contains(&stream) && message.contains("position 2"),
+        "{message}"
+    );
+
+    let unknown = domain.event_store().read_all(2, 1).await.unwrap_err();
+    assert!(
+        matches!(&unknown, Error::UnreadableEvent { type_name, global_position: 3, .. }
+            if type_name == "Conformance.Vanished.v1"),
+        "{unknown}"
+    );
+    assert!(unknown.to_string().contains("Vanished"), "{unknown}");
+    // The readable row is still readable.
+    assert_eq!(domain.event_store().read_all(0, 1).await.unwrap().len(), 1);
+}
+
+async fn commands_are_recorded_with_their_changes(db: TestDb) {
+    let domain = db.domain().await;
+    domain
+        .process(CfAddBook {
+            title: "Juvenilia".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    let _ = domain
+        .process(CfAddBook {
+            title: "rolled back".into(),
+            then_fail: true,
+        })
+        .await
+        .unwrap_err();
+    let rows: Vec<(String, String)> = match db.backend {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::query_as("SELECT type_name, data FROM commands")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+        _ => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::query_as("SELECT type_name, data::text FROM commands")
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        rows.len(),
+        1,
+        "the failed command's record must roll back: {rows:?}"
+    );
+    assert_eq!(rows[0].0, "Conformance.CfAddBook.v1");
+    let payload: serde_json::Value = serde_json::from_str(&rows[0].1).unwrap();
+    assert_eq!(payload["title"], "Juvenilia");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_a_clear_error() {
+    let err = Domain::builder("Conformance")
+        .database("postgres://nobody:secret@127.0.0.1:1/nowhere")
+        .open()
+        .await
+        .err()
+        .expect("nothing listens on port 1");
+    let message = err.to_string();
+    assert!(message.contains("cannot open"), "{message}");
+    assert!(
+        !message.contains("secret"),
+        "the password leaked: {message}"
+    );
+
+    let err = Domain::builder("Conformance")
+        .database("sqlite:///nonexistent-directory/sub/x.db")
+        .open()
+        .await
+        .err()
+        .expect("the directory does not exist");
+    assert!(err.to_string().contains("cannot open"), "{err}");
+}
