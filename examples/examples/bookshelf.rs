@@ -4,7 +4,9 @@
 //! through commands; their events notify. Every operation flows through `domain.process()`, and
 //! the handlers run after each commit. Exits non-zero if any check fails.
 //!
-//! Run it: `cargo run --example bookshelf`
+//! Run it: `cargo run --example bookshelf` (in memory), or on a database with
+//! `cargo run --example bookshelf -- --database sqlite://bookshelf.db` or
+//! `DOMAIN_DATABASE_URL=postgres://postgres@127.0.0.1/test cargo run --example bookshelf`.
 
 use domain_core::prelude::*;
 
@@ -257,12 +259,30 @@ fn check(condition: bool, what: &str) -> Result<()> {
     }
 }
 
+/// `--database <url>` if given; otherwise `open()` reads `DOMAIN_DATABASE_URL`, else memory.
+fn database_flag() -> Result<Option<String>> {
+    let mut args = std::env::args().skip(1);
+    match (args.next().as_deref(), args.next()) {
+        (None, _) => Ok(None),
+        (Some("--database"), Some(url)) => Ok(Some(url)),
+        _ => Err(Error::rule(
+            "usage: bookshelf [--database <url>]  (sqlite://bookshelf.db, postgres://user@host/db)",
+        )),
+    }
+}
+
 async fn run() -> Result<()> {
-    let domain = Domain::builder("Bookshelf").build()?;
+    let mut builder = Domain::builder("Bookshelf");
+    if let Some(url) = database_flag()? {
+        builder = builder.database(url);
+    }
+    let domain = builder.open().await?;
+    // On a database kept from an earlier run, the checks below look only at this run's records.
+    let events_before = domain.event_store().last_position().await?;
 
     // Add a book — BookAdded event triggers inventory creation
     println!("Adding book to catalog...");
-    let _book_id: Identifier = domain
+    let book_id: Identifier = domain
         .process(AddBook {
             title: "The Great Gatsby".into(),
             author: "F. Scott Fitzgerald".into(),
@@ -273,9 +293,15 @@ async fn run() -> Result<()> {
         .await?;
 
     // Verify inventory was created by the event handler
-    let inventories = domain.repository::<Inventory>().query().all().await?;
+    let inventories = domain
+        .repository::<Inventory>()
+        .query()
+        .filter(Inventory::BOOK_ID.eq(book_id))
+        .all()
+        .await?;
     check(inventories.total == 1, "one inventory record")?;
     let inv = &inventories.items[0];
+    check(inv.quantity == 10, "ten copies stocked")?;
     println!("  Inventory: {}, qty={}", inv.title, inv.quantity);
 
     // Place an order — through the command pipeline
@@ -309,6 +335,11 @@ async fn run() -> Result<()> {
     let order = domain.repository::<Order>().get(&order_id).await?;
     check(order.status == "SHIPPED", "order status is SHIPPED")?;
     check(order.items.len() == 1, "order has one item")?;
+    let events = domain.event_store().last_position().await? - events_before;
+    check(
+        events == 3,
+        "three events: BookAdded, OrderConfirmed, OrderShipped",
+    )?;
 
     println!("\nAll checks passed!");
     Ok(())

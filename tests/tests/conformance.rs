@@ -488,7 +488,16 @@ async fn a_new_aggregate_with_a_taken_id_is_a_conflict(db: TestDb) {
 
 /// Books whose fields exercise byte-order text, negatives, floats, `None`s and booleans.
 fn catalogue() -> Vec<CfBook> {
-    let rows: [(&str, i64, f64, Option<i64>, Option<&str>, bool, CfShelf); 9] = [
+    type Row<'a> = (
+        &'a str,
+        i64,
+        f64,
+        Option<i64>,
+        Option<&'a str>,
+        bool,
+        CfShelf,
+    );
+    let rows: [Row; 9] = [
         ("apple", 1999, 10.0, Some(3), Some("b"), true, CfShelf::Top),
         ("Zebra", 2005, 2.5, None, None, false, CfShelf::Bottom),
         (
@@ -1187,12 +1196,12 @@ async fn corrupt_or_unknown_event_rows_are_errors_naming_the_row(db: TestDb) {
          correlation_id, causation_id, origin_stream, recorded_at FROM events WHERE global_position = 1"
     ))
     .await;
-    db.raw_sql(&format!(
+    db.raw_sql(
         "INSERT INTO events (global_position, id, stream, category, stream_position, type_name, \
          schema_version, data, correlation_id, causation_id, origin_stream, recorded_at) \
          SELECT 3, id, stream, category, 3, 'Conformance.Vanished.v1', 1, data, \
-         correlation_id, causation_id, origin_stream, recorded_at FROM events WHERE global_position = 1"
-    ))
+         correlation_id, causation_id, origin_stream, recorded_at FROM events WHERE global_position = 1",
+    )
     .await;
 
     let malformed = domain.event_store().read_all(1, 1).await.unwrap_err();

@@ -34,6 +34,7 @@ pub(crate) struct StagedAggregate {
     pub expected_version: u64,
     pub value: Arc<dyn Any + Send + Sync>,
     /// Serializes `value` (durable stores write aggregates as JSON documents).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub to_json: fn(&(dyn Any + Send + Sync)) -> crate::error::Result<String>,
     pub stream: Arc<str>,
     pub events: Vec<StagedEvent>,
@@ -64,6 +65,7 @@ pub(crate) struct CommitBatch {
 
 /// A processed command, written in the same transaction as its handler's changes (durable
 /// stores only: the in-memory store keeps no command log, so the hot path serializes nothing).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) struct CommandRecord {
     pub metadata: Arc<crate::message::Metadata>,
     pub payload: serde_json::Value,

@@ -4,7 +4,6 @@
 //! Each operation is written once; `on_backend!` expands it for each enabled driver, so the code
 //! is type-checked against the concrete sqlx types (no generic bounds, no boxed dispatch).
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::AssertSqlSafe;
@@ -107,6 +106,7 @@ impl Pool {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => {
                 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+                use std::str::FromStr;
                 let options = SqliteConnectOptions::from_str(url)
                     .map_err(unreachable)?
                     .create_if_missing(true)

@@ -345,7 +345,6 @@ impl SqlStore {
         // Envelopes in batch order (the order the in-memory store uses too).
         let mut envelopes = Vec::with_capacity(total_events);
         let mut event_json = Vec::with_capacity(total_events);
-        let mut writes = writes;
         writes.sort_by_key(|w| w.index);
         for (staged, write) in batch.aggregates.iter().zip(writes) {
             for (offset, (event, json)) in staged.events.iter().zip(write.events).enumerate() {
