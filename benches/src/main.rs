@@ -8,13 +8,29 @@
 
 mod baseline;
 mod domain;
+mod durable;
 mod measure;
 
 use std::time::Instant;
 
 use measure::{Row, Samples, print_table};
 
-const SCENARIOS: &[&str] = &["inmem-command", "inmem-raise", "scaling", "memory"];
+const SCENARIOS: &[&str] = &[
+    "inmem-command",
+    "inmem-raise",
+    "scaling",
+    "memory",
+    "sqlite-command",
+    "postgres-command",
+    "sqlite-scaling",
+    "postgres-scaling",
+];
+
+/// Commands per durable scenario (each is two commits with a sync to disk).
+const DURABLE_COMMANDS: usize = 1_000;
+/// Store sizes the durable scaling scenarios measure at, and the window measured at each.
+const DURABLE_SIZES: &[usize] = &[10_000, 200_000];
+const DURABLE_WINDOW: usize = 1_000;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +61,32 @@ fn main() {
     }
     if wanted("memory") {
         rows.extend(memory());
+    }
+    // Durable scenarios wait on the database: a multi-threaded runtime lets clients overlap.
+    let durable_runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    use durable::Database::{Postgres, Sqlite};
+    if wanted("sqlite-command") {
+        rows.extend(durable_runtime.block_on(durable::command(Sqlite, DURABLE_COMMANDS, 1)));
+    }
+    if wanted("postgres-command") {
+        rows.extend(durable_runtime.block_on(durable::command(Postgres, DURABLE_COMMANDS, 16)));
+    }
+    if wanted("sqlite-scaling") {
+        rows.extend(durable_runtime.block_on(durable::scaling(
+            Sqlite,
+            DURABLE_SIZES,
+            DURABLE_WINDOW,
+        )));
+    }
+    if wanted("postgres-scaling") {
+        rows.extend(durable_runtime.block_on(durable::scaling(
+            Postgres,
+            DURABLE_SIZES,
+            DURABLE_WINDOW,
+        )));
     }
     print_table(&rows);
 }

@@ -60,6 +60,35 @@ impl Row {
         }
     }
 
+    /// A row for operations run concurrently: throughput from the wall-clock time of the whole
+    /// run; the ratio is wall time / the baseline's wall time for the same number of operations.
+    pub fn concurrent(
+        name: &str,
+        samples: &Samples,
+        wall: Duration,
+        baseline_wall: Option<Duration>,
+    ) -> Row {
+        let mut row = Row::new(name, samples, None);
+        row.throughput = format!("{:.0} ops/s", samples.0.len() as f64 / wall.as_secs_f64());
+        row.ratio = baseline_wall.map_or_else(
+            || "1.00 (baseline)".into(),
+            |b| format!("{:.2}x", wall.as_secs_f64() / b.as_secs_f64()),
+        );
+        row
+    }
+
+    /// A row that only says something (a scenario that could not run here, and why).
+    pub fn note(name: &str, text: &str) -> Row {
+        Row {
+            name: name.to_string(),
+            operations: "-".into(),
+            throughput: text.to_string(),
+            p50: "-".into(),
+            p99: "-".into(),
+            ratio: "-".into(),
+        }
+    }
+
     pub fn memory(name: &str, bytes: u64, baseline: Option<u64>) -> Row {
         Row {
             name: name.to_string(),

@@ -1,0 +1,491 @@
+//! The durable scenarios: the bookshelf flow on SQLite and PostgreSQL, against raw sqlx code
+//! writing the same rows, and the per-command cost as the tables grow.
+//!
+//! SQLite runs on a file in the temporary directory. PostgreSQL runs on the server named by
+//! `DOMAIN_BENCH_POSTGRES_URL` (else `DOMAIN_TEST_POSTGRES_URL`), in a schema of its own that is
+//! dropped and recreated first; without either variable the PostgreSQL rows say they were skipped.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain_core::Domain;
+use sqlx::{AssertSqlSafe, Executor};
+
+use crate::domain;
+use crate::measure::{Row, Samples};
+use raw::Commits;
+
+/// Where a durable scenario runs.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Database {
+    Sqlite,
+    Postgres,
+}
+
+impl Database {
+    pub fn name(self) -> &'static str {
+        match self {
+            Database::Sqlite => "sqlite",
+            Database::Postgres => "postgres",
+        }
+    }
+
+    /// A URL to a fresh, empty database for `label`, or `None` if PostgreSQL is not configured.
+    async fn fresh(self, label: &str) -> Option<String> {
+        match self {
+            Database::Sqlite => {
+                let file = std::env::temp_dir()
+                    .join(format!("domain-bench-{}-{label}.db", std::process::id()));
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                }
+                Some(format!("sqlite://{}", file.display()))
+            }
+            Database::Postgres => {
+                let server = std::env::var("DOMAIN_BENCH_POSTGRES_URL")
+                    .or_else(|_| std::env::var("DOMAIN_TEST_POSTGRES_URL"))
+                    .ok()?;
+                let schema = format!("bench_{}", label.replace('-', "_"));
+                let pool = sqlx::PgPool::connect(&server)
+                    .await
+                    .expect("the PostgreSQL benchmark server accepts connections");
+                for ddl in [
+                    format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+                    format!("CREATE SCHEMA {schema}"),
+                ] {
+                    pool.execute(AssertSqlSafe(ddl))
+                        .await
+                        .expect("schema reset");
+                }
+                pool.close().await;
+                let joiner = if server.contains('?') { '&' } else { '?' };
+                Some(format!(
+                    "{server}{joiner}options=-c%20search_path%3D{schema}"
+                ))
+            }
+        }
+    }
+}
+
+async fn open_domain(url: &str) -> Domain {
+    Domain::builder("Bench")
+        .database(url)
+        .open()
+        .await
+        .expect("the benchmark database opens")
+}
+
+fn skipped(name: &str) -> Vec<Row> {
+    vec![Row::note(
+        name,
+        "skipped: set DOMAIN_BENCH_POSTGRES_URL or DOMAIN_TEST_POSTGRES_URL",
+    )]
+}
+
+/// `n` bookshelf commands one after another, framework vs the raw driver; for PostgreSQL also
+/// with `clients` concurrent clients.
+pub async fn command(database: Database, n: usize, clients: usize) -> Vec<Row> {
+    let name = format!("{}-command", database.name());
+    let (Some(framework_url), Some(raw_url)) = (
+        database.fresh(&format!("{name}-framework")).await,
+        database.fresh(&format!("{name}-raw")).await,
+    ) else {
+        return skipped(&name);
+    };
+    let domain = open_domain(&framework_url).await;
+    // The raw side writes into the same schema the framework created, so both write identical rows.
+    let raw_domain = open_domain(&raw_url).await;
+    drop(raw_domain);
+    let raw = raw::Writer::connect(database, &raw_url).await;
+
+    let mut manual = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        raw.add_book(i, Commits::One).await;
+        manual.push(start.elapsed());
+    }
+    let mut manual_two = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        raw.add_book(n * 3 + i, Commits::Two).await;
+        manual_two.push(start.elapsed());
+    }
+    let mut framework = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        domain
+            .process(domain::add_book(i))
+            .await
+            .expect("command succeeds");
+        framework.push(start.elapsed());
+    }
+    assert_eq!(domain::inventory_count(&domain).await, n);
+    assert_eq!(raw.inventories().await, 2 * n);
+    let mut rows = vec![
+        Row::new(&format!("{name} (raw sqlx, 1 tx)"), &manual, None),
+        Row::new(
+            &format!("{name} (raw sqlx, 2 tx)"),
+            &manual_two,
+            Some(&manual),
+        ),
+        Row::new(&name, &framework, Some(&manual)),
+        Row::new(
+            &format!("{name}, ratio to raw 2 tx"),
+            &framework,
+            Some(&manual_two),
+        ),
+    ];
+
+    if clients > 1 {
+        let raw = Arc::new(raw);
+        let (manual, manual_wall) = concurrently(clients, n, {
+            let raw = raw.clone();
+            move |i| {
+                let raw = raw.clone();
+                async move { raw.add_book(n + i, Commits::One).await }
+            }
+        })
+        .await;
+        let (framework, framework_wall) = concurrently(clients, n, {
+            let domain = domain.clone();
+            move |i| {
+                let domain = domain.clone();
+                async move {
+                    domain
+                        .process(domain::add_book(n + i))
+                        .await
+                        .expect("command succeeds");
+                }
+            }
+        })
+        .await;
+        let label = format!("{name} x{clients} clients");
+        rows.push(Row::concurrent(
+            &format!("{label} (raw sqlx)"),
+            &manual,
+            manual_wall,
+            None,
+        ));
+        rows.push(Row::concurrent(
+            &label,
+            &framework,
+            framework_wall,
+            Some(manual_wall),
+        ));
+    }
+    rows
+}
+
+/// Runs `n` operations split over `clients` tasks; returns each operation's latency and the
+/// wall-clock time of the whole run.
+async fn concurrently<F, Fut>(clients: usize, n: usize, op: F) -> (Samples, Duration)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..clients {
+        let op = op.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            for i in (client..n).step_by(clients) {
+                let begin = Instant::now();
+                op(i).await;
+                samples.push(begin.elapsed());
+            }
+            samples
+        }));
+    }
+    let mut all = Samples::with_capacity(n);
+    for task in tasks {
+        for sample in task.await.expect("client task") {
+            all.push(sample);
+        }
+    }
+    (all, start.elapsed())
+}
+
+/// Per-command cost over `window` commands once the store holds each of `sizes` events. The
+/// tables are grown to each size by bulk SQL (the same rows commands write: an event, a book and
+/// an inventory per event), which takes seconds instead of the minutes commands would.
+pub async fn scaling(database: Database, sizes: &[usize], window: usize) -> Vec<Row> {
+    let name = format!("{}-scaling", database.name());
+    let Some(url) = database.fresh(&name).await else {
+        return skipped(&name);
+    };
+    let domain = open_domain(&url).await;
+    let raw = raw::Writer::connect(database, &url).await;
+    let mut rows = Vec::new();
+    let mut first: Option<Samples> = None;
+    let mut next_command = 0;
+    for &size in sizes {
+        let stored = domain
+            .event_store()
+            .last_position()
+            .await
+            .expect("position") as usize;
+        raw.bulk_fill(stored, size).await;
+        let mut samples = Samples::with_capacity(window);
+        for _ in 0..window {
+            let start = Instant::now();
+            domain
+                .process(domain::add_book(next_command))
+                .await
+                .expect("command succeeds");
+            samples.push(start.elapsed());
+            next_command += 1;
+        }
+        rows.push(Row::new(
+            &format!("{name} @ {size} events"),
+            &samples,
+            first.as_ref(),
+        ));
+        if first.is_none() {
+            first = Some(samples);
+        }
+    }
+    rows
+}
+
+/// Hand-written sqlx code writing the rows the framework writes for one `AddBook`.
+mod raw {
+    use super::Database;
+    use sqlx::AssertSqlSafe;
+    use uuid::Uuid;
+
+    /// How the raw code groups one command's rows.
+    #[derive(Clone, Copy, PartialEq)]
+    pub enum Commits {
+        /// Every row in one transaction (the issue's baseline).
+        One,
+        /// Book, command record and event, then the inventory: the framework's two units of work.
+        Two,
+    }
+
+    pub enum Writer {
+        Sqlite(sqlx::SqlitePool),
+        Postgres(sqlx::PgPool),
+    }
+
+    /// The same statements in both dialects: `?` placeholders become `$n` on PostgreSQL, and JSON
+    /// parameters get a `::jsonb` cast.
+    fn sql(database: Database, text: &str) -> String {
+        match database {
+            Database::Sqlite => text.replace("::jsonb", ""),
+            Database::Postgres => {
+                let mut out = String::new();
+                let mut n = 0;
+                for c in text.chars() {
+                    if c == '?' {
+                        n += 1;
+                        out.push_str(&format!("${n}"));
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    const INSERT_AGGREGATE: &str = "INSERT INTO aggregates (aggregate_type, id, version, stream_position, data) VALUES (?, ?, 1, ?, ?::jsonb)";
+    const INSERT_COMMAND: &str = "INSERT INTO commands (id, type_name, stream, data, correlation_id, causation_id, recorded_at) VALUES (?, ?, ?, ?::jsonb, ?, NULL, ?)";
+    const RESERVE: &str = "UPDATE event_position SET last = last + 1 RETURNING last";
+    const INSERT_EVENT: &str = "INSERT INTO events (category, global_position, id, stream, stream_position, type_name, schema_version, data, correlation_id, causation_id, origin_stream, recorded_at) VALUES (?, ?, ?, ?, 1, ?, 1, ?::jsonb, ?, ?, ?, ?)";
+
+    /// One command's rows, serialized the way the framework serializes them.
+    struct Rows {
+        book_id: String,
+        book: String,
+        command_id: String,
+        command: String,
+        event: String,
+        inventory_id: String,
+        inventory: String,
+    }
+
+    fn rows(i: usize) -> Rows {
+        let book_id = Uuid::new_v4().to_string();
+        let title = format!("Book {i}");
+        Rows {
+            book: serde_json::json!({"id": book_id, "title": title, "author": "A. Author", "price": 12.5}).to_string(),
+            command: serde_json::json!({"title": title, "author": "A. Author", "price": 12.5}).to_string(),
+            event: serde_json::json!({"book_id": book_id, "title": title}).to_string(),
+            inventory_id: Uuid::new_v4().to_string(),
+            inventory: serde_json::json!({"book_id": book_id, "title": title, "quantity": 10}).to_string(),
+            command_id: Uuid::new_v4().to_string(),
+            book_id,
+        }
+    }
+
+    /// The body of one transaction, written once for both drivers.
+    macro_rules! add_book_in {
+        ($database:expr, $pool:expr, $i:expr, $commits:expr) => {{
+            let r = rows($i);
+            let now = 0i64;
+            let begin = || async {
+                match $database {
+                    Database::Sqlite => $pool.begin_with("BEGIN IMMEDIATE").await,
+                    Database::Postgres => $pool.begin().await,
+                }
+                .expect("begin")
+            };
+            let mut tx = begin().await;
+            let stream = format!("book-{}", r.book_id);
+            sqlx::query(AssertSqlSafe(sql($database, INSERT_AGGREGATE)))
+                .bind("Book")
+                .bind(&r.book_id)
+                .bind(1i64)
+                .bind(&r.book)
+                .execute(&mut *tx)
+                .await
+                .expect("book row");
+            sqlx::query(AssertSqlSafe(sql($database, INSERT_COMMAND)))
+                .bind(&r.command_id)
+                .bind("Bench.AddBook.v1")
+                .bind(format!("book:command-{}", r.book_id))
+                .bind(&r.command)
+                .bind(&r.command_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .expect("command row");
+            let (position,): (i64,) = sqlx::query_as(AssertSqlSafe(sql($database, RESERVE)))
+                .fetch_one(&mut *tx)
+                .await
+                .expect("position");
+            sqlx::query(AssertSqlSafe(sql($database, INSERT_EVENT)))
+                .bind("book")
+                .bind(position)
+                .bind(Uuid::new_v4().to_string())
+                .bind(&stream)
+                .bind("Bench.BookAdded.v1")
+                .bind(&r.event)
+                .bind(&r.command_id)
+                .bind(&r.command_id)
+                .bind(format!("book:command-{}", r.book_id))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .expect("event row");
+            if $commits == Commits::Two {
+                // As the framework does: the reaction runs after the command's commit.
+                tx.commit().await.expect("commit");
+                tx = begin().await;
+            }
+            sqlx::query(AssertSqlSafe(sql($database, INSERT_AGGREGATE)))
+                .bind("Inventory")
+                .bind(&r.inventory_id)
+                .bind(0i64)
+                .bind(&r.inventory)
+                .execute(&mut *tx)
+                .await
+                .expect("inventory row");
+            tx.commit().await.expect("commit");
+        }};
+    }
+
+    impl Writer {
+        pub async fn connect(database: Database, url: &str) -> Writer {
+            match database {
+                Database::Sqlite => Writer::Sqlite(
+                    sqlx::sqlite::SqlitePoolOptions::new()
+                        .max_connections(8)
+                        .connect_with(
+                            url.parse::<sqlx::sqlite::SqliteConnectOptions>()
+                                .expect("url")
+                                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                                .busy_timeout(std::time::Duration::from_secs(30)),
+                        )
+                        .await
+                        .expect("connect"),
+                ),
+                Database::Postgres => Writer::Postgres(
+                    sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(16)
+                        .connect(url)
+                        .await
+                        .expect("connect"),
+                ),
+            }
+        }
+
+        /// One `AddBook`'s rows in one transaction: book, command record, event, inventory.
+        pub async fn add_book(&self, i: usize, commits: Commits) {
+            match self {
+                Writer::Sqlite(pool) => add_book_in!(Database::Sqlite, pool, i, commits),
+                Writer::Postgres(pool) => add_book_in!(Database::Postgres, pool, i, commits),
+            }
+        }
+
+        pub async fn inventories(&self) -> usize {
+            let query = "SELECT count(*) FROM aggregates WHERE aggregate_type = 'Inventory'";
+            let (count,): (i64,) = match self {
+                Writer::Sqlite(pool) => sqlx::query_as(query).fetch_one(pool).await,
+                Writer::Postgres(pool) => sqlx::query_as(query).fetch_one(pool).await,
+            }
+            .expect("count");
+            count as usize
+        }
+
+        /// Grows the store from `from` to `to` events, with a book and an inventory per event.
+        pub async fn bulk_fill(&self, from: usize, to: usize) {
+            if to <= from {
+                return;
+            }
+            let (from, to) = (from as i64 + 1, to as i64);
+            let statements = [
+                "INSERT INTO events (category, global_position, id, stream, stream_position, type_name, schema_version, data, correlation_id, causation_id, origin_stream, recorded_at) \
+                 SELECT 'book', g, 'fill-' || g, 'book-fill-' || g, 1, 'Bench.BookAdded.v1', 1, \
+                 '{\"book_id\": \"fill\", \"title\": \"Filler\"}'::jsonb, 'fill', NULL, NULL, 0 FROM series",
+                "INSERT INTO aggregates (aggregate_type, id, version, stream_position, data) \
+                 SELECT 'Book', 'fill-' || g, 1, 1, '{\"id\": \"fill\", \"title\": \"Filler\", \"author\": \"A\", \"price\": 1.0}'::jsonb FROM series",
+                "INSERT INTO aggregates (aggregate_type, id, version, stream_position, data) \
+                 SELECT 'Inventory', 'fill-' || g, 1, 0, '{\"book_id\": \"fill\", \"title\": \"Filler\", \"quantity\": 10}'::jsonb FROM series",
+            ];
+            match self {
+                Writer::Sqlite(pool) => {
+                    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+                    for statement in statements {
+                        let text = format!(
+                            "WITH RECURSIVE series(g) AS (SELECT {from} UNION ALL SELECT g + 1 FROM series WHERE g < {to}) {}",
+                            statement.replace("::jsonb", "")
+                        );
+                        sqlx::query(AssertSqlSafe(text))
+                            .execute(&mut *tx)
+                            .await
+                            .expect("fill");
+                    }
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE event_position SET last = {to}"
+                    )))
+                    .execute(&mut *tx)
+                    .await
+                    .expect("position");
+                    tx.commit().await.expect("commit");
+                }
+                Writer::Postgres(pool) => {
+                    let mut tx = pool.begin().await.expect("begin");
+                    for statement in statements {
+                        let text = format!(
+                            "WITH series(g) AS (SELECT generate_series({from}::bigint, {to}::bigint)) {statement}"
+                        );
+                        sqlx::query(AssertSqlSafe(text))
+                            .execute(&mut *tx)
+                            .await
+                            .expect("fill");
+                    }
+                    sqlx::query(AssertSqlSafe(format!(
+                        "UPDATE event_position SET last = {to}"
+                    )))
+                    .execute(&mut *tx)
+                    .await
+                    .expect("position");
+                    tx.commit().await.expect("commit");
+                    sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
+                }
+            }
+        }
+    }
+}
