@@ -91,6 +91,11 @@ pub struct DomainBuilder {
 
 /// The environment variable [`DomainBuilder::open`] reads the database URL from when
 /// [`DomainBuilder::database`] was not called: `sqlite://app.db`, `postgres://...` or `memory:`.
+///
+/// ```
+/// // DOMAIN_DATABASE_URL=sqlite://shop.db ./my-service
+/// assert_eq!(domain_core::DATABASE_URL_VAR, "DOMAIN_DATABASE_URL");
+/// ```
 pub const DATABASE_URL_VAR: &str = "DOMAIN_DATABASE_URL";
 
 impl Domain {

@@ -93,13 +93,16 @@ pub(crate) enum Store {
     Sql(sql::SqlStore),
 }
 
-/// Runs the same call on whichever store this is.
+/// Runs the same async call on whichever store this is.
+///
+/// The SQL futures are large (driver state across many awaits); boxing them keeps every caller's
+/// future small, so the in-memory path does not pay for copying space it never uses.
 macro_rules! each_store {
     ($store:expr, $s:ident => $call:expr) => {
         match $store {
-            Store::Memory($s) => $call,
+            Store::Memory($s) => $call.await,
             #[cfg(any(feature = "sqlite", feature = "postgres"))]
-            Store::Sql($s) => $call,
+            Store::Sql($s) => Box::pin($call).await,
         }
     };
 }
@@ -136,7 +139,7 @@ impl Store {
     }
 
     pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
-        each_store!(self, s => s.load::<A>(id).await)
+        each_store!(self, s => s.load::<A>(id))
     }
 
     /// Every stored `A` matching `filter` whose id is not in `skip` (no order, no paging).
@@ -145,16 +148,16 @@ impl Store {
         filter: Option<&Filter<A>>,
         skip: &[Identifier],
     ) -> Result<Vec<A>> {
-        each_store!(self, s => s.matching(filter, skip).await)
+        each_store!(self, s => s.matching(filter, skip))
     }
 
     /// Runs a whole query: filter, order, paging and count.
     pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
-        each_store!(self, s => s.query(spec).await)
+        each_store!(self, s => s.query(spec))
     }
 
     pub async fn commit(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.commit(batch).await)
+        each_store!(self, s => s.commit(batch))
     }
 
     pub async fn read_stream(
@@ -162,7 +165,7 @@ impl Store {
         registry: &Registry,
         stream: &str,
     ) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.read_stream(registry, stream).await)
+        each_store!(self, s => s.read_stream(registry, stream))
     }
 
     pub async fn read_category(
@@ -172,7 +175,7 @@ impl Store {
         after: u64,
         limit: usize,
     ) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.read_category(registry, category, after, limit).await)
+        each_store!(self, s => s.read_category(registry, category, after, limit))
     }
 
     pub async fn read_all(
@@ -181,28 +184,28 @@ impl Store {
         after: u64,
         limit: usize,
     ) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.read_all(registry, after, limit).await)
+        each_store!(self, s => s.read_all(registry, after, limit))
     }
 
     pub async fn last_position(&self) -> Result<u64> {
-        each_store!(self, s => s.last_position().await)
+        each_store!(self, s => s.last_position())
     }
 
     /// Records a failed delivery, or updates the record with the same id.
     pub async fn record_failure(&self, failure: &FailedDelivery) -> Result<()> {
-        each_store!(self, s => s.record_failure(failure).await)
+        each_store!(self, s => s.record_failure(failure))
     }
 
     pub async fn failed_deliveries(&self, registry: &Registry) -> Result<Vec<FailedDelivery>> {
-        each_store!(self, s => s.failed_deliveries(registry).await)
+        each_store!(self, s => s.failed_deliveries(registry))
     }
 
     pub async fn failure(&self, registry: &Registry, id: Uuid) -> Result<Option<FailedDelivery>> {
-        each_store!(self, s => s.failure(registry, id).await)
+        each_store!(self, s => s.failure(registry, id))
     }
 
     /// Deletes a failure record once its retry succeeded.
     pub async fn resolve_failure(&self, id: Uuid) -> Result<()> {
-        each_store!(self, s => s.resolve_failure(id).await)
+        each_store!(self, s => s.resolve_failure(id))
     }
 }
