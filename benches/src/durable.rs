@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use domain_core::Domain;
 use sqlx::{AssertSqlSafe, Executor};
 
+use crate::chart::Series;
 use crate::domain;
 use crate::measure::{Row, Samples};
 use raw::Commits;
@@ -209,10 +210,18 @@ where
 /// Per-command cost over `window` commands once the store holds each of `sizes` events. The
 /// tables are grown to each size by bulk SQL (the same rows commands write: an event, a book and
 /// an inventory per event), which takes seconds instead of the minutes commands would.
-pub async fn scaling(database: Database, sizes: &[usize], window: usize) -> Vec<Row> {
+pub async fn scaling(
+    database: Database,
+    sizes: &[usize],
+    window: usize,
+) -> (Vec<Row>, Option<Series>) {
     let name = format!("{}-scaling", database.name());
     let Some(url) = database.fresh(&name).await else {
-        return skipped(&name);
+        return (skipped(&name), None);
+    };
+    let mut line = Series {
+        name: database.name().into(),
+        points: Vec::new(),
     };
     let domain = open_domain(&url).await;
     let raw = raw::Writer::connect(database, &url).await;
@@ -241,11 +250,12 @@ pub async fn scaling(database: Database, sizes: &[usize], window: usize) -> Vec<
             &samples,
             first.as_ref(),
         ));
+        line.points.push((size as f64, samples.mean_ns() / 1000.0));
         if first.is_none() {
             first = Some(samples);
         }
     }
-    rows
+    (rows, Some(line))
 }
 
 /// Hand-written sqlx code writing the rows the framework writes for one `AddBook`.

@@ -7,6 +7,8 @@
 //! ```
 
 mod baseline;
+mod chart;
+mod compile;
 mod domain;
 mod durable;
 mod measure;
@@ -24,6 +26,7 @@ const SCENARIOS: &[&str] = &[
     "postgres-command",
     "sqlite-scaling",
     "postgres-scaling",
+    "compile",
 ];
 
 /// Commands per durable scenario (each is two commits with a sync to disk).
@@ -56,8 +59,12 @@ fn main() {
     if wanted("inmem-raise") {
         rows.extend(runtime.block_on(inmem_raise(100_000)));
     }
+    // The chart's lines: one per scaling scenario run.
+    let mut series = Vec::new();
     if wanted("scaling") {
-        rows.extend(runtime.block_on(scaling()));
+        let (scaling_rows, line) = runtime.block_on(scaling());
+        rows.extend(scaling_rows);
+        series.push(line);
     }
     if wanted("memory") {
         rows.extend(memory());
@@ -74,21 +81,25 @@ fn main() {
     if wanted("postgres-command") {
         rows.extend(durable_runtime.block_on(durable::command(Postgres, DURABLE_COMMANDS, 16)));
     }
-    if wanted("sqlite-scaling") {
-        rows.extend(durable_runtime.block_on(durable::scaling(
-            Sqlite,
-            DURABLE_SIZES,
-            DURABLE_WINDOW,
-        )));
+    for (scenario, database) in [("sqlite-scaling", Sqlite), ("postgres-scaling", Postgres)] {
+        if wanted(scenario) {
+            let (scaling_rows, line) =
+                durable_runtime.block_on(durable::scaling(database, DURABLE_SIZES, DURABLE_WINDOW));
+            rows.extend(scaling_rows);
+            series.extend(line);
+        }
     }
-    if wanted("postgres-scaling") {
-        rows.extend(durable_runtime.block_on(durable::scaling(
-            Postgres,
-            DURABLE_SIZES,
-            DURABLE_WINDOW,
-        )));
+    if wanted("compile") {
+        rows.extend(compile::compile());
     }
     print_table(&rows);
+    if !series.is_empty() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scaling.svg");
+        match chart::draw(&path, &series) {
+            Ok(()) => println!("\nchart: {}", path.display()),
+            Err(e) => eprintln!("could not draw the chart: {e}"),
+        }
+    }
 }
 
 /// The bookshelf flow through `domain.process`: AddBook -> handler builds a Book and raises
@@ -150,12 +161,16 @@ async fn inmem_raise(n: usize) -> Vec<Row> {
 
 /// Per-command cost measured over 10,000 commands once the store holds 10k, 100k and 1M events.
 /// The first size is the baseline: the ratio column is the slowdown as the store grows.
-async fn scaling() -> Vec<Row> {
+async fn scaling() -> (Vec<Row>, chart::Series) {
     const WINDOW: usize = 10_000;
     let domain = domain::new_domain();
     let mut stored = 0;
     let mut rows = Vec::new();
     let mut first: Option<Samples> = None;
+    let mut line = chart::Series {
+        name: "in memory".into(),
+        points: Vec::new(),
+    };
     for size in [10_000, 100_000, 1_000_000] {
         while stored < size {
             domain
@@ -176,11 +191,12 @@ async fn scaling() -> Vec<Row> {
         stored += WINDOW;
         let name = format!("scaling @ {size} events");
         rows.push(Row::new(&name, &samples, first.as_ref()));
+        line.points.push((size as f64, samples.mean_ns() / 1000.0));
         if first.is_none() {
             first = Some(samples);
         }
     }
-    rows
+    (rows, line)
 }
 
 const MEMORY_CHILD: &str = "__memory-child";

@@ -23,7 +23,7 @@ impl Samples {
         sorted[((sorted.len() - 1) as f64 * p).round() as usize]
     }
 
-    fn mean_ns(&self) -> f64 {
+    pub fn mean_ns(&self) -> f64 {
         self.total().as_nanos() as f64 / self.0.len() as f64
     }
 }
@@ -74,6 +74,15 @@ impl Row {
             || "1.00 (baseline)".into(),
             |b| format!("{:.2}x", wall.as_secs_f64() / b.as_secs_f64()),
         );
+        row
+    }
+
+    /// A row for long operations (builds): mean and median in seconds.
+    pub fn seconds(name: &str, samples: &Samples, baseline: Option<&Samples>) -> Row {
+        let mut row = Row::new(name, samples, baseline);
+        row.throughput = format!("{:.1} s mean", samples.mean_ns() / 1e9);
+        row.p50 = format!("{:.1} s", samples.percentile(0.5).as_secs_f64());
+        row.p99 = "-".into();
         row
     }
 
