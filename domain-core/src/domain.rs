@@ -329,8 +329,9 @@ impl DomainBuilder {
             Some(url) => url,
             None => std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| "memory:".to_string()),
         };
-        let store = Store::open(&url).await?;
-        self.assemble(store)
+        // Check the registry first: a misconfigured domain fails before touching the database.
+        let checked = self.check()?;
+        Ok(checked.with_store(Store::open(&url).await?))
     }
 
     /// Checks the whole registry once and builds the domain on the in-memory store; every problem
@@ -341,10 +342,13 @@ impl DomainBuilder {
                 "a database (`{url}`) is configured: build the domain with `.open().await`, which connects to it"
             )));
         }
-        self.assemble(Store::Memory(MemoryStore::default()))
+        Ok(self
+            .check()?
+            .with_store(Store::Memory(MemoryStore::default())))
     }
 
-    fn assemble(self, store: Store) -> Result<Domain> {
+    /// Builds and checks the registry (no I/O).
+    fn check(self) -> Result<CheckedDomain> {
         let mut instances = self.instances;
         let auto = self
             .auto_registration
@@ -353,14 +357,31 @@ impl DomainBuilder {
             .flatten();
         let registry = Registry::build(&self.name, auto.chain(self.explicit), &mut instances)
             .map_err(Error::Registry)?;
-        Ok(Domain {
+        Ok(CheckedDomain {
+            name: self.name,
+            registry,
+            instances,
+        })
+    }
+}
+
+/// A domain whose registry passed its checks, waiting for its store.
+struct CheckedDomain {
+    name: String,
+    registry: Registry,
+    instances: HashMap<TypeId, Instance>,
+}
+
+impl CheckedDomain {
+    fn with_store(self, store: Store) -> Domain {
+        Domain {
             inner: Arc::new(DomainInner {
                 name: self.name.into(),
-                registry,
-                instances,
+                registry: self.registry,
+                instances: self.instances,
                 store,
             }),
-        })
+        }
     }
 }
 

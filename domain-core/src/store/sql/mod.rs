@@ -50,7 +50,6 @@ const EVENT_COLUMNS: &str = "global_position, id, stream, stream_position, type_
 /// A store on SQLite or PostgreSQL.
 pub(crate) struct SqlStore {
     pool: Pool,
-    dialect: Dialect,
 }
 
 impl SqlStore {
@@ -61,19 +60,24 @@ impl SqlStore {
         } else {
             Dialect::Postgres
         };
-        let pool = Pool::connect(dialect, url).await?;
-        let store = SqlStore { pool, dialect };
+        let store = SqlStore {
+            pool: Pool::connect(dialect, url).await?,
+        };
         store.migrate().await?;
         Ok(store)
     }
 
+    fn dialect(&self) -> Dialect {
+        self.pool.dialect()
+    }
+
     fn statement(&self, text: &str) -> Statement {
-        Statement::new(self.dialect, text)
+        Statement::new(self.dialect(), text)
     }
 
     /// `data` as JSON text in a select list.
     fn data_text(&self) -> &'static str {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Postgres => "data::text",
             Dialect::Sqlite => "data",
         }
@@ -81,7 +85,7 @@ impl SqlStore {
 
     /// The cast that turns a bound text parameter into the `data` column's type.
     fn json_cast(&self) -> &'static str {
-        match self.dialect {
+        match self.dialect() {
             Dialect::Postgres => "::jsonb",
             Dialect::Sqlite => "",
         }
@@ -89,7 +93,7 @@ impl SqlStore {
 
     async fn migrate(&self) -> Result<()> {
         let mut tx = self.pool.begin_write().await?;
-        if self.dialect == Dialect::Postgres {
+        if self.dialect() == Dialect::Postgres {
             // Two processes opening a fresh database at once: one migrates, the other waits.
             tx.execute(&self.statement("SELECT pg_advisory_xact_lock(4747114712)"))
                 .await?;
@@ -101,7 +105,7 @@ impl SqlStore {
         let found: Option<i64> = tx
             .fetch_first(&self.statement("SELECT version FROM schema_version"))
             .await?;
-        let supported = schema::current_version(self.dialect);
+        let supported = schema::current_version(self.dialect());
         let found = match found {
             Some(version) => version,
             None => {
@@ -113,7 +117,7 @@ impl SqlStore {
         if found > supported {
             return Err(Error::SchemaTooNew { found, supported });
         }
-        for migration in &schema::migrations(self.dialect)[found as usize..] {
+        for migration in &schema::migrations(self.dialect())[found as usize..] {
             for ddl in *migration {
                 tx.execute(&self.statement(ddl)).await?;
             }
@@ -201,7 +205,7 @@ impl SqlStore {
                 items: Vec::new(),
             });
         }
-        match (spec.limit, self.dialect) {
+        match (spec.limit, self.dialect()) {
             (Some(limit), _) => {
                 select.push(" LIMIT ").bind_int(to_i64(limit));
             }
