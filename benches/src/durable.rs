@@ -454,45 +454,42 @@ mod raw {
                 "INSERT INTO aggregates (aggregate_type, id, version, stream_position, data) \
                  SELECT 'Inventory', 'fill-' || g, 1, 0, '{\"book_id\": \"fill\", \"title\": \"Filler\", \"quantity\": 10}'::jsonb FROM series",
             ];
+            // The numbers `from..=to`, as a CTE each statement reads.
+            let series = match self {
+                Writer::Sqlite(_) => format!(
+                    "WITH RECURSIVE series(g) AS (SELECT {from} UNION ALL SELECT g + 1 FROM series WHERE g < {to})"
+                ),
+                Writer::Postgres(_) => format!(
+                    "WITH series(g) AS (SELECT generate_series({from}::bigint, {to}::bigint))"
+                ),
+            };
+            let database = match self {
+                Writer::Sqlite(_) => Database::Sqlite,
+                Writer::Postgres(_) => Database::Postgres,
+            };
+            let mut texts: Vec<String> = statements
+                .iter()
+                .map(|statement| sql(database, &format!("{series} {statement}")))
+                .collect();
+            texts.push(format!("UPDATE event_position SET last = {to}"));
+            macro_rules! run_in_one_transaction {
+                ($tx:expr) => {{
+                    let mut tx = $tx.expect("begin");
+                    for text in texts {
+                        sqlx::query(AssertSqlSafe(text))
+                            .execute(&mut *tx)
+                            .await
+                            .expect("fill");
+                    }
+                    tx.commit().await.expect("commit");
+                }};
+            }
             match self {
                 Writer::Sqlite(pool) => {
-                    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
-                    for statement in statements {
-                        let text = format!(
-                            "WITH RECURSIVE series(g) AS (SELECT {from} UNION ALL SELECT g + 1 FROM series WHERE g < {to}) {}",
-                            statement.replace("::jsonb", "")
-                        );
-                        sqlx::query(AssertSqlSafe(text))
-                            .execute(&mut *tx)
-                            .await
-                            .expect("fill");
-                    }
-                    sqlx::query(AssertSqlSafe(format!(
-                        "UPDATE event_position SET last = {to}"
-                    )))
-                    .execute(&mut *tx)
-                    .await
-                    .expect("position");
-                    tx.commit().await.expect("commit");
+                    run_in_one_transaction!(pool.begin_with("BEGIN IMMEDIATE").await)
                 }
                 Writer::Postgres(pool) => {
-                    let mut tx = pool.begin().await.expect("begin");
-                    for statement in statements {
-                        let text = format!(
-                            "WITH series(g) AS (SELECT generate_series({from}::bigint, {to}::bigint)) {statement}"
-                        );
-                        sqlx::query(AssertSqlSafe(text))
-                            .execute(&mut *tx)
-                            .await
-                            .expect("fill");
-                    }
-                    sqlx::query(AssertSqlSafe(format!(
-                        "UPDATE event_position SET last = {to}"
-                    )))
-                    .execute(&mut *tx)
-                    .await
-                    .expect("position");
-                    tx.commit().await.expect("commit");
+                    run_in_one_transaction!(pool.begin().await);
                     sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
                 }
             }
