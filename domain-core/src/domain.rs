@@ -433,11 +433,9 @@ impl DomainInner {
                 hint: ": register the command and its handler with this domain (`.register::<T>()`)",
             })?;
         let id = Uuid::new_v4();
-        let target = command
-            .target()
-            .map_or_else(|| id.to_string(), |t| t.to_string());
-        let stream: Arc<str> =
-            format!("{}:command-{target}", <C::Aggregate as Aggregate>::CATEGORY).into();
+        // `{category}:command-{target}`, the command's own id standing in for a new aggregate's.
+        let target = command.target().unwrap_or_else(|| Identifier::from(id));
+        let stream = target.prefixed_with(&[<C::Aggregate as Aggregate>::CATEGORY, ":command-"]);
         let metadata = Arc::new(Metadata {
             id,
             kind: MessageKind::Command,

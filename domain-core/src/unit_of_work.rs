@@ -25,7 +25,9 @@ struct Entry {
     aggregate: &'static str,
     category: &'static str,
     expected_version: u64,
-    value: Box<dyn Any + Send + Sync>,
+    /// Shared-pointer from the start so the store keeps it without a copy; the unit of work
+    /// holds the only reference until commit, so draining events can borrow it mutably.
+    value: Arc<dyn Any + Send + Sync>,
     drain: fn(&mut (dyn Any + Send + Sync), &mut Vec<PendingEvent>),
     to_json: fn(&(dyn Any + Send + Sync)) -> Result<String>,
 }
@@ -55,7 +57,7 @@ impl UnitOfWork {
             id,
             aggregate: A::NAME,
             category: A::CATEGORY,
-            value: Box::new(aggregate),
+            value: Arc::new(aggregate),
             drain: drain_events::<A>,
             to_json: aggregate_to_json::<A>,
         };
@@ -101,7 +103,9 @@ impl UnitOfWork {
         let mut aggregates = Vec::with_capacity(self.entries.len());
         for mut entry in self.entries {
             let mut raised = Vec::new();
-            (entry.drain)(entry.value.as_mut(), &mut raised);
+            let value = Arc::get_mut(&mut entry.value)
+                .expect("a staged aggregate is shared with no one before its commit");
+            (entry.drain)(value, &mut raised);
             sort_by_raise_order(&mut raised);
             let mut events = Vec::with_capacity(raised.len());
             for event in raised {
@@ -120,10 +124,10 @@ impl UnitOfWork {
             aggregates.push(StagedAggregate {
                 type_id: entry.type_id,
                 aggregate: entry.aggregate,
-                stream: Arc::from(format!("{}-{}", entry.category, entry.id)),
+                category: entry.category,
                 id: entry.id,
                 expected_version: entry.expected_version,
-                value: Arc::from(entry.value),
+                value: entry.value,
                 to_json: entry.to_json,
                 events,
             });

@@ -221,6 +221,7 @@ impl MemoryStore {
         let mut committed =
             Vec::with_capacity(batch.aggregates.iter().map(|a| a.events.len()).sum());
         for staged in batch.aggregates {
+            let stream = (!staged.events.is_empty()).then(|| staged.stream());
             let table = state.tables.entry(staged.type_id).or_default();
             if let Some(indexes) = state.indexes.get_mut(&staged.type_id) {
                 for index in indexes {
@@ -237,10 +238,8 @@ impl MemoryStore {
                     value: staged.value,
                 },
             );
-            if staged.events.is_empty() {
-                continue;
-            }
-            let stream_index = state.streams.entry(staged.stream.clone()).or_default();
+            let Some(stream) = stream else { continue };
+            let stream_index = state.streams.entry(stream.clone()).or_default();
             for event in staged.events {
                 let index = state.log.len();
                 stream_index.push(index);
@@ -252,7 +251,7 @@ impl MemoryStore {
                         id: Uuid::new_v4(),
                         kind: MessageKind::Event,
                         type_name: event.type_name,
-                        stream: staged.stream.clone(),
+                        stream: stream.clone(),
                         stream_position: stream_index.len() as u64,
                         global_position: index as u64 + 1,
                         timestamp: batch.timestamp,
@@ -370,7 +369,7 @@ mod tests {
                 expected_version,
                 value: Arc::new(shelf.clone()),
                 to_json: |_| Ok(String::new()),
-                stream: Arc::from("shelf"),
+                category: "shelf",
                 events: Vec::new(),
             }],
             command: None,

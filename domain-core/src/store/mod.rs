@@ -36,8 +36,17 @@ pub(crate) struct StagedAggregate {
     /// Serializes `value` (durable stores write aggregates as JSON documents).
     #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub to_json: fn(&(dyn Any + Send + Sync)) -> crate::error::Result<String>,
-    pub stream: Arc<str>,
+    /// The aggregate's stream category; see [`StagedAggregate::stream`].
+    pub category: &'static str,
     pub events: Vec<StagedEvent>,
+}
+
+impl StagedAggregate {
+    /// The stream the events are appended to, `{category}-{id}`. Built only when there are
+    /// events to append: most commits of a reaction stage aggregates that raise none.
+    pub fn stream(&self) -> Arc<str> {
+        self.id.prefixed_with(&[self.category, "-"])
+    }
 }
 
 /// An event about to be committed: everything but its positions is known.

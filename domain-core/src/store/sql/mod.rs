@@ -351,6 +351,10 @@ impl SqlStore {
         let mut event_json = Vec::with_capacity(total_events);
         writes.sort_by_key(|w| w.index);
         for (staged, write) in batch.aggregates.iter().zip(writes) {
+            if staged.events.is_empty() {
+                continue;
+            }
+            let stream = staged.stream();
             for (offset, (event, json)) in staged.events.iter().zip(write.events).enumerate() {
                 let vtable = event.event.vtable;
                 envelopes.push(EventEnvelope {
@@ -360,7 +364,7 @@ impl SqlStore {
                         id: Uuid::new_v4(),
                         kind: MessageKind::Event,
                         type_name: event.type_name.clone(),
-                        stream: staged.stream.clone(),
+                        stream: stream.clone(),
                         stream_position: stream_start[write.index] + offset as u64 + 1,
                         global_position: first_global + envelopes.len() as u64,
                         timestamp: batch.timestamp,
