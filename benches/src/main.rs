@@ -12,6 +12,8 @@ mod compile;
 mod domain;
 mod durable;
 mod measure;
+#[cfg(feature = "peer")]
+mod peer;
 
 use std::time::Instant;
 
@@ -39,6 +41,11 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some(MEMORY_CHILD) {
         memory_child(args.get(1).map(String::as_str));
+        return;
+    }
+    #[cfg(feature = "peer")]
+    if args.first().map(String::as_str) == Some(PEER_CHILD) {
+        peer_child(&args[1..]);
         return;
     }
     if let Some(unknown) = args.iter().find(|a| !SCENARIOS.contains(&a.as_str())) {
@@ -102,57 +109,140 @@ fn main() {
     }
 }
 
+/// `0..n` in blocks of 1,000. The in-memory scenarios alternate framework and baseline blocks,
+/// so that a noisy neighbour slowing the machine for a while slows both sides alike.
+fn blocks(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    const BLOCK: usize = 1_000;
+    (0..n)
+        .step_by(BLOCK)
+        .map(move |start| start..(start + BLOCK).min(n))
+}
+
 /// The bookshelf flow through `domain.process`: AddBook -> handler builds a Book and raises
 /// BookAdded -> commit -> event handler creates an Inventory. Baseline: the same work by hand.
 async fn inmem_command(n: usize) -> Vec<Row> {
     let domain = domain::new_domain();
+    let mut store = baseline::Store::default();
     let mut framework = Samples::with_capacity(n);
-    for i in 0..n {
-        let start = Instant::now();
-        domain
-            .process(domain::add_book(i))
-            .await
-            .expect("command succeeds");
-        framework.push(start.elapsed());
+    let mut manual = Samples::with_capacity(n);
+    for block in blocks(n) {
+        for i in block.clone() {
+            let start = Instant::now();
+            domain
+                .process(domain::add_book(i))
+                .await
+                .expect("command succeeds");
+            framework.push(start.elapsed());
+        }
+        for i in block {
+            let start = Instant::now();
+            store.add_book(baseline::AddBook::new(i)).expect("valid");
+            manual.push(start.elapsed());
+        }
     }
     assert_eq!(
         domain::inventory_count(&domain).await,
         n,
         "every command created an inventory"
     );
-
-    let mut store = baseline::Store::default();
-    let mut manual = Samples::with_capacity(n);
-    for i in 0..n {
-        let start = Instant::now();
-        store.add_book(baseline::AddBook::new(i)).expect("valid");
-        manual.push(start.elapsed());
-    }
     assert_eq!(store.inventories.len(), n);
-    vec![
+    #[allow(unused_mut)] // the peer rows are only added with `--features peer`
+    let mut rows = vec![
         Row::new("inmem-command (hand-written)", &manual, None),
         Row::new("inmem-command", &framework, Some(&manual)),
-    ]
+    ];
+    #[cfg(feature = "peer")]
+    rows.extend(peer_rows(n, &framework, &manual));
+    #[cfg(not(feature = "peer"))]
+    rows.push(Row::note(
+        "inmem-command (cqrs-es 0.5)",
+        "not built: add --features peer",
+    ));
+    rows
+}
+
+#[cfg(feature = "peer")]
+const PEER_CHILD: &str = "__peer-child";
+
+/// The cqrs-es rows. Each store runs in a child process with stdout on `/dev/null`, because
+/// cqrs-es's `MemStore` prints a line per load and commit; the child returns its timings on
+/// stderr. The ratio column is against the hand-written baseline like every row; the note row
+/// gives the framework's throughput as a multiple of each peer's.
+#[cfg(feature = "peer")]
+fn peer_rows(n: usize, framework: &Samples, manual: &Samples) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for store in [peer::Store::MemStore, peer::Store::Quiet] {
+        let exe = std::env::current_exe().expect("the runner's path");
+        let output = std::process::Command::new(exe)
+            .args([PEER_CHILD, store.name(), &n.to_string()])
+            .stdout(std::process::Stdio::null())
+            .output()
+            .expect("the peer child runs");
+        assert!(output.status.success(), "the peer child failed");
+        let samples = Samples::from_nanos(
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .map(|l| l.parse().expect("the child prints nanoseconds")),
+        );
+        let name = match store {
+            peer::Store::MemStore => "inmem-command (cqrs-es 0.5 MemStore)",
+            peer::Store::Quiet => "inmem-command (cqrs-es 0.5, MemStore minus println)",
+        };
+        rows.push(Row::new(name, &samples, Some(manual)));
+        rows.push(Row::note(
+            &format!("inmem-command vs {name}"),
+            &format!(
+                "{:.1}x the peer's throughput",
+                samples.mean_ns() / framework.mean_ns()
+            ),
+        ));
+    }
+    rows
+}
+
+/// `__peer-child <store> <n>`: run the peer and print each command's nanoseconds on stderr.
+#[cfg(feature = "peer")]
+fn peer_child(args: &[String]) {
+    let store = args
+        .first()
+        .and_then(|s| peer::Store::parse(s))
+        .expect("a peer store name");
+    let n = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a command count");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime");
+    let samples = runtime.block_on(peer::run(store, n));
+    let mut text = String::new();
+    for ns in samples.nanos() {
+        text.push_str(&ns.to_string());
+        text.push('\n');
+    }
+    eprint!("{text}");
 }
 
 /// Without the command layer: an aggregate method raises, repository add commits, a handler reacts.
 async fn inmem_raise(n: usize) -> Vec<Row> {
     let domain = domain::new_domain();
+    let mut store = baseline::Store::default();
     let mut framework = Samples::with_capacity(n);
-    for i in 0..n {
-        let start = Instant::now();
-        domain::raise_and_add(&domain, i).await;
-        framework.push(start.elapsed());
+    let mut manual = Samples::with_capacity(n);
+    for block in blocks(n) {
+        for i in block.clone() {
+            let start = Instant::now();
+            domain::raise_and_add(&domain, i).await;
+            framework.push(start.elapsed());
+        }
+        for i in block {
+            let start = Instant::now();
+            store.raise_and_add(i).expect("valid");
+            manual.push(start.elapsed());
+        }
     }
     assert_eq!(domain::inventory_count(&domain).await, n);
-
-    let mut store = baseline::Store::default();
-    let mut manual = Samples::with_capacity(n);
-    for i in 0..n {
-        let start = Instant::now();
-        store.raise_and_add(i).expect("valid");
-        manual.push(start.elapsed());
-    }
+    assert_eq!(store.inventories.len(), n);
     vec![
         Row::new("inmem-raise (hand-written)", &manual, None),
         Row::new("inmem-raise", &framework, Some(&manual)),

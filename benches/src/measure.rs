@@ -13,6 +13,15 @@ impl Samples {
         self.0.push(d);
     }
 
+    /// Samples read back from `nanos` (how a child process hands its timings to the runner).
+    pub fn from_nanos(nanos: impl IntoIterator<Item = u64>) -> Self {
+        Samples(nanos.into_iter().map(Duration::from_nanos).collect())
+    }
+
+    pub fn nanos(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().map(|d| d.as_nanos() as u64)
+    }
+
     fn total(&self) -> Duration {
         self.0.iter().sum()
     }

@@ -1,0 +1,375 @@
+//! The peer: the bookshelf flow written in cqrs-es 0.5, built only with `--features peer`.
+//!
+//! cqrs-es is event-sourced, so the flow maps onto it like this: `AddBook` is a `BookCommand`
+//! executed by a `CqrsFramework<Book, _>`; the aggregate validates it and writes `BookAdded`
+//! (which carries the book's fields, because in cqrs-es an aggregate's state is its events);
+//! the framework commits it to the store and hands the committed envelope to its queries; the
+//! `Stocking` query reacts by executing `CreateInventory` on a second framework for inventories.
+//! That is the same work as our event handler: a second aggregate created from the event.
+//!
+//! Two stores are measured. `MemStore` is cqrs-es's own in-memory store, as shipped: it prints a
+//! line to stdout on every load and commit, so the runner runs it in a child process whose stdout
+//! is `/dev/null` (the cheapest place those lines can go). `QuietStore` is the same code with the
+//! printing removed, to show how much of the gap is the logging and how much is the framework.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use async_trait::async_trait;
+use cqrs_es::Query;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::mem_store::{MemStore, MemStoreAggregateContext};
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework, DomainEvent, EventEnvelope, EventStore};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::measure::Samples;
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Book {
+    title: String,
+    author: String,
+    price: f64,
+}
+
+pub enum BookCommand {
+    AddBook {
+        book_id: String,
+        title: String,
+        author: String,
+        price: f64,
+    },
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub enum BookEvent {
+    BookAdded {
+        book_id: String,
+        title: String,
+        author: String,
+        price: f64,
+    },
+}
+
+impl DomainEvent for BookEvent {
+    fn event_type(&self) -> String {
+        "BookAdded".into()
+    }
+    fn event_version(&self) -> String {
+        "1".into()
+    }
+}
+
+/// The validation failure: the same length limits as the framework's `#[field(max_length)]`.
+#[derive(Debug)]
+pub struct Invalid(&'static str);
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+impl Aggregate for Book {
+    const TYPE: &'static str = "book";
+    type Command = BookCommand;
+    type Event = BookEvent;
+    type Error = Invalid;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: BookCommand,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), Invalid> {
+        let BookCommand::AddBook {
+            book_id,
+            title,
+            author,
+            price,
+        } = command;
+        if title.chars().count() > 200 {
+            return Err(Invalid("title longer than 200"));
+        }
+        if author.chars().count() > 150 {
+            return Err(Invalid("author longer than 150"));
+        }
+        let event = BookEvent::BookAdded {
+            book_id,
+            title,
+            author,
+            price,
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: BookEvent) {
+        let BookEvent::BookAdded {
+            title,
+            author,
+            price,
+            ..
+        } = event;
+        *self = Book {
+            title,
+            author,
+            price,
+        };
+    }
+}
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Inventory {
+    book_id: String,
+    title: String,
+    quantity: i64,
+}
+
+pub enum InventoryCommand {
+    CreateInventory {
+        book_id: String,
+        title: String,
+        quantity: i64,
+    },
+}
+
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub enum InventoryEvent {
+    InventoryCreated {
+        book_id: String,
+        title: String,
+        quantity: i64,
+    },
+}
+
+impl DomainEvent for InventoryEvent {
+    fn event_type(&self) -> String {
+        "InventoryCreated".into()
+    }
+    fn event_version(&self) -> String {
+        "1".into()
+    }
+}
+
+impl Aggregate for Inventory {
+    const TYPE: &'static str = "inventory";
+    type Command = InventoryCommand;
+    type Event = InventoryEvent;
+    type Error = Invalid;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: InventoryCommand,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), Invalid> {
+        let InventoryCommand::CreateInventory {
+            book_id,
+            title,
+            quantity,
+        } = command;
+        if title.chars().count() > 200 {
+            return Err(Invalid("title longer than 200"));
+        }
+        let event = InventoryEvent::InventoryCreated {
+            book_id,
+            title,
+            quantity,
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: InventoryEvent) {
+        let InventoryEvent::InventoryCreated {
+            book_id,
+            title,
+            quantity,
+        } = event;
+        *self = Inventory {
+            book_id,
+            title,
+            quantity,
+        };
+    }
+}
+
+/// The event handler: on `BookAdded`, create the book's inventory through the second framework.
+struct Stocking<S: EventStore<Inventory>> {
+    inventories: CqrsFramework<Inventory, S>,
+    created: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl<S: EventStore<Inventory>> Query<Book> for Stocking<S>
+where
+    S::AC: Send,
+{
+    async fn dispatch(&self, _: &str, events: &[EventEnvelope<Book>]) {
+        for envelope in events {
+            let BookEvent::BookAdded { book_id, title, .. } = &envelope.payload;
+            let command = InventoryCommand::CreateInventory {
+                book_id: book_id.clone(),
+                title: title.clone(),
+                quantity: 10,
+            };
+            // cqrs-es queries cannot return an error; a failed reaction would be lost, so the
+            // benchmark panics instead of reporting a throughput for work that was not done.
+            self.inventories
+                .execute(&Uuid::new_v4().to_string(), command)
+                .await
+                .expect("the inventory is created");
+            self.created.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// cqrs-es's `MemStore` without its `println!`s: the same map, the same clone-and-reinsert commit.
+pub struct QuietStore<A: Aggregate> {
+    events: Arc<RwLock<HashMap<String, Vec<EventEnvelope<A>>>>>,
+}
+
+impl<A: Aggregate> Default for QuietStore<A> {
+    fn default() -> Self {
+        QuietStore {
+            events: Arc::default(),
+        }
+    }
+}
+
+impl<A: Aggregate> EventStore<A> for QuietStore<A> {
+    type AC = MemStoreAggregateContext<A>;
+
+    async fn load_events(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+        let events = self.events.read().expect("not poisoned");
+        Ok(events.get(aggregate_id).cloned().unwrap_or_default())
+    }
+
+    async fn load_aggregate(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<MemStoreAggregateContext<A>, AggregateError<A::Error>> {
+        let mut aggregate = A::default();
+        let mut current_sequence = 0;
+        for envelope in self.load_events(aggregate_id).await? {
+            current_sequence = envelope.sequence;
+            aggregate.apply(envelope.payload);
+        }
+        Ok(MemStoreAggregateContext {
+            aggregate_id: aggregate_id.to_string(),
+            aggregate,
+            current_sequence,
+        })
+    }
+
+    async fn commit(
+        &self,
+        events: Vec<A::Event>,
+        context: MemStoreAggregateContext<A>,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+        let mut sequence = context.current_sequence;
+        let wrapped: Vec<EventEnvelope<A>> = events
+            .into_iter()
+            .map(|payload| {
+                sequence += 1;
+                EventEnvelope {
+                    aggregate_id: context.aggregate_id.clone(),
+                    sequence,
+                    payload,
+                    metadata: metadata.clone(),
+                }
+            })
+            .collect();
+        if wrapped.is_empty() {
+            return Ok(wrapped);
+        }
+        let mut stored = self.load_events(&context.aggregate_id).await?;
+        stored.extend(wrapped.iter().cloned());
+        self.events
+            .write()
+            .expect("not poisoned")
+            .insert(context.aggregate_id, stored);
+        Ok(wrapped)
+    }
+}
+
+/// Which store the peer runs on.
+#[derive(Clone, Copy)]
+pub enum Store {
+    /// cqrs-es's own `MemStore`, printing its lines.
+    MemStore,
+    /// `MemStore` minus the printing.
+    Quiet,
+}
+
+impl Store {
+    pub fn name(self) -> &'static str {
+        match self {
+            Store::MemStore => "memstore",
+            Store::Quiet => "quiet",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Store> {
+        [Store::MemStore, Store::Quiet]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+}
+
+/// Runs `n` AddBook commands through cqrs-es on `store`, timing each one.
+pub async fn run(store: Store, n: usize) -> Samples {
+    match store {
+        Store::MemStore => flow(MemStore::default(), MemStore::default(), n).await,
+        Store::Quiet => flow(QuietStore::default(), QuietStore::default(), n).await,
+    }
+}
+
+async fn flow<B: EventStore<Book>, I: EventStore<Inventory> + 'static>(
+    books: B,
+    inventories: I,
+    n: usize,
+) -> Samples
+where
+    I::AC: Send,
+{
+    let created = Arc::new(AtomicUsize::new(0));
+    let stocking = Stocking {
+        inventories: CqrsFramework::new(inventories, vec![], ()),
+        created: created.clone(),
+    };
+    let framework = CqrsFramework::new(books, vec![Box::new(stocking)], ());
+    let mut samples = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        let book_id = Uuid::new_v4().to_string();
+        let command = BookCommand::AddBook {
+            book_id: book_id.clone(),
+            title: format!("Book {i}"),
+            author: "A. Author".into(),
+            price: 12.5,
+        };
+        framework
+            .execute(&book_id, command)
+            .await
+            .expect("the command succeeds");
+        samples.push(start.elapsed());
+    }
+    assert_eq!(
+        created.load(Ordering::Relaxed),
+        n,
+        "every command created an inventory"
+    );
+    samples
+}
