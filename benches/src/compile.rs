@@ -1,6 +1,11 @@
 //! The `compile` scenario: how long a domain of 50 aggregates, 100 events and 50 event handlers
 //! takes to build with the framework's macros, against the same structs with serde derives only.
 //!
+//! A third crate, `codec_domain`, adds to the serde-only one what the framework necessarily
+//! instantiates per event: a JSON encoder and decoder (so the durable stores can write events and
+//! read them back by type name). Derives alone are generic and never reach code generation; this
+//! row separates the cost of that codec from the cost of the rest of the macros' output.
+//!
 //! Both crates are generated into `target/bench-compile/` as one workspace sharing a target
 //! directory. Dependencies are built once first; then each crate is cleaned (`cargo clean -p`) and
 //! rebuilt, alternately, so a measurement is the crate's own clean build: macro expansion, type
@@ -25,16 +30,18 @@ pub fn compile() -> Vec<Row> {
         return vec![Row::note("compile", &format!("could not generate: {e}"))];
     }
     // Warm the dependencies (domain-core, serde, ...) so only the generated crates are timed.
-    for package in ["framework_domain", "serde_domain"] {
+    for package in ["framework_domain", "serde_domain", "codec_domain"] {
         if let Err(e) = build(&root, package) {
             return vec![Row::note("compile", &format!("build failed: {e}"))];
         }
     }
     let mut framework = Samples::with_capacity(ROUNDS);
     let mut serde_only = Samples::with_capacity(ROUNDS);
+    let mut codec = Samples::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         for (package, samples) in [
             ("serde_domain", &mut serde_only),
+            ("codec_domain", &mut codec),
             ("framework_domain", &mut framework),
         ] {
             match clean_build(&root, package) {
@@ -49,7 +56,17 @@ pub fn compile() -> Vec<Row> {
     );
     vec![
         Row::seconds(&format!("{label} (serde derives only)"), &serde_only, None),
+        Row::seconds(
+            &format!("{label} (serde derives + JSON codec per event)"),
+            &codec,
+            Some(&serde_only),
+        ),
         Row::seconds(&label, &framework, Some(&serde_only)),
+        Row::seconds(
+            &format!("{label}, ratio to serde + JSON codec"),
+            &framework,
+            Some(&codec),
+        ),
     ]
 }
 
@@ -93,11 +110,12 @@ fn generate(root: &Path) -> std::io::Result<()> {
     let domain_core: PathBuf = workspace.join("domain-core").canonicalize()?;
     std::fs::create_dir_all(root.join("framework_domain/src"))?;
     std::fs::create_dir_all(root.join("serde_domain/src"))?;
+    std::fs::create_dir_all(root.join("codec_domain/src"))?;
     // The main workspace's lock file pins the same dependency versions, offline.
     std::fs::copy(workspace.join("Cargo.lock"), root.join("Cargo.lock"))?;
     std::fs::write(
         root.join("Cargo.toml"),
-        "[workspace]\nresolver = \"3\"\nmembers = [\"framework_domain\", \"serde_domain\"]\n\n\
+        "[workspace]\nresolver = \"3\"\nmembers = [\"framework_domain\", \"serde_domain\", \"codec_domain\"]\n\n\
          [profile.dev.package.\"*\"]\nopt-level = 1\n",
     )?;
     std::fs::write(
@@ -113,8 +131,14 @@ fn generate(root: &Path) -> std::io::Result<()> {
         "[package]\nname = \"serde_domain\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          [dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\n",
     )?;
+    std::fs::write(
+        root.join("codec_domain/Cargo.toml"),
+        "[package]\nname = \"codec_domain\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [dependencies]\nserde = { version = \"1\", features = [\"derive\"] }\nserde_json = \"1\"\n",
+    )?;
     std::fs::write(root.join("framework_domain/src/lib.rs"), framework_source())?;
     std::fs::write(root.join("serde_domain/src/lib.rs"), serde_source())?;
+    std::fs::write(root.join("codec_domain/src/lib.rs"), codec_source())?;
     Ok(())
 }
 
@@ -206,6 +230,29 @@ impl Agg{i}Reactions {{
 }}
 "#
         );
+    }
+    out
+}
+
+/// The serde-only crate plus, per event, the encoder and decoder the framework registers.
+fn codec_source() -> String {
+    let mut out = serde_source();
+    for i in 0..AGGREGATES {
+        for event in ["Created", "Renamed"] {
+            let lower = event.to_lowercase();
+            let _ = write!(
+                out,
+                r#"
+pub fn encode_agg{i}_{lower}(event: &Agg{i}{event}) -> serde_json::Result<serde_json::Value> {{
+    serde_json::to_value(event)
+}}
+
+pub fn decode_agg{i}_{lower}(json: &str) -> serde_json::Result<Agg{i}{event}> {{
+    serde_json::from_str(json)
+}}
+"#
+            );
+        }
     }
     out
 }
