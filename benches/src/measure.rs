@@ -14,10 +14,12 @@ impl Samples {
     }
 
     /// Samples read back from `nanos` (how a child process hands its timings to the runner).
+    #[cfg(feature = "peer")]
     pub fn from_nanos(nanos: impl IntoIterator<Item = u64>) -> Self {
         Samples(nanos.into_iter().map(Duration::from_nanos).collect())
     }
 
+    #[cfg(feature = "peer")]
     pub fn nanos(&self) -> impl Iterator<Item = u64> + '_ {
         self.0.iter().map(|d| d.as_nanos() as u64)
     }
