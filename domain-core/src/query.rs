@@ -410,26 +410,34 @@ impl<A> Default for QuerySpec<A> {
 
 impl<A> QuerySpec<A> {
     /// Filters, sorts and pages `rows` in memory.
-    pub(crate) fn apply(&self, mut rows: Vec<A>) -> QueryResult<A> {
+    pub(crate) fn apply(&self, rows: Vec<A>) -> QueryResult<A> {
+        let (total, items) = self.page(rows, |a| a);
+        QueryResult { total, items }
+    }
+
+    /// Filters, sorts and pages `rows`, each seen as an `A` through `view`; returns how many
+    /// matched and the page. The in-memory store pages references to its rows this way and
+    /// clones only the page, so `count()` and `limit(10)` copy no aggregate beyond what they return.
+    pub(crate) fn page<R>(&self, mut rows: Vec<R>, view: impl Fn(&R) -> &A) -> (usize, Vec<R>) {
         if let Some(filter) = &self.filter {
-            rows.retain(|a| filter.matches(a));
+            rows.retain(|r| filter.matches(view(r)));
         }
         let total = rows.len();
         if !self.order.is_empty() {
             rows.sort_by(|a, b| {
                 self.order
                     .iter()
-                    .map(|o| o.compare(a, b))
+                    .map(|o| o.compare(view(a), view(b)))
                     .find(|o| *o != Ordering::Equal)
                     .unwrap_or(Ordering::Equal)
             });
         }
-        let items = rows
+        let page = rows
             .into_iter()
             .skip(self.offset)
             .take(self.limit.unwrap_or(usize::MAX))
             .collect();
-        QueryResult { total, items }
+        (total, page)
     }
 }
 

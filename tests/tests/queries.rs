@@ -436,3 +436,63 @@ async fn handler_reads_see_the_staged_version_once() {
         ("Emma (annotated)", 2)
     );
 }
+
+/// Counts its clones, so a test can see how many aggregates a query copied.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct CloneTally;
+
+static CLONES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Clone for CloneTally {
+    fn clone(&self) -> Self {
+        CLONES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        CloneTally
+    }
+}
+
+#[aggregate]
+pub struct Tallied {
+    pub rank: i64,
+    pub tally: CloneTally,
+}
+
+/// In memory, a query pages references and clones only the page it returns: counting or taking
+/// the first two of 200 aggregates must not copy the other 198.
+#[tokio::test]
+async fn memory_queries_clone_only_the_page() {
+    let domain = Domain::builder("Tally").build().expect("a valid domain");
+    let repo = domain.repository::<Tallied>();
+    for rank in 0..200 {
+        let tallied = Tallied::builder()
+            .rank(rank)
+            .tally(CloneTally)
+            .build()
+            .expect("valid");
+        repo.add(tallied).await.expect("stored");
+    }
+    let clones = || CLONES.load(std::sync::atomic::Ordering::SeqCst);
+
+    let before = clones();
+    assert_eq!(repo.query().count().await.expect("counts"), 200);
+    assert_eq!(clones() - before, 0, "count() copied aggregates");
+
+    let before = clones();
+    let page = repo
+        .query()
+        .filter(Tallied::RANK.ge(100))
+        .order_by(Tallied::RANK.desc())
+        .limit(2)
+        .all()
+        .await
+        .expect("pages");
+    assert_eq!(page.total, 100);
+    assert_eq!(
+        page.items.iter().map(|t| t.rank).collect::<Vec<_>>(),
+        [199, 198]
+    );
+    assert_eq!(
+        clones() - before,
+        2,
+        "a page of two copied other aggregates"
+    );
+}

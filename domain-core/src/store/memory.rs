@@ -89,6 +89,17 @@ fn typed<A: Aggregate>(row: &Row) -> Result<A> {
     Ok(aggregate)
 }
 
+/// `row` with its `A`, if it holds an `A` that `filter` accepts.
+fn row_matching<'r, A: Aggregate>(
+    row: &'r Row,
+    filter: Option<&Filter<A>>,
+) -> Option<(&'r Row, &'r A)> {
+    let aggregate = row.value.downcast_ref::<A>()?;
+    filter
+        .is_none_or(|f| f.matches(aggregate))
+        .then_some((row, aggregate))
+}
+
 impl MemoryStore {
     pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
         let state = self.state.read();
@@ -99,7 +110,14 @@ impl MemoryStore {
     }
 
     pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
-        Ok(spec.apply(self.matching_now(spec.filter.as_ref(), &[])?))
+        self.with_matching(spec.filter.as_ref(), &[], |rows| {
+            let (total, page) = spec.page(rows, |(_, aggregate)| aggregate);
+            let items = page.into_iter().map(|(row, _)| typed::<A>(row));
+            Ok(QueryResult {
+                total,
+                items: items.collect::<Result<_>>()?,
+            })
+        })
     }
 
     /// Every stored `A` matching `filter`, except those whose id is in `skip`.
@@ -108,14 +126,19 @@ impl MemoryStore {
         filter: Option<&Filter<A>>,
         skip: &[Identifier],
     ) -> Result<Vec<A>> {
-        self.matching_now(filter, skip)
+        self.with_matching(filter, skip, |rows| {
+            rows.into_iter().map(|(row, _)| typed(row)).collect()
+        })
     }
 
-    fn matching_now<A: Aggregate>(
+    /// Calls `then` with the rows of `A` matching `filter` (minus the ids in `skip`), by
+    /// reference and under the read lock: callers clone only what they return.
+    fn with_matching<A: Aggregate, T>(
         &self,
         filter: Option<&Filter<A>>,
         skip: &[Identifier],
-    ) -> Result<Vec<A>> {
+        then: impl FnOnce(Vec<(&Row, &A)>) -> Result<T>,
+    ) -> Result<T> {
         let skip = |id: &Identifier| skip.contains(id);
         let type_id = TypeId::of::<A>();
         if let Some(equality) = filter.and_then(Filter::required_equality)
@@ -123,46 +146,32 @@ impl MemoryStore {
         {
             let state = self.indexed(type_id, field, key_of);
             let Some(table) = state.tables.get(&type_id) else {
-                return Ok(Vec::new());
+                return then(Vec::new());
             };
             let index = state
                 .indexes
                 .get(&type_id)
                 .and_then(|all| all.iter().find(|i| i.field == field));
-            let mut out = Vec::new();
-            for id in index
+            let rows = index
                 .and_then(|i| i.buckets.get(&key))
                 .into_iter()
                 .flatten()
-            {
-                if let Some(row) = table.get(id)
-                    && !skip(id)
-                    && row
-                        .value
-                        .downcast_ref::<A>()
-                        .is_some_and(|a| filter.is_none_or(|f| f.matches(a)))
-                {
-                    out.push(typed(row)?);
-                }
-            }
-            return Ok(out);
+                .filter(|id| !skip(id))
+                .filter_map(|id| table.get(id))
+                .filter_map(|row| row_matching(row, filter))
+                .collect();
+            return then(rows);
         }
         let state = self.state.read();
         let Some(table) = state.tables.get(&type_id) else {
-            return Ok(Vec::new());
+            return then(Vec::new());
         };
-        let mut out = Vec::new();
-        for (id, row) in table {
-            if skip(id) {
-                continue;
-            }
-            if let Some(aggregate) = row.value.downcast_ref::<A>()
-                && filter.is_none_or(|f| f.matches(aggregate))
-            {
-                out.push(typed(row)?);
-            }
-        }
-        Ok(out)
+        let rows = table
+            .iter()
+            .filter(|(id, _)| !skip(id))
+            .filter_map(|(_, row)| row_matching(row, filter))
+            .collect();
+        then(rows)
     }
 
     /// A read guard under which `type_id` has an equality index on `field` (built now if missing:
@@ -386,11 +395,13 @@ mod tests {
     fn labelled(store: &MemoryStore, label: &str) -> Vec<String> {
         let filter = Shelf::LABEL.eq(label);
         let mut found: Vec<String> = store
-            .matching_now(Some(&filter), &[])
-            .unwrap()
-            .into_iter()
-            .map(|s| s.label)
-            .collect();
+            .with_matching(Some(&filter), &[], |rows| {
+                Ok(rows
+                    .into_iter()
+                    .map(|(_, shelf)| shelf.label.clone())
+                    .collect())
+            })
+            .unwrap();
         found.sort();
         found
     }
