@@ -18,6 +18,20 @@ pub struct BookAdded {
     pub title: String,
 }
 
+/// A change to an existing book: the `inmem-hot` scenario sends every one to the same book.
+#[command(part_of = Book)]
+pub struct Reprice {
+    #[identifier]
+    pub book_id: Identifier,
+    pub price: f64,
+}
+
+#[event(part_of = Book)]
+pub struct BookRepriced {
+    pub book_id: Identifier,
+    pub price: f64,
+}
+
 #[aggregate]
 pub struct Inventory {
     pub book_id: Identifier,
@@ -54,6 +68,18 @@ impl BookCommands {
         let id = book.id();
         ctx.repository::<Book>().add(book)?;
         Ok(id)
+    }
+
+    #[handle(Reprice)]
+    async fn reprice(&self, command: Reprice, ctx: &mut Context) -> Result<()> {
+        let repository = ctx.repository::<Book>();
+        let mut book = repository.get(&command.book_id).await?;
+        book.price = command.price;
+        book.raise(BookRepriced {
+            book_id: book.id(),
+            price: command.price,
+        });
+        repository.add(book)
     }
 }
 
@@ -112,4 +138,11 @@ pub async fn inventory_count(domain: &Domain) -> usize {
         .count()
         .await
         .expect("query succeeds")
+}
+
+pub fn reprice(book_id: &Identifier, i: usize) -> Reprice {
+    Reprice {
+        book_id: book_id.clone(),
+        price: 10.0 + i as f64,
+    }
 }

@@ -21,6 +21,7 @@ use measure::{Row, Samples, print_table};
 
 const SCENARIOS: &[&str] = &[
     "inmem-command",
+    "inmem-hot",
     "inmem-raise",
     "scaling",
     "memory",
@@ -30,6 +31,10 @@ const SCENARIOS: &[&str] = &[
     "postgres-scaling",
     "compile",
 ];
+
+/// Commands sent to one aggregate in `inmem-hot`, and the window compared at each end.
+const HOT_COMMANDS: usize = 10_000;
+const HOT_WINDOW: usize = 1_000;
 
 /// Commands per durable scenario (each is two commits with a sync to disk).
 const DURABLE_COMMANDS: usize = 1_000;
@@ -62,6 +67,9 @@ fn main() {
     let mut rows = Vec::new();
     if wanted("inmem-command") {
         rows.extend(runtime.block_on(inmem_command(100_000)));
+    }
+    if wanted("inmem-hot") {
+        rows.extend(runtime.block_on(inmem_hot(HOT_COMMANDS, HOT_WINDOW)));
     }
     if wanted("inmem-raise") {
         rows.extend(runtime.block_on(inmem_raise(100_000)));
@@ -172,23 +180,9 @@ const PEER_CHILD: &str = "__peer-child";
 fn peer_rows(n: usize, framework: &Samples, manual: &Samples) -> Vec<Row> {
     let mut rows = Vec::new();
     for store in [peer::Store::MemStore, peer::Store::Quiet] {
-        let exe = std::env::current_exe().expect("the runner's path");
-        let output = std::process::Command::new(exe)
-            .args([PEER_CHILD, store.name(), &n.to_string()])
-            .stdout(std::process::Stdio::null())
-            .output()
-            .expect("the peer child runs");
-        assert!(output.status.success(), "the peer child failed");
-        let samples = Samples::from_nanos(
-            String::from_utf8_lossy(&output.stderr)
-                .lines()
-                .map(|l| l.parse().expect("the child prints nanoseconds")),
-        );
-        let name = match store {
-            peer::Store::MemStore => "inmem-command (cqrs-es 0.5 MemStore)",
-            peer::Store::Quiet => "inmem-command (cqrs-es 0.5, MemStore minus println)",
-        };
-        rows.push(Row::new(name, &samples, Some(manual)));
+        let samples = peer_samples(store, peer::Flow::NewBooks, n);
+        let name = format!("inmem-command ({})", peer_label(store));
+        rows.push(Row::new(&name, &samples, Some(manual)));
         rows.push(Row::note(
             &format!("inmem-command vs {name}"),
             &format!(
@@ -200,27 +194,116 @@ fn peer_rows(n: usize, framework: &Samples, manual: &Samples) -> Vec<Row> {
     rows
 }
 
-/// `__peer-child <store> <n>`: run the peer and print each command's nanoseconds on stderr.
+#[cfg(feature = "peer")]
+fn peer_label(store: peer::Store) -> &'static str {
+    match store {
+        peer::Store::MemStore => "cqrs-es 0.5 MemStore",
+        peer::Store::Quiet => "cqrs-es 0.5, MemStore minus println",
+    }
+}
+
+/// Runs the peer in a child process with stdout on `/dev/null` (cqrs-es's `MemStore` prints a
+/// line per load and commit) and reads back its timings, which the child prints on stderr.
+#[cfg(feature = "peer")]
+fn peer_samples(store: peer::Store, flow: peer::Flow, n: usize) -> Samples {
+    let exe = std::env::current_exe().expect("the runner's path");
+    let output = std::process::Command::new(exe)
+        .args([PEER_CHILD, store.name(), flow.name(), &n.to_string()])
+        .stdout(std::process::Stdio::null())
+        .output()
+        .expect("the peer child runs");
+    assert!(output.status.success(), "the peer child failed");
+    Samples::from_nanos(
+        String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .map(|l| l.parse().expect("the child prints nanoseconds")),
+    )
+}
+
+/// `__peer-child <store> <flow> <n>`: run the peer and print each command's nanoseconds on stderr.
 #[cfg(feature = "peer")]
 fn peer_child(args: &[String]) {
     let store = args
         .first()
         .and_then(|s| peer::Store::parse(s))
         .expect("a peer store name");
-    let n = args
+    let flow = args
         .get(1)
+        .and_then(|s| peer::Flow::parse(s))
+        .expect("a peer flow name");
+    let n = args
+        .get(2)
         .and_then(|s| s.parse().ok())
         .expect("a command count");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a tokio runtime");
-    let samples = runtime.block_on(peer::run(store, n));
+    let samples = runtime.block_on(peer::run(store, flow, n));
     let mut text = String::new();
     for ns in samples.nanos() {
         text.push_str(&ns.to_string());
         text.push('\n');
     }
     eprint!("{text}");
+}
+
+/// One aggregate receiving command after command (load, change, raise, commit): the cost of
+/// the last window against the first. The framework loads the aggregate's stored state, so the
+/// cost must not grow with its history; an event-sourced store that replays the stream on every
+/// load (cqrs-es, with `--features peer`) grows linearly with it.
+async fn inmem_hot(n: usize, window: usize) -> Vec<Row> {
+    let domain = domain::new_domain();
+    let book_id = domain
+        .process(domain::add_book(0))
+        .await
+        .expect("command succeeds");
+    let mut samples = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        domain
+            .process(domain::reprice(&book_id, i))
+            .await
+            .expect("command succeeds");
+        samples.push(start.elapsed());
+    }
+    let book = domain
+        .repository::<domain::Book>()
+        .get(&book_id)
+        .await
+        .expect("the book is stored");
+    assert_eq!(book.version(), n as u64 + 1, "every reprice was committed");
+    assert_eq!(book.price, 10.0 + (n - 1) as f64);
+    let first = samples.window(0..window);
+    let last = samples.window(n - window..n);
+    let label = |which: &str, system: &str| {
+        format!("inmem-hot: {which} {window} of {n} commands to one aggregate{system}")
+    };
+    #[allow(unused_mut)] // the peer rows are only added with `--features peer`
+    let mut rows = vec![
+        Row::new(&label("first", ""), &first, None),
+        Row::new(&label("last", ""), &last, Some(&first)),
+    ];
+    #[cfg(feature = "peer")]
+    for store in [peer::Store::MemStore, peer::Store::Quiet] {
+        let peer_samples = peer_samples(store, peer::Flow::HotBook, n);
+        let peer_first = peer_samples.window(0..window);
+        let peer_last = peer_samples.window(n - window..n);
+        let system = format!(" ({})", peer_label(store));
+        rows.push(Row::new(&label("first", &system), &peer_first, None));
+        rows.push(Row::new(
+            &label("last", &system),
+            &peer_last,
+            Some(&peer_first),
+        ));
+        rows.push(Row::note(
+            &format!("inmem-hot, last {window}: framework vs{system}"),
+            &format!(
+                "{:.1}x the peer's throughput",
+                peer_last.mean_ns() / last.mean_ns()
+            ),
+        ));
+    }
+    rows
 }
 
 /// Without the command layer: an aggregate method raises, repository add commits, a handler reacts.

@@ -24,6 +24,11 @@ impl Samples {
         self.0.iter().map(|d| d.as_nanos() as u64)
     }
 
+    /// The samples in `range`, e.g. the first or the last window of a run.
+    pub fn window(&self, range: std::ops::Range<usize>) -> Samples {
+        Samples(self.0[range].to_vec())
+    }
+
     fn total(&self) -> Duration {
         self.0.iter().sum()
     }

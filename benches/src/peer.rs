@@ -41,6 +41,9 @@ pub enum BookCommand {
         author: String,
         price: f64,
     },
+    Reprice {
+        price: f64,
+    },
 }
 
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
@@ -51,11 +54,17 @@ pub enum BookEvent {
         author: String,
         price: f64,
     },
+    BookRepriced {
+        price: f64,
+    },
 }
 
 impl DomainEvent for BookEvent {
     fn event_type(&self) -> String {
-        "BookAdded".into()
+        match self {
+            BookEvent::BookAdded { .. } => "BookAdded".into(),
+            BookEvent::BookRepriced { .. } => "BookRepriced".into(),
+        }
     }
     fn event_version(&self) -> String {
         "1".into()
@@ -87,12 +96,18 @@ impl Aggregate for Book {
         _: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), Invalid> {
-        let BookCommand::AddBook {
-            book_id,
-            title,
-            author,
-            price,
-        } = command;
+        let (book_id, title, author, price) = match command {
+            BookCommand::AddBook {
+                book_id,
+                title,
+                author,
+                price,
+            } => (book_id, title, author, price),
+            BookCommand::Reprice { price } => {
+                sink.write(BookEvent::BookRepriced { price }, self).await;
+                return Ok(());
+            }
+        };
         if title.chars().count() > 200 {
             return Err(Invalid("title longer than 200"));
         }
@@ -110,17 +125,21 @@ impl Aggregate for Book {
     }
 
     fn apply(&mut self, event: BookEvent) {
-        let BookEvent::BookAdded {
-            title,
-            author,
-            price,
-            ..
-        } = event;
-        *self = Book {
-            title,
-            author,
-            price,
-        };
+        match event {
+            BookEvent::BookAdded {
+                title,
+                author,
+                price,
+                ..
+            } => {
+                *self = Book {
+                    title,
+                    author,
+                    price,
+                }
+            }
+            BookEvent::BookRepriced { price } => self.price = price,
+        }
     }
 }
 
@@ -214,7 +233,9 @@ where
 {
     async fn dispatch(&self, _: &str, events: &[EventEnvelope<Book>]) {
         for envelope in events {
-            let BookEvent::BookAdded { book_id, title, .. } = &envelope.payload;
+            let BookEvent::BookAdded { book_id, title, .. } = &envelope.payload else {
+                continue;
+            };
             let command = InventoryCommand::CreateInventory {
                 book_id: book_id.clone(),
                 title: title.clone(),
@@ -328,17 +349,42 @@ impl Store {
     }
 }
 
-/// Runs `n` AddBook commands through cqrs-es on `store`, timing each one.
-pub async fn run(store: Store, n: usize) -> Samples {
-    match store {
-        Store::MemStore => flow(MemStore::default(), MemStore::default(), n).await,
-        Store::Quiet => flow(QuietStore::default(), QuietStore::default(), n).await,
+/// Which flow the peer runs.
+#[derive(Clone, Copy)]
+pub enum Flow {
+    /// `n` AddBook commands, each creating a book and, by reaction, its inventory.
+    NewBooks,
+    /// One AddBook, then `n` Reprice commands to that same book.
+    HotBook,
+}
+
+impl Flow {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flow::NewBooks => "new",
+            Flow::HotBook => "hot",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Flow> {
+        [Flow::NewBooks, Flow::HotBook]
+            .into_iter()
+            .find(|f| f.name() == name)
     }
 }
 
-async fn flow<B: EventStore<Book>, I: EventStore<Inventory> + 'static>(
+/// Runs `flow` with `n` timed commands through cqrs-es on `store`.
+pub async fn run(store: Store, flow: Flow, n: usize) -> Samples {
+    match store {
+        Store::MemStore => run_on(MemStore::default(), MemStore::default(), flow, n).await,
+        Store::Quiet => run_on(QuietStore::default(), QuietStore::default(), flow, n).await,
+    }
+}
+
+async fn run_on<B: EventStore<Book>, I: EventStore<Inventory> + 'static>(
     books: B,
     inventories: I,
+    flow: Flow,
     n: usize,
 ) -> Samples
 where
@@ -350,6 +396,17 @@ where
         created: created.clone(),
     };
     let framework = CqrsFramework::new(books, vec![Box::new(stocking)], ());
+    match flow {
+        Flow::NewBooks => new_books(&framework, &created, n).await,
+        Flow::HotBook => hot_book(&framework, n).await,
+    }
+}
+
+async fn new_books<B: EventStore<Book>>(
+    framework: &CqrsFramework<Book, B>,
+    created: &AtomicUsize,
+    n: usize,
+) -> Samples {
     let mut samples = Samples::with_capacity(n);
     for i in 0..n {
         let start = Instant::now();
@@ -371,5 +428,29 @@ where
         n,
         "every command created an inventory"
     );
+    samples
+}
+
+async fn hot_book<B: EventStore<Book>>(framework: &CqrsFramework<Book, B>, n: usize) -> Samples {
+    let book_id = Uuid::new_v4().to_string();
+    let add = BookCommand::AddBook {
+        book_id: book_id.clone(),
+        title: "Hot".into(),
+        author: "A. Author".into(),
+        price: 10.0,
+    };
+    framework.execute(&book_id, add).await.expect("added");
+    let mut samples = Samples::with_capacity(n);
+    for i in 0..n {
+        let start = Instant::now();
+        let command = BookCommand::Reprice {
+            price: 10.0 + i as f64,
+        };
+        framework
+            .execute(&book_id, command)
+            .await
+            .expect("the command succeeds");
+        samples.push(start.elapsed());
+    }
     samples
 }
