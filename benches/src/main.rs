@@ -333,13 +333,17 @@ async fn inmem_raise(n: usize) -> Vec<Row> {
 }
 
 /// Per-command cost measured over 10,000 commands once the store holds 10k, 100k and 1M events.
-/// The first size is the baseline: the ratio column is the slowdown as the store grows.
+///
+/// Each window alternates blocks of 1,000 commands with a reference: a fresh store filled to
+/// 10k events, so the ratio column (size's cost / reference's cost, measured side by side) is the
+/// slowdown due to the store's size, not to whatever else the machine was doing at that moment.
+/// A single 10k window measured once, seconds before the 1M one, moved the ratio by ±50%.
 async fn scaling() -> (Vec<Row>, chart::Series) {
     const WINDOW: usize = 10_000;
+    const REFERENCE_SIZE: usize = 10_000;
     let domain = domain::new_domain();
     let mut stored = 0;
     let mut rows = Vec::new();
-    let mut first: Option<Samples> = None;
     let mut line = chart::Series {
         name: "in memory".into(),
         points: Vec::new(),
@@ -352,22 +356,42 @@ async fn scaling() -> (Vec<Row>, chart::Series) {
                 .expect("command succeeds");
             stored += 1;
         }
-        let mut samples = Samples::with_capacity(WINDOW);
-        for i in 0..WINDOW {
-            let start = Instant::now();
-            domain
-                .process(domain::add_book(stored + i))
+        let reference = domain::new_domain();
+        for i in 0..REFERENCE_SIZE {
+            reference
+                .process(domain::add_book(i))
                 .await
                 .expect("command succeeds");
-            samples.push(start.elapsed());
+        }
+        let mut samples = Samples::with_capacity(WINDOW);
+        let mut reference_samples = Samples::with_capacity(WINDOW);
+        for block in blocks(WINDOW) {
+            for (target, out) in [
+                (&domain, &mut samples),
+                (&reference, &mut reference_samples),
+            ] {
+                for i in block.clone() {
+                    let start = Instant::now();
+                    target
+                        .process(domain::add_book(stored + i))
+                        .await
+                        .expect("command succeeds");
+                    out.push(start.elapsed());
+                }
+            }
         }
         stored += WINDOW;
-        let name = format!("scaling @ {size} events");
-        rows.push(Row::new(&name, &samples, first.as_ref()));
+        rows.push(Row::new(
+            &format!("scaling @ {size} events: the 10k reference beside it"),
+            &reference_samples,
+            None,
+        ));
+        rows.push(Row::new(
+            &format!("scaling @ {size} events"),
+            &samples,
+            Some(&reference_samples),
+        ));
         line.points.push((size as f64, samples.mean_ns() / 1000.0));
-        if first.is_none() {
-            first = Some(samples);
-        }
     }
     (rows, line)
 }
