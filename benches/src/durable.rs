@@ -101,24 +101,20 @@ pub async fn command(database: Database, n: usize, clients: usize) -> Vec<Row> {
 
     let mut manual = Samples::with_capacity(n);
     for i in 0..n {
-        let start = Instant::now();
-        raw.add_book(i, Commits::One).await;
-        manual.push(start.elapsed());
+        manual.time_async(|| raw.add_book(i, Commits::One)).await;
     }
     let mut manual_two = Samples::with_capacity(n);
     for i in 0..n {
-        let start = Instant::now();
-        raw.add_book(n * 3 + i, Commits::Two).await;
-        manual_two.push(start.elapsed());
+        manual_two
+            .time_async(|| raw.add_book(n * 3 + i, Commits::Two))
+            .await;
     }
     let mut framework = Samples::with_capacity(n);
     for i in 0..n {
-        let start = Instant::now();
-        domain
-            .process(domain::add_book(i))
+        framework
+            .time_async(|| domain.process(domain::add_book(i)))
             .await
             .expect("command succeeds");
-        framework.push(start.elapsed());
     }
     assert_eq!(domain::inventory_count(&domain).await, n);
     assert_eq!(raw.inventories().await, 2 * n);
@@ -237,12 +233,10 @@ pub async fn scaling(
         raw.bulk_fill(stored, size).await;
         let mut samples = Samples::with_capacity(window);
         for _ in 0..window {
-            let start = Instant::now();
-            domain
-                .process(domain::add_book(next_command))
+            samples
+                .time_async(|| domain.process(domain::add_book(next_command)))
                 .await
                 .expect("command succeeds");
-            samples.push(start.elapsed());
             next_command += 1;
         }
         rows.push(Row::new(

@@ -15,8 +15,6 @@ mod measure;
 #[cfg(feature = "peer")]
 mod peer;
 
-use std::time::Instant;
-
 use measure::{Row, Samples, print_table};
 
 const SCENARIOS: &[&str] = &[
@@ -135,17 +133,15 @@ async fn inmem_command(n: usize) -> Vec<Row> {
     let mut manual = Samples::with_capacity(n);
     for block in blocks(n) {
         for i in block.clone() {
-            let start = Instant::now();
-            domain
-                .process(domain::add_book(i))
+            framework
+                .time_async(|| domain.process(domain::add_book(i)))
                 .await
                 .expect("command succeeds");
-            framework.push(start.elapsed());
         }
         for i in block {
-            let start = Instant::now();
-            store.add_book(baseline::AddBook::new(i)).expect("valid");
-            manual.push(start.elapsed());
+            manual
+                .time(|| store.add_book(baseline::AddBook::new(i)))
+                .expect("valid");
         }
     }
     assert_eq!(
@@ -259,12 +255,10 @@ async fn inmem_hot(n: usize, window: usize) -> Vec<Row> {
         .expect("command succeeds");
     let mut samples = Samples::with_capacity(n);
     for i in 0..n {
-        let start = Instant::now();
-        domain
-            .process(domain::reprice(&book_id, i))
+        samples
+            .time_async(|| domain.process(domain::reprice(&book_id, i)))
             .await
             .expect("command succeeds");
-        samples.push(start.elapsed());
     }
     let book = domain
         .repository::<domain::Book>()
@@ -314,14 +308,12 @@ async fn inmem_raise(n: usize) -> Vec<Row> {
     let mut manual = Samples::with_capacity(n);
     for block in blocks(n) {
         for i in block.clone() {
-            let start = Instant::now();
-            domain::raise_and_add(&domain, i).await;
-            framework.push(start.elapsed());
+            framework
+                .time_async(|| domain::raise_and_add(&domain, i))
+                .await;
         }
         for i in block {
-            let start = Instant::now();
-            store.raise_and_add(i).expect("valid");
-            manual.push(start.elapsed());
+            manual.time(|| store.raise_and_add(i)).expect("valid");
         }
     }
     assert_eq!(domain::inventory_count(&domain).await, n);
@@ -371,12 +363,9 @@ async fn scaling() -> (Vec<Row>, chart::Series) {
                 (&reference, &mut reference_samples),
             ] {
                 for i in block.clone() {
-                    let start = Instant::now();
-                    target
-                        .process(domain::add_book(stored + i))
+                    out.time_async(|| target.process(domain::add_book(stored + i)))
                         .await
                         .expect("command succeeds");
-                    out.push(start.elapsed());
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Samples, percentiles and the printed table.
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 pub struct Samples(Vec<Duration>);
 
@@ -11,6 +12,23 @@ impl Samples {
 
     pub fn push(&mut self, d: Duration) {
         self.0.push(d);
+    }
+
+    /// Runs `operation` and records how long it took. The clock starts before `operation` is
+    /// called, so building the command is timed with the work, on every side alike.
+    pub fn time<T>(&mut self, operation: impl FnOnce() -> T) -> T {
+        let start = Instant::now();
+        let output = operation();
+        self.push(start.elapsed());
+        output
+    }
+
+    /// `time` for an asynchronous operation: the clock runs until its future completes.
+    pub async fn time_async<F: Future>(&mut self, operation: impl FnOnce() -> F) -> F::Output {
+        let start = Instant::now();
+        let output = operation().await;
+        self.push(start.elapsed());
+        output
     }
 
     /// Samples read back from `nanos` (how a child process hands its timings to the runner).

@@ -15,7 +15,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 use async_trait::async_trait;
 use cqrs_es::Query;
@@ -409,19 +408,19 @@ async fn new_books<B: EventStore<Book>>(
 ) -> Samples {
     let mut samples = Samples::with_capacity(n);
     for i in 0..n {
-        let start = Instant::now();
-        let book_id = Uuid::new_v4().to_string();
-        let command = BookCommand::AddBook {
-            book_id: book_id.clone(),
-            title: format!("Book {i}"),
-            author: "A. Author".into(),
-            price: 12.5,
-        };
-        framework
-            .execute(&book_id, command)
+        samples
+            .time_async(|| async {
+                let book_id = Uuid::new_v4().to_string();
+                let command = BookCommand::AddBook {
+                    book_id: book_id.clone(),
+                    title: format!("Book {i}"),
+                    author: "A. Author".into(),
+                    price: 12.5,
+                };
+                framework.execute(&book_id, command).await
+            })
             .await
             .expect("the command succeeds");
-        samples.push(start.elapsed());
     }
     assert_eq!(
         created.load(Ordering::Relaxed),
@@ -442,15 +441,11 @@ async fn hot_book<B: EventStore<Book>>(framework: &CqrsFramework<Book, B>, n: us
     framework.execute(&book_id, add).await.expect("added");
     let mut samples = Samples::with_capacity(n);
     for i in 0..n {
-        let start = Instant::now();
-        let command = BookCommand::Reprice {
-            price: 10.0 + i as f64,
-        };
-        framework
-            .execute(&book_id, command)
+        let price = 10.0 + i as f64;
+        samples
+            .time_async(|| framework.execute(&book_id, BookCommand::Reprice { price }))
             .await
             .expect("the command succeeds");
-        samples.push(start.elapsed());
     }
     samples
 }
