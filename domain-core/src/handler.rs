@@ -10,6 +10,14 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::Command;
 
+/// The stream category of a handled command's aggregate, compared at compile time with its
+/// handler's `part_of`. Bounded by `HandledCommand` rather than `Command`, so a `#[handle(X)]` of
+/// a non-command reports one error (the impl's) instead of a second one here.
+#[doc(hidden)]
+pub const fn handled_command_category<C: HandledCommand>() -> &'static str {
+    <C::Aggregate as crate::model::Aggregate>::CATEGORY
+}
+
 /// Links a command to its one handler. `#[command_handler]` implements it for each `#[handle(C)]`;
 /// a second handler for the same command is a conflicting implementation, so "one handler per
 /// command" is checked by the compiler.

@@ -36,6 +36,14 @@ impl Identifier {
         Identifier(Repr::Uuid(Uuid::new_v4()))
     }
 
+    /// The text inside, if this identifier is not a UUID (a natural key such as an ISBN).
+    pub fn as_text(&self) -> Option<&str> {
+        match &self.0 {
+            Repr::Uuid(_) => None,
+            Repr::Text(t) => Some(t),
+        }
+    }
+
     /// The UUID inside, if this identifier is one.
     pub fn as_uuid(&self) -> Option<Uuid> {
         match &self.0 {

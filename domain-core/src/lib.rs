@@ -86,7 +86,7 @@ pub use model::{Aggregate, Command, Entity, Event, RaisableBy, ValueObject};
 pub use query::{Condition, Field, Filter, Op, OrderBy, QueryResult, QuerySpec};
 pub use registry::Register;
 pub use store::FailedDelivery;
-pub use validation::{FieldPath, Validate, ValidationErrors};
+pub use validation::{FieldPath, MAX_IDENTIFIER_BYTES, Validate, ValidationErrors};
 
 /// Everything a domain module needs: `use domain_core::prelude::*;`.
 pub mod prelude {
@@ -101,7 +101,9 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::domain::{DecodedEvent, decode_event, process_json};
-    pub use crate::handler::{HandledCommand, HandlerReturn, instance_as};
+    pub use crate::handler::{
+        HandledCommand, HandlerReturn, handled_command_category, instance_as,
+    };
     pub use crate::model::{
         Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,
         ValueObject, sort_by_raise_order,
@@ -109,7 +111,8 @@ pub mod __private {
     pub use crate::registry::{
         AggregateRegistration, BoxFuture, CommandHandlerRegistration, CommandRegistration,
         DOMAIN_CORE_REGISTRATIONS, EntityRegistration, EventHandlerRegistration, EventRegistration,
-        HandledCommandEntry, HandledEventEntry, Instance, Register, Registration, default_instance,
+        HandledCommandEntry, HandledEventEntry, Instance, OneAnnotatedImplBlockPerHandlerType,
+        Register, Registration, default_instance,
     };
     pub use crate::validation::check;
     pub use crate::{

@@ -233,6 +233,33 @@ impl AggregateState {
     }
 }
 
+// The framework's hidden state takes no part in comparisons and hashes, so a user's
+// `#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]` on an aggregate or entity compares its fields.
+macro_rules! transparent_to_comparisons {
+    ($($t:ty),*) => {$(
+        impl PartialEq for $t {
+            fn eq(&self, _: &Self) -> bool {
+                true
+            }
+        }
+        impl Eq for $t {}
+        impl PartialOrd for $t {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+        impl Ord for $t {
+            fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+                std::cmp::Ordering::Equal
+            }
+        }
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+        }
+    )*};
+}
+transparent_to_comparisons!(AggregateState, PendingEvents);
+
 /// Sorts merged aggregate and entity events back into raise order.
 #[doc(hidden)]
 pub fn sort_by_raise_order(events: &mut [PendingEvent]) {

@@ -54,6 +54,23 @@ pub trait Register {
     fn registration() -> &'static Registration;
 }
 
+/// The registration of a `#[command_handler]` or `#[event_handler]` type. Its name is the rule it
+/// enforces: a second annotated impl block for one type (an event handler split over two blocks,
+/// or one type used as both a command and an event handler) is a conflicting implementation of
+/// this trait. Put every `#[handle]` method of a handler in one block, and give each role its own
+/// type.
+#[doc(hidden)]
+pub trait OneAnnotatedImplBlockPerHandlerType {
+    /// The handler's registration.
+    fn handler_registration() -> &'static Registration;
+}
+
+impl<T: OneAnnotatedImplBlockPerHandlerType> Register for T {
+    fn registration() -> &'static Registration {
+        T::handler_registration()
+    }
+}
+
 #[doc(hidden)]
 pub struct AggregateRegistration {
     pub name: &'static str,

@@ -196,6 +196,94 @@ impl<T: Validate> Validate for Box<T> {
     }
 }
 
+/// The longest identity, in bytes, that every store accepts: PostgreSQL indexes the identity and
+/// the stream name built from it, and a B-tree entry cannot exceed about 2.7 KB.
+pub const MAX_IDENTIFIER_BYTES: usize = 1024;
+
+/// Floating-point fields must be finite: `NaN` and `±inf` have no JSON form (SQL stores would
+/// write `null`, and the row could never be read back), and `NaN` passes every `min` / `max`.
+///
+/// ```
+/// use domain_core::Validate;
+///
+/// assert!(1.5f64.validate().is_ok());
+/// assert!(f64::NAN.validate().is_err());
+/// assert!(Some(f32::INFINITY).validate().is_err());
+/// ```
+impl Validate for f64 {
+    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        if !self.is_finite() {
+            errors.add(
+                path.to_string(),
+                format!("must be a finite number (got {self})"),
+            );
+        }
+    }
+}
+
+impl Validate for f32 {
+    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        if !self.is_finite() {
+            errors.add(
+                path.to_string(),
+                format!("must be a finite number (got {self})"),
+            );
+        }
+    }
+}
+
+/// Text must not contain a NUL character: PostgreSQL cannot store one in text or JSON, and the
+/// same input must behave the same on every store.
+///
+/// ```
+/// use domain_core::Validate;
+///
+/// assert!("plain".to_string().validate().is_ok());
+/// let err = "a\0b".to_string().validate().unwrap_err();
+/// assert!(err.to_string().contains("NUL"));
+/// ```
+impl Validate for String {
+    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        if self.as_bytes().contains(&0) {
+            errors.add(
+                path.to_string(),
+                "contains a NUL character (\\0), which stores cannot keep",
+            );
+        }
+    }
+}
+
+/// An identity must be text every store can key by: no NUL character and at most
+/// [`MAX_IDENTIFIER_BYTES`] bytes.
+///
+/// ```
+/// use domain_core::{Identifier, Validate};
+///
+/// assert!(Identifier::new().validate().is_ok());
+/// assert!(Identifier::from("x".repeat(2000).as_str()).validate().is_err());
+/// ```
+impl Validate for crate::Identifier {
+    fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        if let Some(text) = self.as_text() {
+            if text.len() > MAX_IDENTIFIER_BYTES {
+                errors.add(
+                    path.to_string(),
+                    format!(
+                        "is an identifier of {} bytes, longer than the {MAX_IDENTIFIER_BYTES} every store can index",
+                        text.len()
+                    ),
+                );
+            }
+            if text.as_bytes().contains(&0) {
+                errors.add(
+                    path.to_string(),
+                    "contains a NUL character (\\0), which stores cannot keep",
+                );
+            }
+        }
+    }
+}
+
 /// Field types that `max_length` and `min_length` apply to.
 #[diagnostic::on_unimplemented(
     message = "`max_length` / `min_length` do not apply to a field of type `{Self}`",
@@ -366,9 +454,81 @@ pub mod check {
         {
             errors.add(
                 path.to_string(),
-                format!("must be one of {allowed:?} (got {v:?})"),
+                format!("must be one of {allowed:?} (got {:?})", abbreviate(v)),
             );
         }
+    }
+
+    /// Validates the identity of an aggregate, entity or command target (see
+    /// [`MAX_IDENTIFIER_BYTES`]).
+    pub fn identity(id: &crate::Identifier, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        id.validate_into(path, errors);
+    }
+
+    /// A field's type, probed for entities: see [`HoldsEntity`].
+    pub struct RelationProbe<T: ?Sized>(pub std::marker::PhantomData<T>);
+
+    /// Never implemented: the bound that turns an entity field without a relation attribute into
+    /// a compile error that says what to add.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is an entity: the field holding it needs `#[has_many]` (a `Vec`) or `#[has_one]`",
+        label = "add `#[has_many]` or `#[has_one]` to this field",
+        note = "without the attribute the entity is stored, but every event it raises would be dropped on save"
+    )]
+    pub trait EntityFieldNeedsRelation {}
+
+    /// Picked for a field of type `E` where `E` is an entity.
+    pub trait HoldsEntity<E> {
+        /// Does not compile: see [`EntityFieldNeedsRelation`].
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation;
+    }
+    impl<E: crate::model::Entity> HoldsEntity<E> for &RelationProbe<E> {
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation,
+        {
+        }
+    }
+
+    /// Picked for a field of type `Vec<E>` where `E` is an entity.
+    pub trait HoldsEntities<E> {
+        /// Does not compile: see [`EntityFieldNeedsRelation`].
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation;
+    }
+    impl<E: crate::model::Entity> HoldsEntities<E> for &RelationProbe<Vec<E>> {
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation,
+        {
+        }
+    }
+
+    /// Picked for a field of type `Option<E>` where `E` is an entity.
+    pub trait HoldsOptionalEntity<E> {
+        /// Does not compile: see [`EntityFieldNeedsRelation`].
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation;
+    }
+    impl<E: crate::model::Entity> HoldsOptionalEntity<E> for &RelationProbe<Option<E>> {
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation,
+        {
+        }
+    }
+
+    /// Picked for every other field type: nothing to report.
+    pub trait HoldsNoEntity {
+        /// Does nothing.
+        fn entities_need_a_relation(&self);
+    }
+    impl<T: ?Sized> HoldsNoEntity for RelationProbe<T> {
+        fn entities_need_a_relation(&self) {}
     }
 
     /// Validates a nested value if its type is validated (aggregate, entity, value object, or an
@@ -394,6 +554,18 @@ pub mod check {
     }
     impl<T: ?Sized> SkipNested for Nested<'_, T> {
         fn validate_nested(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
+    }
+}
+
+/// At most the first 64 characters of `text`, marked when cut: error messages quote user input,
+/// and a 10 MB value must not become a 10 MB message.
+pub(crate) fn abbreviate(text: &str) -> std::borrow::Cow<'_, str> {
+    const KEEP: usize = 64;
+    match text.char_indices().nth(KEEP) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => {
+            std::borrow::Cow::Owned(format!("{}… ({} bytes in all)", &text[..cut], text.len()))
+        }
     }
 }
 

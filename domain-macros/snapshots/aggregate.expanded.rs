@@ -57,6 +57,7 @@ const _: () = {
             __errors: &mut __dc::ValidationErrors,
         ) {
             let _ = (&__path, &__errors);
+            __dc::check::identity(&self.id, &__path.field("id"), __errors);
             {
                 let __field = __path.field("title");
                 __dc::check::max_length(
@@ -68,6 +69,12 @@ const _: () = {
                     &__field,
                     __errors,
                 );
+                {
+                    #[allow(unused_imports)]
+                    use __dc::check::{SkipNested as _, ValidateNested as _};
+                    (&&__dc::check::Nested(&self.title))
+                        .validate_nested(&__field, __errors);
+                }
             }
             {
                 let __field = __path.field("isbn");
@@ -80,6 +87,12 @@ const _: () = {
                     &__field,
                     __errors,
                 );
+                {
+                    #[allow(unused_imports)]
+                    use __dc::check::{SkipNested as _, ValidateNested as _};
+                    (&&__dc::check::Nested(&self.isbn))
+                        .validate_nested(&__field, __errors);
+                }
             }
             {
                 let __field = __path.field("price");
@@ -104,6 +117,19 @@ const _: () = {
             }
         }
     }
+    const _: fn() = || {
+        #[allow(unused_imports)]
+        use __dc::check::{
+            HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _,
+            HoldsNoEntity as _,
+        };
+        (&&__dc::check::RelationProbe::<String>(__dc::PhantomData))
+            .entities_need_a_relation();
+        (&&__dc::check::RelationProbe::<Option<String>>(__dc::PhantomData))
+            .entities_need_a_relation();
+        (&&__dc::check::RelationProbe::<Option<Money>>(__dc::PhantomData))
+            .entities_need_a_relation();
+    };
     impl Book {
         ///The `title` field, for typed queries.
         pub const TITLE: __dc::Field<Book, String> = {

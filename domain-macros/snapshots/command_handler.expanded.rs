@@ -8,6 +8,11 @@ const _: () = {
     const _: fn() = || {
         let _ = <Book as __dc::Aggregate>::NAME;
     };
+    const _: () = ::core::assert!(
+        __dc::str_eq(__dc::handled_command_category:: < AddBook > (), < Book as
+        __dc::Aggregate > ::CATEGORY,),
+        "`AddBook` is a command of another aggregate than `Book`, which `BookCommandHandler` handles: a `#[command_handler(part_of = Book)]` handles only commands declared `part_of = Book`; move this method to a command handler of `AddBook`'s aggregate, or correct `AddBook`'s `part_of`"
+    );
     impl __dc::HandledCommand for AddBook {
         type Handler = BookCommandHandler;
         type Output = <Result<Identifier> as __dc::HandlerReturn>::Output;
@@ -50,8 +55,8 @@ const _: () = {
         ],
         default_instance: __default_instance,
     });
-    impl __dc::Register for BookCommandHandler {
-        fn registration() -> &'static __dc::Registration {
+    impl __dc::OneAnnotatedImplBlockPerHandlerType for BookCommandHandler {
+        fn handler_registration() -> &'static __dc::Registration {
             &__REGISTRATION
         }
     }

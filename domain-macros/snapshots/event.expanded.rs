@@ -25,6 +25,15 @@ const _: () = {
         ) {
             let _ = (&__path, &__errors);
             {
+                let __field = __path.field("book_id");
+                {
+                    #[allow(unused_imports)]
+                    use __dc::check::{SkipNested as _, ValidateNested as _};
+                    (&&__dc::check::Nested(&self.book_id))
+                        .validate_nested(&__field, __errors);
+                }
+            }
+            {
                 let __field = __path.field("title");
                 __dc::check::max_length(
                     &self.title,
@@ -35,6 +44,12 @@ const _: () = {
                     &__field,
                     __errors,
                 );
+                {
+                    #[allow(unused_imports)]
+                    use __dc::check::{SkipNested as _, ValidateNested as _};
+                    (&&__dc::check::Nested(&self.title))
+                        .validate_nested(&__field, __errors);
+                }
             }
         }
     }

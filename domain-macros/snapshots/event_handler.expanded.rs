@@ -60,8 +60,8 @@ const _: () = {
         default_instance: __default_instance,
         dispatch: __dispatch,
     });
-    impl __dc::Register for ManageInventory {
-        fn registration() -> &'static __dc::Registration {
+    impl __dc::OneAnnotatedImplBlockPerHandlerType for ManageInventory {
+        fn handler_registration() -> &'static __dc::Registration {
             &__REGISTRATION
         }
     }

@@ -334,3 +334,100 @@ async fn handler_repository_rejects_invalid_aggregates_with_every_field() {
         "{error}"
     );
 }
+
+#[aggregate]
+pub struct VlReading {
+    #[field(min = 0.0)]
+    pub value: f64,
+    pub samples: Vec<f32>,
+    pub label: Option<String>,
+}
+
+#[aggregate]
+pub struct VlSku {
+    #[identifier]
+    pub code: String,
+}
+
+#[test]
+fn non_finite_floats_fail_validation_even_under_min() {
+    // NaN compares false with every bound, so `min = 0.0` alone let it through to the store.
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let errors = VlReading::builder().value(bad).build().unwrap_err();
+        assert_eq!(fields(&errors), ["value"], "{bad}: {errors}");
+        assert!(
+            errors
+                .messages("value")
+                .iter()
+                .any(|m| m.contains("finite")),
+            "{errors}"
+        );
+    }
+    let errors = VlReading::builder()
+        .value(1.0)
+        .samples(vec![1.0, f32::NAN])
+        .build()
+        .unwrap_err();
+    assert_eq!(fields(&errors), ["samples[1]"]);
+    let errors = VlMoney::builder()
+        .amount(f64::INFINITY)
+        .build()
+        .unwrap_err();
+    assert_eq!(fields(&errors), ["amount"]);
+    assert!(VlReading::builder().value(0.5).build().is_ok());
+}
+
+#[test]
+fn nul_characters_and_oversized_identities_fail_validation() {
+    let errors = VlReading::builder()
+        .value(1.0)
+        .label("a\0b")
+        .build()
+        .unwrap_err();
+    assert_eq!(fields(&errors), ["label"]);
+    assert!(errors.messages("label")[0].contains("NUL"), "{errors}");
+
+    let long = "x".repeat(domain_core::MAX_IDENTIFIER_BYTES + 1);
+    let errors = VlReading::builder()
+        .id(long.as_str())
+        .value(1.0)
+        .build()
+        .unwrap_err();
+    assert_eq!(fields(&errors), ["id"]);
+    let errors = VlSku::builder().code(long.clone()).build().unwrap_err();
+    assert_eq!(fields(&errors), ["code"], "{errors}");
+    let fits = "x".repeat(domain_core::MAX_IDENTIFIER_BYTES);
+    assert!(VlSku::builder().code(fits).build().is_ok());
+}
+
+#[tokio::test]
+async fn commands_with_non_finite_or_nul_input_are_rejected_before_their_handler() {
+    let domain = Domain::builder("Validation").build().unwrap();
+    let price = Some(VlMoney::builder().amount(1.0).build().unwrap());
+    let err = domain
+        .process(VlPlaceOrder {
+            customer: "a\0".into(),
+            quantity: 1,
+            code: "ab".into(),
+            price,
+        })
+        .await
+        .unwrap_err();
+    let Error::Validation(errors) = err else {
+        panic!("expected a validation error, got {err}")
+    };
+    assert_eq!(fields(&errors), ["customer"]);
+}
+
+#[test]
+fn choice_errors_quote_at_most_a_prefix_of_the_input() {
+    let huge = "Z".repeat(1_000_000);
+    let errors = VlOrder::builder()
+        .customer("ok")
+        .status(huge)
+        .build()
+        .unwrap_err();
+    let message = &errors.messages("status")[0];
+    assert!(message.len() < 300, "{} bytes", message.len());
+    assert!(message.contains("1000000 bytes"), "{message}");
+}

@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 
 use super::model::{HandleMethod, HandlerKind, HandlerModel, Target};
 use crate::paths;
-use crate::structs::expand::registration_static;
+use crate::structs::expand::handler_registration_static;
 use crate::symbol::ALL;
 
 pub fn expand(model: HandlerModel) -> TokenStream {
@@ -52,8 +52,14 @@ fn call(method: &HandleMethod, receiver: TokenStream, message: TokenStream) -> T
     let name = &method.method;
     let ctx = method.takes_ctx.then(|| quote!(, ctx));
     let ignore_ctx = (!method.takes_ctx).then(|| quote!(let _ = &ctx;));
-    let await_ = method.is_async.then(|| quote!(.await));
-    quote!({ #ignore_ctx __dc::HandlerReturn::into_result(#receiver.#name(#message #ctx) #await_) })
+    // Every token at the return type: a type that is not `Result<T>` or `()` is reported there,
+    // once (the `Output` projection below is spanned the same way, and rustc merges the two).
+    let span = method.output.span();
+    let name = syn::Ident::new(&name.to_string(), span);
+    let await_ = method.is_async.then(|| quote_spanned!(span=> .await));
+    let receiver = crate::paths::respan(receiver, span);
+    let message = crate::paths::respan(message, span);
+    quote_spanned!(span=> { #ignore_ctx __dc::HandlerReturn::into_result(#receiver.#name(#message #ctx) #await_) })
 }
 
 fn default_instance(model: &HandlerModel) -> TokenStream {
@@ -72,6 +78,7 @@ fn command_handler(model: &HandlerModel) -> TokenStream {
     let part_of = &model.part_of;
     let name = &model.self_name;
     let assertions = assertions(model);
+    let part_of_name = part_of.to_token_stream().to_string().replace(' ', "");
     let mut impls = Vec::new();
     let mut entries = Vec::new();
     for method in &model.methods {
@@ -79,22 +86,42 @@ fn command_handler(model: &HandlerModel) -> TokenStream {
             continue;
         };
         let output = &method.output;
+        let output_type =
+            quote_spanned!(output.span()=> type Output = <#output as __dc::HandlerReturn>::Output;);
         let call = call(method, quote!(handler), quote!(command));
+        // At the return type too: its `Self::Output` is where a wrong return type surfaces.
+        let handle_fn = quote_spanned! {output.span()=>
+            #[allow(clippy::manual_async_fn)]
+            fn handle(
+                handler: &#self_ty,
+                command: Self,
+                ctx: &mut __dc::Context,
+            ) -> impl ::core::future::Future<Output = __dc::Result<Self::Output>> + ::core::marker::Send {
+                async move { #call }
+            }
+        };
         let ty_name = ty.to_token_stream().to_string().replace(' ', "");
+        // A command of another aggregate is a compile error at the user's `#[handle(X)]`; the
+        // registry guarantees one aggregate per category, so equal categories mean one aggregate.
+        let message = format!(
+            "`{ty_name}` is a command of another aggregate than `{part_of_name}`, which `{name}` handles: a `#[command_handler(part_of = {part_of_name})]` handles only commands declared `part_of = {part_of_name}`; move this method to a command handler of `{ty_name}`'s aggregate, or correct `{ty_name}`'s `part_of`"
+        );
+        impls.push(quote_spanned! {ty.span()=>
+            const _: () = ::core::assert!(
+                __dc::str_eq(
+                    __dc::handled_command_category::<#ty>(),
+                    <#part_of as __dc::Aggregate>::CATEGORY,
+                ),
+                #message
+            );
+        });
         // Spanned at the user's `#[handle(X)]` so a second handler for `X` is reported there as a
         // conflicting implementation: one command, one handler, checked by coherence.
         impls.push(quote_spanned! {ty.span()=>
             impl __dc::HandledCommand for #ty {
                 type Handler = #self_ty;
-                type Output = <#output as __dc::HandlerReturn>::Output;
-                #[allow(clippy::manual_async_fn)]
-                fn handle(
-                    handler: &#self_ty,
-                    command: Self,
-                    ctx: &mut __dc::Context,
-                ) -> impl ::core::future::Future<Output = __dc::Result<Self::Output>> + ::core::marker::Send {
-                    async move { #call }
-                }
+                #output_type
+                #handle_fn
             }
         });
         entries.push(quote! {
@@ -106,7 +133,7 @@ fn command_handler(model: &HandlerModel) -> TokenStream {
         });
     }
     let default_instance = default_instance(model);
-    let registration = registration_static(
+    let registration = handler_registration_static(
         &quote!(#self_ty),
         quote! {
             __dc::Registration::CommandHandler(__dc::CommandHandlerRegistration {
@@ -201,7 +228,7 @@ fn event_handler(model: &HandlerModel) -> TokenStream {
         None => quote!(__dc::None),
     };
     let default_instance = default_instance(model);
-    let registration = registration_static(
+    let registration = handler_registration_static(
         &quote!(#self_ty),
         quote! {
             __dc::Registration::EventHandler(__dc::EventHandlerRegistration {

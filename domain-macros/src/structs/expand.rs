@@ -20,6 +20,7 @@ pub fn expand(model: StructModel) -> TokenStream {
     let import = paths::import();
     let traits = trait_impls(&model);
     let validate = validate_impl(&model);
+    let relation_checks = relation_checks(&model);
     let inherent = inherent_impl(&model);
     let builder_impls = if model.kind.has_builder() {
         builder_impls(&model)
@@ -35,6 +36,7 @@ pub fn expand(model: StructModel) -> TokenStream {
             #import
             #traits
             #validate
+            #relation_checks
             #inherent
             #builder_impls
             #registration
@@ -48,6 +50,9 @@ fn definition(model: &StructModel) -> TokenStream {
     let private = paths::private();
     let serde_crate = format!("{private}::serde").replace(' ', "");
     let mut derives: Vec<TokenStream> = Vec::new();
+    // serde's derives must come before our `#[serde(..)]` attributes: a user's own
+    // `#[derive(Serialize)]` sits after them, so it is taken out and ours stands in for it.
+    strip_derives(&mut item.attrs, &["Serialize", "Deserialize"]);
     let existing = existing_derives(&item.attrs);
     let mut want = |name: &str, path: TokenStream| {
         if !existing.iter().any(|d| d == name) {
@@ -106,6 +111,37 @@ fn definition(model: &StructModel) -> TokenStream {
         #[serde(crate = #serde_crate)]
         #item
     }
+}
+
+/// Removes the derives named `names` (by last path segment) from `#[derive(..)]` attributes.
+fn strip_derives(attrs: &mut Vec<syn::Attribute>, names: &[&str]) {
+    use syn::punctuated::Punctuated;
+    attrs.retain_mut(|attr| {
+        if !attr.path().is_ident("derive") {
+            return true;
+        }
+        let Ok(paths) =
+            attr.parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        else {
+            return true;
+        };
+        let kept: Vec<&syn::Path> = paths
+            .iter()
+            .filter(|p| {
+                !p.segments
+                    .last()
+                    .is_some_and(|s| names.iter().any(|n| s.ident == n))
+            })
+            .collect();
+        if kept.len() == paths.len() {
+            return true;
+        }
+        if kept.is_empty() {
+            return false;
+        }
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        true
+    });
 }
 
 fn existing_derives(attrs: &[syn::Attribute]) -> Vec<String> {
@@ -289,7 +325,7 @@ fn validate_impl(model: &StructModel) -> TokenStream {
                 __dc::check::#function(&self.#field, { let __bound = #value; __bound }, &__field, __errors);
             }
         });
-        let nested = (!is_leaf(&field.shape)).then(|| {
+        let nested = (!is_leaf(&field.ty)).then(|| {
             quote! {{
                 #[allow(unused_imports)]
                 use __dc::check::{SkipNested as _, ValidateNested as _};
@@ -305,13 +341,63 @@ fn validate_impl(model: &StructModel) -> TokenStream {
             #nested
         }}
     });
+    let identity = identity_check(model);
     quote! {
         impl __dc::Validate for #ident {
             fn validate_into(&self, __path: &__dc::FieldPath<'_>, __errors: &mut __dc::ValidationErrors) {
                 let _ = (&__path, &__errors);
+                #identity
                 #(#fields)*
             }
         }
+    }
+}
+
+/// The identity every store keys by (length, no NUL): the generated `id`, or an `#[identifier]`
+/// field of another type (an `Identifier` field is checked by its own `Validate` impl).
+fn identity_check(model: &StructModel) -> TokenStream {
+    match model.identifier {
+        None if model.kind.has_identity() => {
+            quote!(__dc::check::identity(&self.id, &__path.field("id"), __errors);)
+        }
+        Some(index) if !is_identifier_type(&model.fields[index].ty) => {
+            let field = &model.fields[index].ident;
+            let name = field.to_string();
+            quote! {
+                __dc::check::identity(
+                    &__dc::Identifier::from(::core::clone::Clone::clone(&self.#field)),
+                    &__path.field(#name),
+                    __errors,
+                );
+            }
+        }
+        _ => quote!(),
+    }
+}
+
+/// A field holding entities without `#[has_many]` / `#[has_one]` would be stored, but the events
+/// its entities raise would never be collected: a compile error at the field's type, through
+/// autoref specialization (the entity case resolves to a method whose bound is never met).
+fn relation_checks(model: &StructModel) -> TokenStream {
+    if !model.kind.has_identity() {
+        return quote!();
+    }
+    let checks = model
+        .fields
+        .iter()
+        .filter(|field| field.relation.is_none() && !is_leaf(&field.ty))
+        .map(|field| {
+            let ty = &field.ty;
+            quote_spanned! {ty.span()=>
+                (&&__dc::check::RelationProbe::<#ty>(__dc::PhantomData)).entities_need_a_relation();
+            }
+        });
+    quote! {
+        const _: fn() = || {
+            #[allow(unused_imports)]
+            use __dc::check::{HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _, HoldsNoEntity as _};
+            #(#checks)*
+        };
     }
 }
 
@@ -675,6 +761,19 @@ pub fn registration_static(ty: &TokenStream, body: TokenStream) -> TokenStream {
         static __REGISTRATION: __dc::Registration = #body;
         impl __dc::Register for #ty {
             fn registration() -> &'static __dc::Registration { &__REGISTRATION }
+        }
+    }
+}
+
+/// The same for a handler type, through the trait whose name states the rule a second annotated
+/// impl block for the type breaks (the conflict is reported under that name).
+pub fn handler_registration_static(ty: &TokenStream, body: TokenStream) -> TokenStream {
+    quote! {
+        #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
+        #[linkme(crate = __dc::linkme)]
+        static __REGISTRATION: __dc::Registration = #body;
+        impl __dc::OneAnnotatedImplBlockPerHandlerType for #ty {
+            fn handler_registration() -> &'static __dc::Registration { &__REGISTRATION }
         }
     }
 }

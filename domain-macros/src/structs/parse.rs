@@ -170,6 +170,10 @@ fn parse_fields(cx: &Ctxt, kind: Kind, item: &mut ItemStruct) -> (Vec<FieldModel
 fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
     const ALLOWED: &[&str] = &[MAX_LENGTH, MIN_LENGTH, MIN, MAX, DEFAULT, CHOICES];
     let mut seen: Vec<String> = Vec::new();
+    // Literal values, kept to reject option combinations no value could ever pass.
+    let mut bounds: [Option<(f64, Span)>; 2] = [None, None];
+    let mut choices: Option<Vec<String>> = None;
+    let mut default_text: Option<(String, Span)> = None;
     let result = attr.parse_nested_meta(|meta| {
         let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
         let span = meta.path.span();
@@ -188,6 +192,7 @@ fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
             }
             MIN | MAX => {
                 let value: Expr = meta.value()?.parse()?;
+                bounds[usize::from(option == MAX)] = literal_number(&value).map(|n| (n, value.span()));
                 field.checks.push(Check { option, span, value: value.to_token_stream() });
             }
             CHOICES => {
@@ -200,12 +205,15 @@ fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
                         ));
                     }
                 }
+                choices = Some(value.elems.iter().filter_map(literal_text).collect());
                 let elems = &value.elems;
                 field.checks.push(Check { option, span, value: quote!(&[#elems]) });
             }
             DEFAULT => {
                 field.default = Some(if meta.input.peek(syn::Token![=]) {
-                    DefaultValue::Expr(meta.value()?.parse()?)
+                    let value: Expr = meta.value()?.parse()?;
+                    default_text = literal_text(&value).map(|text| (text, value.span()));
+                    DefaultValue::Expr(value)
                 } else {
                     DefaultValue::TypeDefault
                 });
@@ -216,6 +224,52 @@ fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
     });
     if let Err(error) = result {
         cx.syn_error(error);
+    }
+    if let [Some((min, _)), Some((max, span))] = bounds
+        && min > max
+    {
+        cx.error_at(
+            span,
+            format!("`max` ({max}) is less than `min` ({min}): no value could pass this field"),
+        );
+    }
+    if let (Some(choices), Some((default, span))) = (&choices, &default_text)
+        && !choices.contains(default)
+    {
+        cx.error_at(
+            *span,
+            format!("the default {default:?} is not one of the `choices` {choices:?}: every value built without this field would fail validation"),
+        );
+    }
+}
+
+/// The value of a numeric literal, negated ones included (`-1`, `0.5`).
+fn literal_number(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Int(int), ..
+        }) => int.base10_parse().ok(),
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Float(float),
+            ..
+        }) => float.base10_parse().ok(),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => literal_number(expr).map(|n| -n),
+        _ => None,
+    }
+}
+
+/// The value of a string literal.
+fn literal_text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => Some(text.value()),
+        _ => None,
     }
 }
 
@@ -288,11 +342,28 @@ fn shape_of(ty: &Type) -> Shape {
     }
 }
 
-/// True when the type needs no nested validation (text, numbers, identifiers, `Option` of those).
-pub fn is_leaf(shape: &Shape) -> bool {
-    match shape {
-        Shape::Primitive | Shape::Plain => true,
-        Shape::Optional(inner) => matches!(shape_of(inner), Shape::Primitive | Shape::Plain),
-        Shape::Collection | Shape::Other => false,
-    }
+/// True when the type has nothing to validate beyond its `#[field]` options: integers, `bool`,
+/// `char` and `Option`s of those. Floats (must be finite), text (no NUL) and identifiers (length)
+/// are checked by their `Validate` impls, and anything else may be a validated value.
+pub fn is_leaf(ty: &Type) -> bool {
+    let ty = generic_argument(ty, "Option").unwrap_or_else(|| ty.clone());
+    let Type::Path(path) = &ty else { return false };
+    path.path.segments.last().is_some_and(|last| {
+        matches!(
+            last.ident.to_string().as_str(),
+            "i8" | "i16"
+                | "i32"
+                | "i64"
+                | "i128"
+                | "isize"
+                | "u8"
+                | "u16"
+                | "u32"
+                | "u64"
+                | "u128"
+                | "usize"
+                | "bool"
+                | "char"
+        )
+    })
 }
