@@ -1,6 +1,6 @@
 //! Attribute macros of `domain-core`. Depend on `domain-core`, which re-exports them; this crate
 //! only declares the entry points. Each family is split into parse -> model -> expand:
-//! [`structs`] (aggregate, entity, value object, event, command) and [`handlers`].
+//! `structs/` (aggregate, entity, value object, event, command) and `handlers/`.
 
 mod ctxt;
 mod handlers;
