@@ -26,8 +26,8 @@
 //! | `#[has_many]` on `Vec<E>`, `#[has_one]` on `E` / `Option<E>` | aggregate, entity | holds entities; their events go to the aggregate's stream |
 //!
 //! The full rules and examples are on [`#[aggregate]`](macro@aggregate), which accepts every one.
-//! Unknown or repeated options are compile errors that list the valid ones, and every problem of
-//! one macro invocation is reported at once.
+//! An unknown option is a compile error that lists the valid ones, a repeated option is one too,
+//! and every problem of one macro invocation is reported at once.
 
 mod ctxt;
 mod handlers;
