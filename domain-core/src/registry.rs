@@ -1,5 +1,5 @@
 //! Registration: what the macros record about each element, the linkme slice that collects it,
-//! and the checked [`Registry`] that `Domain::builder(..).build()` makes of it once.
+//! and the checked `Registry` (crate-internal) that `Domain::builder(..).build()` makes of it once.
 //!
 //! Every macro emits one `static` [`Registration`] into [`DOMAIN_CORE_REGISTRATIONS`] and an
 //! implementation of [`Register`] pointing at the same static, so the explicit path
