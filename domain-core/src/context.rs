@@ -7,6 +7,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::domain::DomainInner;
+use crate::domain::Parent;
 use crate::error::{Error, Result};
 use crate::handler::HandledCommand;
 use crate::identifier::Identifier;
@@ -102,7 +103,10 @@ impl Context {
     /// since the command's commit stands.
     pub fn process<C: HandledCommand>(&self, command: C) -> BoxFuture<'_, Result<C::Output>> {
         Box::pin(async move {
-            let (output, events) = self.inner.execute(command, Some(&self.metadata)).await;
+            let (output, events, _) = self
+                .inner
+                .execute(command, Parent::Message(&self.metadata))
+                .await;
             self.followups.lock().extend(events);
             output
         })

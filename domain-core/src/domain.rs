@@ -16,7 +16,7 @@ use std::time::SystemTime;
 use uuid::Uuid;
 
 use crate::context::{Context, Query, Reader};
-use crate::error::{Error, HandlerFailure, Result};
+use crate::error::{CommittedOutput, Error, HandlerFailure, Result};
 use crate::handler::{CatchPanic, HandledCommand};
 use crate::identifier::Identifier;
 use crate::message::{EventEnvelope, MessageKind, Metadata, stream_category};
@@ -117,14 +117,83 @@ impl Domain {
 
     /// Processes a command: runs its handler, commits, dispatches the events, and returns the
     /// handler's value. If event handlers fail, the command's commit stands, every failed delivery
-    /// is recorded, and the error lists them ([`Error::HandlersFailed`]).
+    /// is recorded, and the error lists them with the handler's value
+    /// ([`Error::HandlersFailed`]; take the value with [`Error::into_committed`]).
     pub async fn process<C: HandledCommand>(&self, command: C) -> Result<C::Output> {
-        let (output, events) = self.inner.execute(command, None).await;
+        self.process_with(command, CommandOptions::default())
+            .await?
+            .into_result()
+    }
+
+    /// Processes a command with caller-given metadata, and reports what happened without turning
+    /// failed deliveries into an error: the handler's value, the command's message id and
+    /// correlation id, and the failed deliveries (recorded for retry). An `Err` means the command
+    /// did not commit (invalid, refused by its handler, a conflict, a store failure).
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    /// use domain_core::{CommandOptions, Uuid};
+    ///
+    /// #[aggregate]
+    /// pub struct Ticket { pub title: String }
+    ///
+    /// #[event(part_of = Ticket)]
+    /// pub struct TicketOpened { pub title: String }
+    ///
+    /// #[command(part_of = Ticket)]
+    /// pub struct OpenTicket { pub title: String }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Desk;
+    ///
+    /// #[command_handler(part_of = Ticket)]
+    /// impl Desk {
+    ///     #[handle(OpenTicket)]
+    ///     fn open(&self, command: OpenTicket, ctx: &mut Context) -> Result<Identifier> {
+    ///         let mut ticket = Ticket::builder().title(command.title.clone()).build()?;
+    ///         ticket.raise(TicketOpened { title: command.title });
+    ///         let id = ticket.id();
+    ///         ctx.repository::<Ticket>().add(ticket)?;
+    ///         Ok(id)
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Helpdesk").build()?;
+    /// let request_id = Uuid::new_v4();                      // e.g. an HTTP request id
+    /// let processed = domain
+    ///     .process_with(OpenTicket { title: "printer".into() }, CommandOptions::new().correlation_id(request_id))
+    ///     .await?;
+    /// assert!(processed.failures.is_empty());
+    /// assert_eq!(processed.correlation_id, request_id);
+    ///
+    /// let stream = domain.event_store().stream_of::<Ticket>(&processed.output).await?;
+    /// assert_eq!(stream[0].metadata().correlation_id, request_id);
+    /// assert_eq!(stream[0].metadata().causation_id, Some(processed.command_id));
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn process_with<C: HandledCommand>(
+        &self,
+        command: C,
+        options: CommandOptions,
+    ) -> Result<Processed<C::Output>> {
+        let (output, events, metadata) = self.inner.execute(command, Parent::Caller(options)).await;
         // Dispatch even when the handler failed: commands it processed committed their events.
-        let dispatched = self.inner.dispatch_all(events).await;
-        let output = output?;
-        dispatched?;
-        Ok(output)
+        let failures = self.inner.dispatch_all(events).await;
+        let output = match output {
+            Ok(output) => output,
+            // The handler's own error is what the caller needs; deliveries of the commands it
+            // processed before failing are recorded and retried like any other.
+            Err(error) => return Err(error),
+        };
+        let metadata = metadata.expect("a command that committed has metadata");
+        Ok(Processed {
+            output,
+            command_id: metadata.id,
+            correlation_id: metadata.correlation_id,
+            failures,
+        })
     }
 
     /// Processes a serialized command, named by its type name (`Bookshelf.AddBook.v1`) or its short
@@ -138,15 +207,12 @@ impl Domain {
         };
         let Some(type_id) = registry.commands_by_name.get(full.as_str()) else {
             return Err(Error::UnknownMessageType {
-                type_name: type_name.to_string(),
+                type_name: crate::error::shorten(type_name),
                 known: registry.known_commands(),
             });
         };
         let value: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| Error::Malformed {
-                type_name: full.clone(),
-                reason: e.to_string(),
-            })?;
+            serde_json::from_str(json).map_err(|e| Error::malformed(&full, e))?;
         let entry = registry.commands[type_id]
             .entry
             .ok_or_else(|| Error::NoHandler {
@@ -225,16 +291,11 @@ impl Domain {
                     .await,
             ),
         };
-        let dispatched = inner.dispatch_all(events).await;
-        match (failure, dispatched) {
-            (None, dispatched) => dispatched,
-            (Some(failure), Ok(())) => Err(Error::HandlersFailed(vec![failure])),
-            (Some(failure), Err(Error::HandlersFailed(mut more))) => {
-                more.insert(0, failure);
-                Err(Error::HandlersFailed(more))
-            }
-            (Some(_), Err(other)) => Err(other),
-        }
+        let failures: Vec<HandlerFailure> = failure
+            .into_iter()
+            .chain(inner.dispatch_all(events).await)
+            .collect();
+        failures_to_result(failures)
     }
 
     /// Retries every failed delivery once; returns how many now succeeded and the ones still failing.
@@ -250,7 +311,9 @@ impl Domain {
         for failed in failed_deliveries {
             match self.retry_delivery(failed.id).await {
                 Ok(()) => report.succeeded += 1,
-                Err(Error::HandlersFailed(failures)) => report.still_failing.extend(failures),
+                Err(Error::HandlersFailed { failures, .. }) => {
+                    report.still_failing.extend(failures)
+                }
                 Err(other) => report.still_failing.push(HandlerFailure {
                     delivery_id: failed.id,
                     handler: failed.handler.clone(),
@@ -262,6 +325,87 @@ impl Domain {
         }
         report
     }
+}
+
+/// `Ok(())`, or [`Error::HandlersFailed`] without a command value (a retry, a repository `add`).
+fn failures_to_result(failures: Vec<HandlerFailure>) -> Result<()> {
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::HandlersFailed {
+            failures,
+            output: CommittedOutput::none(),
+        })
+    }
+}
+
+/// Caller-given metadata for one command ([`Domain::process_with`]).
+///
+/// ```
+/// let request_id = domain_core::Uuid::new_v4();
+/// let options = domain_core::CommandOptions::new().correlation_id(request_id);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CommandOptions {
+    correlation_id: Option<Uuid>,
+    command_id: Option<Uuid>,
+}
+
+impl CommandOptions {
+    /// No caller metadata: the command's id is new and it starts its own correlation.
+    pub fn new() -> Self {
+        CommandOptions::default()
+    }
+
+    /// The correlation id every message of this command's chain carries (an HTTP request id, a
+    /// saga id); by default the command's own id.
+    pub fn correlation_id(mut self, id: Uuid) -> Self {
+        self.correlation_id = Some(id);
+        self
+    }
+
+    /// The command's message id (for example a client-chosen id), new by default. It becomes the
+    /// causation id of the events the command raises.
+    pub fn command_id(mut self, id: Uuid) -> Self {
+        self.command_id = Some(id);
+        self
+    }
+}
+
+/// What [`Domain::process_with`] reports about a committed command.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Processed<T> {
+    /// The command handler's value.
+    pub output: T,
+    /// The command's message id: the causation id of the events it raised.
+    pub command_id: Uuid,
+    /// The correlation id of the command's chain.
+    pub correlation_id: Uuid,
+    /// Deliveries of its events that failed, each recorded for retry; empty when all succeeded.
+    pub failures: Vec<HandlerFailure>,
+}
+
+impl<T: Send + 'static> Processed<T> {
+    /// The value, or [`Error::HandlersFailed`] carrying it when deliveries failed (what
+    /// [`Domain::process`] returns).
+    pub fn into_result(self) -> Result<T> {
+        if self.failures.is_empty() {
+            Ok(self.output)
+        } else {
+            Err(Error::HandlersFailed {
+                failures: self.failures,
+                output: CommittedOutput::new(self.output),
+            })
+        }
+    }
+}
+
+/// Where a command's metadata comes from: a caller of the domain, or the message being handled.
+pub(crate) enum Parent<'a> {
+    Caller(CommandOptions),
+    Message(&'a Metadata),
 }
 
 /// The outcome of [`Domain::retry_failed_deliveries`].
@@ -393,26 +537,33 @@ impl DomainInner {
     /// Runs a command's handler in its own unit of work and commits; returns the handler's result
     /// and the events to dispatch. A handler error rolls its own unit of work back (nothing of it
     /// persisted or dispatched); events of commands it processed before failing are still returned.
+    /// The command's metadata is returned too (`None` if it never got as far as its handler).
     pub(crate) async fn execute<C: HandledCommand>(
         self: &Arc<Self>,
         command: C,
-        parent: Option<&Metadata>,
-    ) -> (Result<C::Output>, Vec<EventEnvelope>) {
+        parent: Parent<'_>,
+    ) -> (Result<C::Output>, Vec<EventEnvelope>, Option<Arc<Metadata>>) {
         match self.prepare(&command, parent) {
-            Err(error) => (Err(error), Vec::new()),
+            Err(error) => (Err(error), Vec::new(), None),
             Ok((handler, metadata)) => {
                 let mut ctx = Context::new(self.clone(), metadata.clone());
                 if self.store.keeps_command_log() {
                     match serde_json::to_value(&command) {
-                        Ok(payload) => ctx.command = Some(CommandRecord { metadata, payload }),
+                        Ok(payload) => {
+                            ctx.command = Some(CommandRecord {
+                                metadata: metadata.clone(),
+                                payload,
+                            })
+                        }
                         Err(e) => {
                             let error = Error::Store(format!("serializing `{}`: {e}", C::NAME));
-                            return (Err(error), Vec::new());
+                            return (Err(error), Vec::new(), Some(metadata));
                         }
                     }
                 }
                 let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
-                ctx.finish(output).await
+                let (output, events) = ctx.finish(output).await;
+                (output, events, Some(metadata))
             }
         }
     }
@@ -421,7 +572,7 @@ impl DomainInner {
     fn prepare<C: HandledCommand>(
         &self,
         command: &C,
-        parent: Option<&Metadata>,
+        parent: Parent<'_>,
     ) -> Result<(&C::Handler, Arc<Metadata>)> {
         command.validate()?;
         let info = self.registry.commands.get(&TypeId::of::<C>());
@@ -432,7 +583,13 @@ impl DomainInner {
                 command: C::NAME.to_string(),
                 hint: ": register the command and its handler with this domain (`.register::<T>()`)",
             })?;
-        let id = Uuid::new_v4();
+        let (id, correlation_id, parent) = match parent {
+            Parent::Caller(options) => {
+                let id = options.command_id.unwrap_or_else(Uuid::new_v4);
+                (id, options.correlation_id.unwrap_or(id), None)
+            }
+            Parent::Message(parent) => (Uuid::new_v4(), parent.correlation_id, Some(parent)),
+        };
         // `{category}:command-{target}`, the command's own id standing in for a new aggregate's.
         let target = command.target().unwrap_or_else(|| Identifier::from(id));
         let stream = target.prefixed_with(&[<C::Aggregate as Aggregate>::CATEGORY, ":command-"]);
@@ -440,7 +597,7 @@ impl DomainInner {
             id,
             kind: MessageKind::Command,
             type_name: info.map_or_else(|| Arc::from(C::NAME), |i| i.type_name.clone()),
-            correlation_id: parent.map_or(id, |p| p.correlation_id),
+            correlation_id,
             causation_id: parent.map(|p| p.id),
             origin_stream: Some(parent.map_or_else(|| stream.clone(), origin_of)),
             stream,
@@ -452,8 +609,11 @@ impl DomainInner {
         Ok((handler, metadata))
     }
 
-    /// Dispatches `events` breadth-first; Err lists every failed delivery (all recorded).
-    pub(crate) async fn dispatch_all(self: &Arc<Self>, events: Vec<EventEnvelope>) -> Result<()> {
+    /// Dispatches `events` breadth-first; returns every failed delivery (all recorded).
+    pub(crate) async fn dispatch_all(
+        self: &Arc<Self>,
+        events: Vec<EventEnvelope>,
+    ) -> Vec<HandlerFailure> {
         let mut queue = VecDeque::from(events);
         let mut failures = Vec::new();
         while let Some(event) = queue.pop_front() {
@@ -473,11 +633,7 @@ impl DomainInner {
                 queue.extend(more);
             }
         }
-        if failures.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::HandlersFailed(failures))
-        }
+        failures
     }
 
     /// One (event, handler) delivery in its own unit of work; returns its outcome and the events
@@ -581,7 +737,7 @@ impl<'d, A: Aggregate> DomainRepository<'d, A> {
             },
         )?;
         let events = inner.store.commit(batch).await?;
-        inner.dispatch_all(events).await
+        failures_to_result(inner.dispatch_all(events).await)
     }
 
     /// The aggregate with this identity, or [`Error::NotFound`].
@@ -606,15 +762,32 @@ pub struct EventStore<'d> {
 }
 
 impl EventStore<'_> {
-    /// Every event of one stream (`<category>-<id>`), in stream order.
+    /// Every event of one stream (`<category>-<id>`), in stream order. A stream of a category no
+    /// registered aggregate has is [`Error::UnknownCategory`]; prefer [`EventStore::stream_of`],
+    /// which cannot misspell it.
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
         let inner = &self.domain.inner;
+        let category = stream_category(stream);
+        // A command stream (`order:command-…`) belongs to its aggregate's category too.
+        let category = category
+            .split_once(':')
+            .map_or(category, |(aggregate, _)| aggregate);
+        inner.registry.check_category(category)?;
         inner.store.read_stream(&inner.registry, stream).await
+    }
+
+    /// Every event of the aggregate `A` with identity `id`, in stream order (empty if it has
+    /// none): its stream `<A's category>-<id>`, named by type instead of by hand.
+    pub async fn stream_of<A: Aggregate>(&self, id: &Identifier) -> Result<Vec<EventEnvelope>> {
+        let inner = &self.domain.inner;
+        let stream = id.prefixed_with(&[A::CATEGORY, "-"]);
+        inner.store.read_stream(&inner.registry, &stream).await
     }
 
     /// Up to `limit` events of `category` with a global position after `after` (0: from the
     /// start), in global order. Following a category by its last seen position never skips an
-    /// event: positions are assigned in commit order.
+    /// event: positions are assigned in commit order. A category no registered aggregate has is
+    /// [`Error::UnknownCategory`].
     pub async fn read_category(
         &self,
         category: &str,
@@ -622,6 +795,7 @@ impl EventStore<'_> {
         limit: usize,
     ) -> Result<Vec<EventEnvelope>> {
         let inner = &self.domain.inner;
+        inner.registry.check_category(category)?;
         inner
             .store
             .read_category(&inner.registry, category, after, limit)
@@ -655,12 +829,9 @@ pub fn process_json<C: HandledCommand>(
     value: serde_json::Value,
 ) -> crate::registry::BoxFuture<'_, Result<Box<dyn Any + Send>>> {
     Box::pin(async move {
-        let command: C = serde_json::from_value(value).map_err(|e| Error::Malformed {
-            type_name: domain
-                .type_name_of::<C>()
-                .unwrap_or(<C as Command>::NAME)
-                .to_string(),
-            reason: e.to_string(),
+        let command: C = serde_json::from_value(value).map_err(|e| {
+            let type_name = domain.type_name_of::<C>().unwrap_or(<C as Command>::NAME);
+            Error::malformed(type_name, e)
         })?;
         let output = domain.process(command).await?;
         Ok(Box::new(output) as Box<dyn Any + Send>)

@@ -75,6 +75,16 @@ pub enum Error {
         known: String,
     },
 
+    /// A stream category (or a stream whose category) no registered aggregate has: reading it
+    /// would return nothing, whatever the store holds.
+    #[error("no registered aggregate has stream category `{category}`; known: {known}")]
+    UnknownCategory {
+        /// The category asked for.
+        category: String,
+        /// The registered categories, comma-separated.
+        known: String,
+    },
+
     /// A serialized message that could not be decoded.
     #[error("malformed `{type_name}` message: {reason}")]
     Malformed {
@@ -84,10 +94,17 @@ pub enum Error {
         reason: String,
     },
 
-    /// The command committed, but one or more event handlers failed. Each failed delivery is
+    /// The command **committed**, but one or more event handlers failed. Each failed delivery is
     /// recorded and can be retried with [`Domain::retry_failed_deliveries`](crate::Domain::retry_failed_deliveries).
-    #[error("{}", DisplayFailures(.0))]
-    HandlersFailed(Vec<HandlerFailure>),
+    /// `output` holds the command handler's value: take it with [`Error::into_committed`] rather
+    /// than treating the command as not done (retrying it would run it twice).
+    #[error("{}", DisplayFailures(failures))]
+    HandlersFailed {
+        /// Every failed delivery, recorded for retry.
+        failures: Vec<HandlerFailure>,
+        /// The value the command's handler returned (empty for a retry or a repository `add`).
+        output: CommittedOutput,
+    },
 
     /// The registry is inconsistent: every problem found, in one error.
     #[error("the domain registry has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
@@ -157,12 +174,127 @@ impl Error {
         Error::Other(Box::new(error))
     }
 
+    /// For [`Error::HandlersFailed`] from `domain.process(cmd)`: the command's own value (it
+    /// committed) and the failed deliveries; any other error is given back unchanged.
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    ///
+    /// #[aggregate]
+    /// pub struct Book { pub title: String }
+    ///
+    /// #[event(part_of = Book)]
+    /// pub struct BookAdded { pub title: String }
+    ///
+    /// #[command(part_of = Book)]
+    /// pub struct AddBook { pub title: String }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Books;
+    ///
+    /// #[command_handler(part_of = Book)]
+    /// impl Books {
+    ///     #[handle(AddBook)]
+    ///     fn add(&self, command: AddBook, ctx: &mut Context) -> Result<Identifier> {
+    ///         let mut book = Book::builder().title(command.title.clone()).build()?;
+    ///         book.raise(BookAdded { title: command.title });
+    ///         let id = book.id();
+    ///         ctx.repository::<Book>().add(book)?;
+    ///         Ok(id)
+    ///     }
+    /// }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Mailer;
+    ///
+    /// #[event_handler(part_of = Book)]
+    /// impl Mailer {
+    ///     #[handle(BookAdded)]
+    ///     fn announce(&self, _: &BookAdded) -> Result<()> {
+    ///         Err(Error::rule("mail server down"))
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Shelf").build()?;
+    /// let err = domain.process(AddBook { title: "Dune".into() }).await.unwrap_err();
+    /// // The book was added: keep its id, and leave the failed delivery to a retry.
+    /// let (id, failures) = err.into_committed::<Identifier>()?;
+    /// assert_eq!(domain.repository::<Book>().get(&id).await?.title, "Dune");
+    /// assert_eq!(failures.len(), 1);
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn into_committed<T: 'static>(self) -> Result<(T, Vec<HandlerFailure>)> {
+        match self {
+            Error::HandlersFailed { failures, output } => match output.take::<T>() {
+                Some(value) => Ok((value, failures)),
+                None => Err(Error::HandlersFailed {
+                    failures,
+                    output: CommittedOutput::none(),
+                }),
+            },
+            other => Err(other),
+        }
+    }
+
+    /// True if this error reports a change that was committed ([`Error::HandlersFailed`]): the
+    /// command must not be retried, only its failed deliveries.
+    pub fn is_committed(&self) -> bool {
+        matches!(self, Error::HandlersFailed { .. })
+    }
+
+    /// A message that could not be decoded. The decoder's reason quotes the input; a long one is
+    /// cut in the middle (its start, and its end with the line and column), so a 10 MB value does
+    /// not become a 10 MB error message.
+    pub(crate) fn malformed(type_name: &str, reason: impl fmt::Display) -> Self {
+        Error::Malformed {
+            type_name: shorten(type_name),
+            reason: shorten(&reason.to_string()),
+        }
+    }
+
     /// The not-found error for an aggregate type and identity.
     pub fn not_found(aggregate: &'static str, id: &Identifier) -> Self {
         Error::NotFound {
             aggregate,
             id: id.to_string(),
         }
+    }
+}
+
+/// The value a committed command's handler returned, carried by [`Error::HandlersFailed`] and
+/// taken with [`Error::into_committed`]. Behind a lock so the error stays `Sync` whatever the
+/// value's type.
+#[derive(Default)]
+pub struct CommittedOutput(std::sync::Mutex<Option<Box<dyn std::any::Any + Send>>>);
+
+impl CommittedOutput {
+    /// Holds `value`.
+    pub fn new<T: Send + 'static>(value: T) -> Self {
+        CommittedOutput(std::sync::Mutex::new(Some(Box::new(value))))
+    }
+
+    /// Holds nothing (a retry, a repository `add`).
+    pub fn none() -> Self {
+        CommittedOutput::default()
+    }
+
+    /// The value, if there is one and it is a `T`.
+    pub fn take<T: 'static>(self) -> Option<T> {
+        let boxed = self.0.into_inner().unwrap_or_else(|e| e.into_inner())?;
+        boxed.downcast::<T>().ok().map(|b| *b)
+    }
+}
+
+impl fmt::Debug for CommittedOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let held = self.0.lock().map(|g| g.is_some()).unwrap_or(false);
+        f.write_str(if held {
+            "CommittedOutput(..)"
+        } else {
+            "CommittedOutput(none)"
+        })
     }
 }
 
@@ -205,4 +337,18 @@ impl fmt::Display for DisplayFailures<'_> {
         }
         Ok(())
     }
+}
+
+/// `text`, or its first and last characters around a marker when it is long: error messages
+/// quote user input and must stay readable.
+pub(crate) fn shorten(text: &str) -> String {
+    const HEAD: usize = 160;
+    const TAIL: usize = 80;
+    let count = text.chars().count();
+    if count <= HEAD + TAIL {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(HEAD).collect();
+    let tail: String = text.chars().skip(count - TAIL).collect();
+    format!("{head}… [{} characters cut] …{tail}", count - HEAD - TAIL)
 }

@@ -73,12 +73,13 @@ mod validation;
 
 pub use context::{Context, Query, Repository};
 pub use domain::{
-    DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EventStore, RetryReport,
+    CommandOptions, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EventStore,
+    Processed, RetryReport,
 };
 pub use domain_macros::{
     aggregate, command, command_handler, entity, event, event_handler, handle, value_object,
 };
-pub use error::{Error, HandlerFailure, Result};
+pub use error::{CommittedOutput, Error, HandlerFailure, Result};
 pub use handler::{HandledCommand, HandlerReturn};
 pub use identifier::Identifier;
 pub use message::{EventEnvelope, MessageKind, Metadata, stream_category};
@@ -86,6 +87,8 @@ pub use model::{Aggregate, Command, Entity, Event, RaisableBy, ValueObject};
 pub use query::{Condition, Field, Filter, Op, OrderBy, QueryResult, QuerySpec};
 pub use registry::Register;
 pub use store::FailedDelivery;
+/// The UUID type of message ids and generated identities (the `uuid` crate, re-exported).
+pub use uuid::Uuid;
 pub use validation::{FieldPath, MAX_IDENTIFIER_BYTES, Validate, ValidationErrors};
 
 /// Everything a domain module needs: `use domain_core::prelude::*;`.

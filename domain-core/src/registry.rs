@@ -184,6 +184,8 @@ pub(crate) struct Registry {
     pub event_handlers: Vec<&'static EventHandlerRegistration>,
     /// Event type -> indexes into `event_handlers`, in handler-name order.
     pub routes: HashMap<TypeId, Vec<usize>>,
+    /// The stream categories of the registered aggregates, sorted.
+    pub categories: Vec<&'static str>,
 }
 
 impl Registry {
@@ -220,7 +222,7 @@ impl Registry {
         command_handlers.sort_by_key(|h| h.name);
         event_handlers.sort_by_key(|h| h.name);
 
-        let mut categories: HashMap<&str, &str> = HashMap::default();
+        let mut categories: HashMap<&'static str, &'static str> = HashMap::default();
         let mut sorted_aggregates: Vec<_> = aggregates.values().collect();
         sorted_aggregates.sort_by_key(|a| (a.module, a.name));
         for aggregate in sorted_aggregates {
@@ -361,6 +363,18 @@ impl Registry {
                     sorted_keys(&categories)
                 ));
             }
+            // `source_stream` names an aggregate's category or its command streams
+            // (`order:command`); a typo would silently never match, like a wrong category.
+            if let Some(source) = handler.source_stream {
+                let (category, suffix) = source.split_once(':').unwrap_or((source, ""));
+                if !categories.contains_key(category) || !matches!(suffix, "" | "command") {
+                    problems.push(format!(
+                        "event handler `{}` has `source_stream = \"{source}\"`, which names no stream of a registered aggregate (write a category, or `<category>:command`; known categories: {}): it could never fire",
+                        handler.name,
+                        sorted_keys(&categories)
+                    ));
+                }
+            }
             for entry in handler.events {
                 if !event_table.contains_key(&(entry.type_id)()) {
                     problems.push(format!(
@@ -395,7 +409,25 @@ impl Registry {
             commands_by_name,
             event_handlers,
             routes,
+            categories: {
+                let mut known: Vec<&'static str> = categories.into_keys().collect();
+                known.sort_unstable();
+                known
+            },
         })
+    }
+
+    /// `Ok` if `category` is a registered aggregate's stream category; otherwise an error naming
+    /// the known ones (reading an unknown category would silently return nothing).
+    pub fn check_category(&self, category: &str) -> crate::error::Result<()> {
+        if self.categories.binary_search(&category).is_ok() {
+            Ok(())
+        } else {
+            Err(crate::error::Error::UnknownCategory {
+                category: crate::validation::abbreviate(category).into_owned(),
+                known: self.categories.join(", "),
+            })
+        }
     }
 
     pub fn known_commands(&self) -> String {
@@ -420,10 +452,8 @@ impl Registry {
                     type_name: type_name.to_string(),
                     known: self.known_events(),
                 })?;
-        (self.events[type_id].registration.decode)(json).map_err(|reason| Error::Malformed {
-            type_name: type_name.to_string(),
-            reason,
-        })
+        (self.events[type_id].registration.decode)(json)
+            .map_err(|reason| Error::malformed(type_name, reason))
     }
 }
 

@@ -79,6 +79,14 @@ use structs::model::Kind;
 /// `Box` of one) are validated too, reported under paths like `price.currency` or
 /// `items[0].quantity`.
 ///
+/// Some checks apply to every field, with or without options, so that one input behaves the same
+/// on every store: an `f32` / `f64` must be finite (`NaN` and `±inf` have no JSON form and pass
+/// every bound), text must not contain a NUL character (PostgreSQL cannot store one), and an
+/// identity must be at most `MAX_IDENTIFIER_BYTES` (1024) bytes without NUL (stores index it).
+///
+/// Options that no value could pass are compile errors: `min` greater than `max`, a `default`
+/// that is not among the `choices`.
+///
 /// `#[identifier]` (at most one field) makes that field the identity instead of a generated `id`
 /// field: `id()` returns it converted to an `Identifier` (so its type is one of `Identifier`,
 /// `String`, `Uuid`, `i32`, `i64`, `u32`, `u64`, `usize`), repositories load the aggregate by it
@@ -91,6 +99,8 @@ use structs::model::Kind;
 /// aggregate ([`#[entity(part_of = ..)]`](macro@entity) with this `part_of`, checked at compile
 /// time): the events they raise are committed to the aggregate's stream, in raise order, when the
 /// aggregate is saved. The entities are stored inside the aggregate. These two take no arguments.
+/// A field holding entities without one of them is a compile error naming the missing attribute
+/// (the entities would be stored, but the events they raise never collected).
 ///
 /// Field names starting with `__` are reserved.
 ///
@@ -100,7 +110,10 @@ use structs::model::Kind;
 ///   `__domain` field (the version and the pending events, not serialized): build values with the
 ///   builder, not a struct literal.
 /// - `#[derive(Clone, Debug, Serialize, Deserialize)]` (serde as re-exported by `domain-core`),
-///   leaving out any of these the struct already derives.
+///   leaving out `Clone` and `Debug` if the struct already derives them (a `#[derive(Serialize)]`
+///   of your own is replaced by the macro's, which must come first). Your own
+///   `#[derive(PartialEq, Eq, Hash, PartialOrd, Ord)]` compares the declared fields and the
+///   identity: the hidden state takes no part.
 /// - `Book::builder()` returning a `BookBuilder` (same visibility as the struct) with one setter per
 ///   field. Required fields (not an `Option`, not a collection such as `Vec` or `HashMap`, no
 ///   `#[field(default)]`) are tracked in the builder's type: `build()` does not compile until each
@@ -538,6 +551,13 @@ pub fn command(args: TokenStream, input: TokenStream) -> TokenStream {
 ///
 /// A command has exactly one handler: a second `#[handle(AddBook)]` anywhere in the program is a
 /// compile error (conflicting implementations of `HandledCommand`). `$any` is not allowed here.
+/// A handler handles only commands of its own aggregate: `#[handle(LendBook)]` in a
+/// `#[command_handler(part_of = Book)]` where `LendBook` is declared `part_of = Loan` is a compile
+/// error at `LendBook` (the command's stream, and so its routing, belong to `Loan`).
+///
+/// All of a handler type's `#[handle]` methods are in one annotated impl block, and a type is
+/// either a command handler or an event handler: a second annotated block for the same type is
+/// one error, "conflicting implementations of trait `OneAnnotatedImplBlockPerHandlerType`".
 ///
 /// # Instances
 ///

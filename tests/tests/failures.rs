@@ -248,7 +248,7 @@ async fn entry_sources(domain: &Domain) -> Vec<String> {
 
 fn handler_failures(error: Error) -> Vec<domain_core::HandlerFailure> {
     match error {
-        Error::HandlersFailed(failures) => failures,
+        Error::HandlersFailed { failures, .. } => failures,
         other => panic!("expected HandlersFailed, got {other:?}"),
     }
 }
@@ -521,4 +521,148 @@ async fn events_of_a_nested_command_survive_the_callers_failure() {
         "log: {:?}",
         probe.log()
     );
+}
+
+#[tokio::test]
+async fn a_committed_command_keeps_its_output_when_a_handler_fails() {
+    let (domain, probe) = domain();
+    probe.fail.store(true, Ordering::SeqCst);
+    let err = domain
+        .process(FlOpenAccount {
+            owner: "ann".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_committed(), "{err}");
+    assert!(err.to_string().contains("committed"), "{err}");
+    // The caller gets the new account's id back, and the failed delivery.
+    let (id, failures) = err.into_committed::<Identifier>().unwrap();
+    assert_eq!(
+        domain
+            .repository::<FlAccount>()
+            .get(&id)
+            .await
+            .unwrap()
+            .owner,
+        "ann"
+    );
+    assert_eq!(failures.len(), 1);
+    assert_eq!(&*failures[0].handler, "BbFlaky");
+
+    // Asking for the wrong type gives the error back, failures intact.
+    probe.fail.store(true, Ordering::SeqCst);
+    let err = domain
+        .process(FlOpenAccount {
+            owner: "bob".into(),
+        })
+        .await
+        .unwrap_err();
+    let err = err.into_committed::<String>().unwrap_err();
+    assert_eq!(handler_failures(err).len(), 1);
+
+    // An error that is not a committed command is given back unchanged.
+    let not_committed = Error::rule("refused")
+        .into_committed::<Identifier>()
+        .unwrap_err();
+    assert!(matches!(not_committed, Error::Rule(_)));
+}
+
+#[tokio::test]
+async fn process_with_reports_output_ids_and_failures_without_an_error() {
+    let (domain, probe) = domain();
+    probe.fail.store(true, Ordering::SeqCst);
+    let request_id = domain_core::Uuid::new_v4();
+    let command_id = domain_core::Uuid::new_v4();
+    let processed = domain
+        .process_with(
+            FlOpenAccount { owner: "cy".into() },
+            domain_core::CommandOptions::new()
+                .correlation_id(request_id)
+                .command_id(command_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(processed.correlation_id, request_id);
+    assert_eq!(processed.command_id, command_id);
+    assert_eq!(processed.failures.len(), 1);
+    let events = domain
+        .event_store()
+        .stream_of::<FlAccount>(&processed.output)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].metadata().correlation_id, request_id);
+    assert_eq!(events[0].metadata().causation_id, Some(command_id));
+    // Without options: a new command id, which is also the correlation id.
+    probe.fail.store(false, Ordering::SeqCst);
+    let processed = domain
+        .process_with(
+            FlOpenAccount { owner: "di".into() },
+            domain_core::CommandOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert!(processed.failures.is_empty());
+    assert_eq!(processed.correlation_id, processed.command_id);
+    let processed = processed.into_result().unwrap();
+    assert_eq!(
+        domain
+            .repository::<FlAccount>()
+            .get(&processed)
+            .await
+            .unwrap()
+            .owner,
+        "di"
+    );
+
+    // Reactions carry the caller's correlation id down the chain (BbFlaky's entry raises an event).
+    let request_id = domain_core::Uuid::new_v4();
+    domain
+        .process_with(
+            FlOpenAccount { owner: "ed".into() },
+            domain_core::CommandOptions::new().correlation_id(request_id),
+        )
+        .await
+        .unwrap();
+    let written = domain
+        .event_store()
+        .read_category("fl_entry", 0, 100)
+        .await
+        .unwrap();
+    let chained = written
+        .iter()
+        .filter(|e| e.metadata().correlation_id == request_id)
+        .count();
+    assert_eq!(
+        chained, 1,
+        "BbFlaky's FlEntryWritten carries the request id"
+    );
+}
+
+#[tokio::test]
+async fn reading_an_unknown_category_or_stream_is_an_error_not_an_empty_list() {
+    let (domain, _probe) = domain();
+    let store = domain.event_store();
+    let err = store.read_category("fl_acount", 0, 10).await.unwrap_err();
+    assert!(matches!(err, Error::UnknownCategory { .. }), "{err}");
+    assert!(
+        err.to_string().contains("fl_account"),
+        "names the known ones: {err}"
+    );
+    let err = store.read_stream("fl_acount-42").await.unwrap_err();
+    assert!(matches!(err, Error::UnknownCategory { .. }), "{err}");
+    // A known category with no events, and an aggregate with no stream yet, are empty, not errors.
+    assert!(
+        store
+            .read_category("fl_account", 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.read_stream("fl_account-42").await.unwrap().is_empty());
+    let none = store
+        .stream_of::<FlAccount>(&Identifier::new())
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }

@@ -301,3 +301,38 @@ async fn events_decode_by_type_name() {
         "ebook"
     );
 }
+
+/// A misspelt optional field would otherwise be dropped without a word: commands reject unknown
+/// fields.
+#[tokio::test]
+async fn unknown_command_fields_are_rejected() {
+    let domain = domain();
+    let (_, reason) = malformed(
+        domain
+            .process_json(
+                "JsAddBook",
+                r#"{"title": "Dune", "author": "Herbert", "pages": 412, "subtitel": "x"}"#,
+            )
+            .await
+            .unwrap_err(),
+    );
+    assert!(reason.contains("subtitel"), "{reason}");
+    assert_eq!(
+        domain.repository::<JsBook>().query().count().await.unwrap(),
+        0
+    );
+}
+
+/// The decoder quotes the input: a 10 MB value must not become a 10 MB message.
+#[tokio::test]
+async fn malformed_messages_quote_only_a_bounded_part_of_the_input() {
+    let domain = domain();
+    let huge = "x".repeat(10_000_000);
+    let json = format!(r#"{{"title": "Dune", "author": "Herbert", "pages": "{huge}"}}"#);
+    let error = domain.process_json("JsAddBook", &json).await.unwrap_err();
+    let message = error.to_string();
+    assert!(message.len() < 1_000, "{} bytes", message.len());
+    assert!(message.contains("characters cut"), "{message}");
+    let unknown = domain.process_json(&huge, "{}").await.unwrap_err();
+    assert!(unknown.to_string().len() < 2_000);
+}

@@ -123,7 +123,11 @@ fn auto_registration_reports_every_problem_at_once() {
     };
     let text = error.to_string();
     let problems = problems(Err(error));
-    assert_eq!(problems.len(), 4, "{problems:#?}");
+    assert_eq!(problems.len(), 5, "{problems:#?}");
+    assert!(
+        has(&problems, &["RgTypoSource", "rg_shpo"]),
+        "{problems:#?}"
+    );
     assert!(
         has(&problems, &["RgShop", "RgMirror", "rg_shop"]),
         "{problems:#?}"
@@ -137,7 +141,7 @@ fn auto_registration_reports_every_problem_at_once() {
         has(&problems, &["Registry.RgDuplicate.v1"]),
         "{problems:#?}"
     );
-    assert!(text.contains("4 problem"), "{text}");
+    assert!(text.contains("5 problem"), "{text}");
     for problem in &problems {
         assert!(text.contains(problem.as_str()), "{text}");
     }
@@ -188,6 +192,53 @@ fn handler_listening_to_an_unregistered_category_is_reported() {
         .register::<RgGhost>()
         .register::<RgGhostSeen>()
         .register::<RgGhostWatcher>()
+        .build()
+        .unwrap();
+}
+
+#[derive(Default)]
+pub struct RgTypoSource;
+
+// "rg_shpo" is no aggregate's category: the handler could never fire.
+#[event_handler(part_of = RgShop, source_stream = "rg_shpo:command")]
+impl RgTypoSource {
+    #[handle(RgShopOpened)]
+    fn on_opened(&self, _event: &RgShopOpened) {}
+}
+
+#[derive(Default)]
+pub struct RgCommandSource;
+
+#[event_handler(part_of = RgShop, source_stream = "rg_shop:command")]
+impl RgCommandSource {
+    #[handle(RgShopOpened)]
+    fn on_opened(&self, _event: &RgShopOpened) {}
+}
+
+#[test]
+fn source_stream_naming_no_aggregate_stream_is_reported() {
+    let problems = problems(
+        Domain::builder("Registry")
+            .without_auto_registration()
+            .register::<RgShop>()
+            .register::<RgShopOpened>()
+            .register::<RgTypoSource>()
+            .build(),
+    );
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        has(
+            &problems,
+            &["RgTypoSource", "rg_shpo:command", "never fire"]
+        ),
+        "{problems:#?}"
+    );
+    // A category, or its command streams, is fine.
+    Domain::builder("Registry")
+        .without_auto_registration()
+        .register::<RgShop>()
+        .register::<RgShopOpened>()
+        .register::<RgCommandSource>()
         .build()
         .unwrap();
 }

@@ -106,9 +106,13 @@ fn definition(model: &StructModel) -> TokenStream {
         };
         named.named.push(field);
     }
+    // A command's JSON comes from outside (`process_json`): an unknown field is most likely a
+    // misspelt optional one, which would otherwise be dropped without a word.
+    let strict = (model.kind == Kind::Command).then(|| quote!(#[serde(deny_unknown_fields)]));
     quote! {
         #[derive(#(#derives),*)]
         #[serde(crate = #serde_crate)]
+        #strict
         #item
     }
 }
