@@ -365,6 +365,7 @@ suite! {
         a_reopened_database_has_everything,
         a_newer_schema_is_refused,
         corrupt_or_unknown_event_rows_are_errors_naming_the_row,
+        an_undecodable_aggregate_row_fails_only_the_reads_that_return_it,
         commands_are_recorded_with_their_changes,
     ]
 }
@@ -1345,6 +1346,114 @@ async fn corrupt_or_unknown_event_rows_are_errors_naming_the_row(db: TestDb) {
     assert!(unknown.to_string().contains("Vanished"), "{unknown}");
     // The readable row is still readable.
     assert_eq!(domain.event_store().read_all(0, 1).await.unwrap().len(), 1);
+}
+
+/// Asserts that `result` is the [`Error::UnreadableAggregate`] of the `CfBook` row `id`, and
+/// returns its reason.
+fn unreadable_book<T: std::fmt::Debug>(result: Result<T>, id: &Identifier) -> String {
+    match result {
+        Err(Error::UnreadableAggregate {
+            aggregate,
+            id: row,
+            reason,
+        }) => {
+            assert_eq!(
+                (aggregate, row.as_str()),
+                ("CfBook", id.to_string().as_str())
+            );
+            reason
+        }
+        other => panic!("expected UnreadableAggregate of CfBook `{id}`, got {other:?}"),
+    }
+}
+
+async fn an_undecodable_aggregate_row_fails_only_the_reads_that_return_it(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfBook>();
+    let mut ids = Vec::new();
+    for title in ["alpha", "broken", "gamma", "wrong"] {
+        let b = book(title, 2000, 1.0);
+        ids.push(b.id());
+        repo.add(b).await.unwrap();
+    }
+    let (alpha, broken, wrong) = (&ids[0], &ids[1], &ids[3]);
+    // `price` is an f64: `null` does not decode; `year` is an i64: a string does not either.
+    let (null_price, text_year) = match db.backend {
+        Backend::Postgres => (
+            "jsonb_set(data, '{price}', 'null'::jsonb)",
+            "jsonb_set(data, '{year}', '\"x\"'::jsonb)",
+        ),
+        _ => (
+            "json_set(data, '$.price', json('null'))",
+            "json_set(data, '$.year', 'x')",
+        ),
+    };
+    for (set, id) in [(null_price, broken), (text_year, wrong)] {
+        let changed = db
+            .raw_sql(&format!(
+                "UPDATE aggregates SET data = {set} WHERE id = '{id}'"
+            ))
+            .await;
+        assert_eq!(changed, 1);
+    }
+
+    let reason = unreadable_book(repo.get(broken).await, broken);
+    assert!(reason.contains("null"), "{reason}");
+    let reason = unreadable_book(repo.get(wrong).await, wrong);
+    assert!(reason.contains("\"x\""), "{reason}");
+    let message = repo.get(broken).await.unwrap_err().to_string();
+    assert!(
+        message.contains("CfBook") && message.contains(&broken.to_string()),
+        "{message}"
+    );
+    // Reads whose result does not hold a bad row are unaffected.
+    assert_eq!(repo.get(alpha).await.unwrap().title, "alpha");
+    assert_eq!(repo.query().count().await.unwrap(), 4);
+    let good = repo
+        .query()
+        .filter(CfBook::TITLE.is_in(["alpha", "gamma"]))
+        .order_by(CfBook::TITLE.asc())
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        (titles(good.items), good.total),
+        (vec!["alpha".into(), "gamma".into()], 2)
+    );
+    let page = repo
+        .query()
+        .order_by(CfBook::TITLE.asc())
+        .offset(2)
+        .limit(1)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!((titles(page.items), page.total), (vec!["gamma".into()], 4));
+    assert_eq!(
+        repo.find_by(CfBook::TITLE.eq("alpha")).await.unwrap().id(),
+        *alpha
+    );
+    // Reads whose result holds one fail, naming it.
+    unreadable_book(
+        repo.query().filter(CfBook::TITLE.eq("broken")).all().await,
+        broken,
+    );
+    unreadable_book(repo.find_by(CfBook::TITLE.eq("wrong")).await, wrong);
+    unreadable_book(
+        repo.query()
+            .order_by(CfBook::TITLE.asc())
+            .offset(1)
+            .limit(1)
+            .all()
+            .await,
+        broken,
+    );
+    let all = repo.query().all().await.unwrap_err();
+    assert!(
+        matches!(&all, Error::UnreadableAggregate { id, .. }
+            if *id == broken.to_string() || *id == wrong.to_string()),
+        "{all}"
+    );
 }
 
 async fn commands_are_recorded_with_their_changes(db: TestDb) {

@@ -140,7 +140,9 @@ impl SqlStore {
             .transpose()
     }
 
-    /// `SELECT version, data, <total> FROM aggregates WHERE aggregate_type = <A>`.
+    /// `SELECT id, version, data, <total> FROM aggregates WHERE aggregate_type = <A>`.
+    ///
+    /// The id is read back so that a row that does not decode can be named in the error.
     fn aggregate_select<A: Aggregate>(&self, with_total: bool) -> Statement {
         let total = if with_total {
             "count(*) OVER ()"
@@ -148,13 +150,18 @@ impl SqlStore {
             "CAST(0 AS BIGINT)"
         };
         let mut select = self.statement(&format!(
-            "SELECT version, {}, {total} FROM aggregates WHERE aggregate_type = ",
+            "SELECT id, version, {}, {total} FROM aggregates WHERE aggregate_type = ",
             self.data_text()
         ));
         select.bind_text(A::NAME);
         select
     }
 
+    /// Every stored `A` matching `filter` whose id is not in `skip`.
+    ///
+    /// Only the rows the SQL filter selects are decoded, so a row that no longer decodes fails
+    /// only the reads that select it. When the filter has no SQL form every row of the type must
+    /// be decoded to test it, and a bad row is an error: whether it matches cannot be known.
     pub async fn matching<A: Aggregate>(
         &self,
         filter: Option<&Filter<A>>,
@@ -169,12 +176,16 @@ impl SqlStore {
             }
         }
         let rows: Vec<StoredAggregate> = self.pool.fetch(&select).await?;
+        // Skipped rows (shadowed by staged versions) are left out before decoding: a bad stored
+        // row that the caller is replacing does not fail its read.
+        let skip: Vec<String> = skip.iter().map(Identifier::to_string).collect();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
+            if skip.contains(&row.id) {
+                continue;
+            }
             let aggregate: A = row.decode()?;
-            if filter.is_none_or(|f| f.matches(&aggregate))
-                && !skip.contains(&aggregate.identifier())
-            {
+            if filter.is_none_or(|f| f.matches(&aggregate)) {
                 out.push(aggregate);
             }
         }
@@ -586,8 +597,9 @@ struct AggregateWrite {
     events: Vec<String>,
 }
 
-/// An `aggregates` row: version, document, and the query's total match count.
+/// An `aggregates` row: id, version, document, and the query's total match count.
 struct StoredAggregate {
+    id: String,
     version: i64,
     data: String,
     total: i64,
@@ -596,19 +608,26 @@ struct StoredAggregate {
 impl FromRow for StoredAggregate {
     fn from_row(row: &dyn Cells) -> Result<Self> {
         Ok(StoredAggregate {
-            version: row.int(0)?,
-            data: row.text(1)?,
-            total: row.int(2)?,
+            id: row.text(0)?,
+            version: row.int(1)?,
+            data: row.text(2)?,
+            total: row.int(3)?,
         })
     }
 }
 
 impl StoredAggregate {
+    /// The typed aggregate; a row that does not decode is an [`Error::UnreadableAggregate`]
+    /// naming it, so one bad row fails only the reads that return it.
     fn decode<A: Aggregate>(self) -> Result<A> {
+        let unreadable = |reason: String| Error::UnreadableAggregate {
+            aggregate: A::NAME,
+            id: self.id.clone(),
+            reason,
+        };
         let mut aggregate: A = serde_json::from_str(&self.data).map_err(|e| {
-            Error::Store(format!(
-                "a stored `{}` (version {}) does not decode: {e}",
-                A::NAME,
+            unreadable(format!(
+                "the document (version {}) does not decode: {e}",
                 self.version
             ))
         })?;
