@@ -365,7 +365,7 @@ suite! {
         a_reopened_database_has_everything,
         a_newer_schema_is_refused,
         corrupt_or_unknown_event_rows_are_errors_naming_the_row,
-        an_undecodable_aggregate_row_fails_only_the_reads_that_return_it,
+        an_undecodable_aggregate_row_fails_only_its_reads,
         commands_are_recorded_with_their_changes,
     ]
 }
@@ -1367,7 +1367,7 @@ fn unreadable_book<T: std::fmt::Debug>(result: Result<T>, id: &Identifier) -> St
     }
 }
 
-async fn an_undecodable_aggregate_row_fails_only_the_reads_that_return_it(db: TestDb) {
+async fn an_undecodable_aggregate_row_fails_only_its_reads(db: TestDb) {
     let domain = db.domain().await;
     let repo = domain.repository::<CfBook>();
     let mut ids = Vec::new();
