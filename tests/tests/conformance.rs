@@ -364,6 +364,7 @@ suite! {
     tests: [
         a_reopened_database_has_everything,
         a_newer_schema_is_refused,
+        a_lost_schema_version_row_is_recovered_or_explained,
         corrupt_or_unknown_event_rows_are_errors_naming_the_row,
         an_undecodable_aggregate_row_fails_only_its_reads,
         commands_are_recorded_with_their_changes,
@@ -1279,6 +1280,56 @@ async fn a_newer_schema_is_refused(db: TestDb) {
     assert!(
         matches!(err, Error::SchemaTooNew { found: 999, .. }),
         "{err}"
+    );
+}
+
+/// A deleted `schema_version` row: when the tables are exactly this build's, `open` records the
+/// version again and carries on; when they are not, it refuses, saying what is wrong and how to
+/// fix it, instead of failing on "table already exists".
+async fn a_lost_schema_version_row_is_recovered_or_explained(db: TestDb) {
+    let id;
+    {
+        let domain = db.domain().await;
+        let b = book("Northanger Abbey", 1817, 3.0);
+        id = b.id();
+        domain.repository::<CfBook>().add(b).await.unwrap();
+    }
+    assert_eq!(db.raw_sql("DELETE FROM schema_version").await, 1);
+    {
+        let domain = db.domain().await;
+        let b = domain.repository::<CfBook>().get(&id).await.unwrap();
+        assert_eq!((b.title.as_str(), b.version()), ("Northanger Abbey", 1));
+    }
+    // The version is recorded again (this touches exactly the one row at version 1).
+    assert_eq!(
+        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 1")
+            .await,
+        1
+    );
+
+    // A layout this build did not write (here: a column a newer build might have added).
+    assert_eq!(db.raw_sql("DELETE FROM schema_version").await, 1);
+    db.raw_sql("ALTER TABLE aggregates ADD COLUMN tenant TEXT")
+        .await;
+    let err = Domain::builder("Conformance")
+        .database(&db.url)
+        .open()
+        .await
+        .err()
+        .expect("an unknown layout without a version must be refused");
+    let message = err.to_string();
+    assert!(matches!(err, Error::Store(_)), "{message}");
+    for part in [
+        "schema_version",
+        "aggregates.tenant",
+        "INSERT INTO schema_version",
+    ] {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+    assert_eq!(
+        db.raw_sql("SELECT 1 FROM schema_version").await,
+        0,
+        "nothing was recorded"
     );
 }
 

@@ -97,6 +97,12 @@ impl FromRow for i64 {
     }
 }
 
+impl FromRow for (String, String) {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        Ok((row.text(0)?, row.text(1)?))
+    }
+}
+
 impl Pool {
     /// Connects to `url` (checked by the caller to name SQLite or PostgreSQL).
     pub async fn connect(dialect: Dialect, url: &str) -> Result<Pool> {

@@ -109,9 +109,11 @@ impl SqlStore {
         let found = match found {
             Some(version) => version,
             None => {
-                tx.execute(&self.statement("INSERT INTO schema_version (version) VALUES (0)"))
-                    .await?;
-                0
+                let version = self.unrecorded_version(&mut tx, supported).await?;
+                let mut insert = self.statement("INSERT INTO schema_version (version) VALUES (");
+                insert.bind_int(version).push(")");
+                tx.execute(&insert).await?;
+                version
             }
         };
         if found > supported {
@@ -126,6 +128,65 @@ impl SqlStore {
         update.bind_int(supported);
         tx.execute(&update).await?;
         tx.commit().await
+    }
+
+    /// The version of a database whose `schema_version` table has no row: 0 when none of the
+    /// framework's tables exist (a new database), `supported` when they are exactly this build's
+    /// (the row was deleted; recording it again is safe because this build wrote that layout).
+    ///
+    /// Any other layout is refused rather than guessed at: calling it this build's version could
+    /// let this build write to a newer build's tables (what [`Error::SchemaTooNew`] prevents),
+    /// and calling it 0 would fail on "table already exists".
+    async fn unrecorded_version(&self, tx: &mut Tx, supported: i64) -> Result<i64> {
+        let columns = match self.dialect() {
+            Dialect::Postgres => {
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema()"
+            }
+            Dialect::Sqlite => {
+                "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+                 WHERE m.type = 'table'"
+            }
+        };
+        let known = |table: &str| schema::LAYOUT.iter().any(|(name, _)| *name == table);
+        let mut found: Vec<String> = tx
+            .fetch::<(String, String)>(&self.statement(columns))
+            .await?
+            .into_iter()
+            .filter(|(table, _)| known(table))
+            .map(|(table, column)| format!("{table}.{column}"))
+            .collect();
+        if found.is_empty() {
+            return Ok(0);
+        }
+        let mut expected: Vec<String> = schema::LAYOUT
+            .iter()
+            .flat_map(|(table, columns)| columns.iter().map(move |c| format!("{table}.{c}")))
+            .collect();
+        found.sort();
+        expected.sort();
+        if found == expected {
+            return Ok(supported);
+        }
+        let missing: Vec<&str> = expected
+            .iter()
+            .filter(|c| !found.contains(c))
+            .map(String::as_str)
+            .collect();
+        let unexpected: Vec<&str> = found
+            .iter()
+            .filter(|c| !expected.contains(c))
+            .map(String::as_str)
+            .collect();
+        Err(Error::Store(format!(
+            "the `schema_version` table has no row, and the framework's tables in the database \
+             do not match this build's schema version {supported} (missing columns: [{}]; \
+             unexpected columns: [{}]), so the version they were written at is unknown. Record \
+             it with `INSERT INTO schema_version (version) VALUES (<version>)`, or restore the \
+             database from a backup",
+            missing.join(", "),
+            unexpected.join(", ")
+        )))
     }
 
     // ---- repository ------------------------------------------------------------------------
