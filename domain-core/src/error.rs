@@ -121,9 +121,9 @@ pub enum Error {
     UnreadableEvent {
         /// The stream it belongs to.
         stream: String,
-        /// Its position in the stream.
+        /// Its position in the stream (0 if the stored one is out of range; `reason` gives it).
         stream_position: u64,
-        /// Its global position.
+        /// Its global position (0 if the stored one is out of range; `reason` gives it).
         global_position: u64,
         /// The stored type name.
         type_name: String,

@@ -367,6 +367,7 @@ suite! {
         a_lost_schema_version_row_is_recovered_or_explained,
         corrupt_or_unknown_event_rows_are_errors_naming_the_row,
         an_undecodable_aggregate_row_fails_only_its_reads,
+        out_of_range_integers_are_errors_naming_the_row,
         commands_are_recorded_with_their_changes,
     ]
 }
@@ -1504,6 +1505,137 @@ async fn an_undecodable_aggregate_row_fails_only_its_reads(db: TestDb) {
         matches!(&all, Error::UnreadableAggregate { id, .. }
             if *id == broken.to_string() || *id == wrong.to_string()),
         "{all}"
+    );
+}
+
+/// Integers the store reads back (versions, positions, attempts, the schema version) that do
+/// not fit their Rust type are errors naming the row, never wrapped into huge values.
+async fn out_of_range_integers_are_errors_naming_the_row(db: TestDb) {
+    let domain = db.domain().await;
+    let b = book("Love and Freindship", 1790, 2.0);
+    let book_id = b.id();
+    domain.repository::<CfBook>().add(b).await.unwrap();
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let counter_id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    domain
+        .process(CfHitCounter {
+            counter_id: counter_id.clone(),
+        })
+        .await
+        .unwrap(); // event 1
+    let switch = CfSwitch::builder().broken(true).build().unwrap();
+    domain.repository::<CfSwitch>().add(switch).await.unwrap();
+    let _ = domain
+        .process(CfAddBook {
+            title: "The Watsons".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap_err(); // event 2, and a failed delivery of it
+    let delivery = domain.failed_deliveries().await.unwrap()[0].id;
+
+    // An aggregate's version.
+    db.raw_sql(&format!(
+        "UPDATE aggregates SET version = -1 WHERE id = '{book_id}'"
+    ))
+    .await;
+    let reason = unreadable_book(domain.repository::<CfBook>().get(&book_id).await, &book_id);
+    assert!(reason.contains("-1"), "{reason}");
+    unreadable_book(domain.repository::<CfBook>().query().all().await, &book_id);
+
+    // An aggregate's last stream position, read back by the commit that appends to it: the
+    // commit fails and writes nothing.
+    db.raw_sql(&format!(
+        "UPDATE aggregates SET stream_position = -5 WHERE id = '{counter_id}'"
+    ))
+    .await;
+    let err = domain
+        .process(CfHitCounter {
+            counter_id: counter_id.clone(),
+        })
+        .await
+        .unwrap_err();
+    match &err {
+        Error::UnreadableAggregate {
+            aggregate,
+            id,
+            reason,
+        } => {
+            assert_eq!(
+                (*aggregate, id.as_str()),
+                ("CfCounter", counter_id.to_string().as_str())
+            );
+            assert!(reason.contains("-5"), "{reason}");
+        }
+        other => panic!("expected UnreadableAggregate, got {other}"),
+    }
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 2);
+    let counter = domain
+        .repository::<CfCounter>()
+        .get(&counter_id)
+        .await
+        .unwrap();
+    assert_eq!((counter.hits, counter.version()), (1, 2));
+
+    // An event's stream position.
+    db.raw_sql("UPDATE events SET stream_position = -1 WHERE global_position = 1")
+        .await;
+    let err = domain.event_store().read_all(0, 1).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UnreadableEvent { global_position: 1, reason, .. } if reason.contains("-1")),
+        "{err}"
+    );
+    assert_eq!(domain.event_store().read_all(1, 10).await.unwrap().len(), 1);
+
+    // A failed delivery's attempts, below zero and past u32.
+    for attempts in ["-1", "5000000000"] {
+        db.raw_sql(&format!(
+            "UPDATE failed_deliveries SET attempts = {attempts}"
+        ))
+        .await;
+        let err = domain.failed_deliveries().await.unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, Error::Store(_))
+                && message.contains(&delivery.to_string())
+                && message.contains(attempts),
+            "{message}"
+        );
+    }
+
+    // The global position counter: read, and reserved from by a commit (which writes nothing).
+    db.raw_sql("UPDATE event_position SET last = -10").await;
+    let err = domain.event_store().last_position().await.unwrap_err();
+    assert!(err.to_string().contains("-10"), "{err}");
+    let err = domain
+        .process(CfAddBook {
+            title: "Catharine".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Store(_)) && err.to_string().contains("event_position"),
+        "{err}"
+    );
+    assert_eq!(
+        domain.repository::<CfBook>().query().count().await.unwrap(),
+        2
+    );
+    drop(domain);
+
+    // The schema version.
+    db.raw_sql("UPDATE schema_version SET version = -1").await;
+    let err = Domain::builder("Conformance")
+        .database(&db.url)
+        .open()
+        .await
+        .err()
+        .expect("a negative schema version must be refused");
+    assert!(
+        matches!(err, Error::Store(_)) && err.to_string().contains("-1"),
+        "{err}"
     );
 }
 
