@@ -368,6 +368,7 @@ suite! {
         corrupt_or_unknown_event_rows_are_errors_naming_the_row,
         an_undecodable_aggregate_row_fails_only_its_reads,
         out_of_range_integers_are_errors_naming_the_row,
+        a_failed_write_says_it_was_writing,
         commands_are_recorded_with_their_changes,
     ]
 }
@@ -1636,6 +1637,23 @@ async fn out_of_range_integers_are_errors_naming_the_row(db: TestDb) {
     assert!(
         matches!(err, Error::Store(_)) && err.to_string().contains("-1"),
         "{err}"
+    );
+}
+
+/// Store errors say what was being done: a failed write must not be labelled as a read.
+async fn a_failed_write_says_it_was_writing(db: TestDb) {
+    let domain = db.domain().await;
+    db.raw_sql("ALTER TABLE aggregates RENAME TO aggregates_elsewhere")
+        .await;
+    let err = domain
+        .repository::<CfCounter>()
+        .add(CfCounter::builder().hits(1).build().unwrap())
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.starts_with("store error: writing") && !message.contains("reading"),
+        "{message}"
     );
 }
 

@@ -95,15 +95,22 @@ impl SqlStore {
         let mut tx = self.pool.begin_write().await?;
         if self.dialect() == Dialect::Postgres {
             // Two processes opening a fresh database at once: one migrates, the other waits.
-            tx.execute(&self.statement("SELECT pg_advisory_xact_lock(4747114712)"))
-                .await?;
+            tx.execute(
+                &self.statement("SELECT pg_advisory_xact_lock(4747114712)"),
+                "locking the schema for migration",
+            )
+            .await?;
         }
         tx.execute(
             &self.statement("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"),
+            "creating the schema_version table",
         )
         .await?;
         let found: Option<i64> = tx
-            .fetch_first(&self.statement("SELECT version FROM schema_version"))
+            .fetch_first(
+                &self.statement("SELECT version FROM schema_version"),
+                "reading the schema version",
+            )
             .await?;
         let supported = schema::current_version(self.dialect());
         let found = match found {
@@ -112,7 +119,7 @@ impl SqlStore {
                 let version = self.unrecorded_version(&mut tx, supported).await?;
                 let mut insert = self.statement("INSERT INTO schema_version (version) VALUES (");
                 insert.bind_int(version).push(")");
-                tx.execute(&insert).await?;
+                tx.execute(&insert, "writing the schema version").await?;
                 version
             }
         };
@@ -129,12 +136,13 @@ impl SqlStore {
         })?;
         for migration in &schema::migrations(self.dialect())[applied..] {
             for ddl in *migration {
-                tx.execute(&self.statement(ddl)).await?;
+                tx.execute(&self.statement(ddl), "migrating the schema")
+                    .await?;
             }
         }
         let mut update = self.statement("UPDATE schema_version SET version = ");
         update.bind_int(supported);
-        tx.execute(&update).await?;
+        tx.execute(&update, "writing the schema version").await?;
         tx.commit().await
     }
 
@@ -158,7 +166,7 @@ impl SqlStore {
         };
         let known = |table: &str| schema::LAYOUT.iter().any(|(name, _)| *name == table);
         let mut found: Vec<String> = tx
-            .fetch::<(String, String)>(&self.statement(columns))
+            .fetch::<(String, String)>(&self.statement(columns), "reading the existing tables")
             .await?
             .into_iter()
             .filter(|(table, _)| known(table))
@@ -382,7 +390,10 @@ impl SqlStore {
                     .bind_int(column(staged.expected_version, "a version")?)
                     .push(" RETURNING stream_position");
             }
-            match tx.fetch_first::<i64>(&statement).await? {
+            match tx
+                .fetch_first::<i64>(&statement, "writing an aggregate row")
+                .await?
+            {
                 // The stream's last position before this commit, which numbers its new events:
                 // a corrupt (negative) one must not wrap into huge positions.
                 Some(last) => {
@@ -422,7 +433,7 @@ impl SqlStore {
                 .push(", ")
                 .bind_int(micros(meta.timestamp))
                 .push(")");
-            tx.execute(&insert).await?;
+            tx.execute(&insert, "writing the command record").await?;
         }
 
         let total_events: usize = writes.iter().map(|w| w.events.len()).sum();
@@ -434,7 +445,7 @@ impl SqlStore {
         let mut reserve = self.statement("UPDATE event_position SET last = last + ");
         reserve.bind_int(reserved).push(" RETURNING last");
         let last = tx
-            .fetch_first::<i64>(&reserve)
+            .fetch_first::<i64>(&reserve, "reserving global positions")
             .await?
             .ok_or_else(|| Error::Store("the event_position row is missing".into()))?;
         let before = last.wrapping_sub(reserved);
@@ -514,7 +525,7 @@ impl SqlStore {
                     .bind_int(recorded_at)
                     .push(")");
             }
-            tx.execute(&insert).await?;
+            tx.execute(&insert, "writing events").await?;
         }
         tx.commit().await?;
         Ok(envelopes)
@@ -527,7 +538,10 @@ impl SqlStore {
             .bind_text(staged.aggregate)
             .push(" AND id = ")
             .bind_text(id);
-        match tx.fetch_first::<i64>(&select).await {
+        match tx
+            .fetch_first::<i64>(&select, "reading the stored version after a conflict")
+            .await
+        {
             Ok(actual) => match u64::try_from(actual.unwrap_or(0)) {
                 Ok(actual) => Error::Conflict {
                     aggregate: staged.aggregate,
@@ -639,7 +653,7 @@ impl SqlStore {
                 ") ON CONFLICT (id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts",
             );
         let mut tx = self.pool.begin_write().await?;
-        tx.execute(&upsert).await?;
+        tx.execute(&upsert, "writing a failed delivery").await?;
         tx.commit().await
     }
 
@@ -679,7 +693,7 @@ impl SqlStore {
         let mut delete = self.statement("DELETE FROM failed_deliveries WHERE id = ");
         delete.bind_text(id.to_string());
         let mut tx = self.pool.begin_write().await?;
-        tx.execute(&delete).await?;
+        tx.execute(&delete, "deleting a failed delivery").await?;
         tx.commit().await
     }
 }
