@@ -405,7 +405,7 @@ impl SqlStore {
                             id: write.id.clone(),
                             reason: format!(
                                 "its stored stream position {} is out of range",
-                                last.wrapping_sub(added)
+                                last.saturating_sub(added)
                             ),
                         })?;
                 }
@@ -448,7 +448,7 @@ impl SqlStore {
             .fetch_first::<i64>(&reserve, "reserving global positions")
             .await?
             .ok_or_else(|| Error::Store("the event_position row is missing".into()))?;
-        let before = last.wrapping_sub(reserved);
+        let before = last.saturating_sub(reserved);
         // `before` is at most `i64::MAX`, so adding 1 cannot overflow a u64.
         let first_global = u64::try_from(before).map_err(|_| last_position_error(before))? + 1;
 
