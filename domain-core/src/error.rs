@@ -114,7 +114,7 @@ pub enum Error {
     #[error("{0}")]
     Rule(String),
 
-    /// A store failed: unreachable database, failed statement, unreadable aggregate row.
+    /// A store failed: unreachable database, failed statement, unusable schema.
     #[error("store error: {0}")]
     Store(String),
 
@@ -138,12 +138,25 @@ pub enum Error {
     UnreadableEvent {
         /// The stream it belongs to.
         stream: String,
-        /// Its position in the stream.
+        /// Its position in the stream (0 if the stored one is out of range; `reason` gives it).
         stream_position: u64,
-        /// Its global position.
+        /// Its global position (0 if the stored one is out of range; `reason` gives it).
         global_position: u64,
         /// The stored type name.
         type_name: String,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A stored aggregate row that cannot be turned back into its type: a document that no
+    /// longer decodes (a `null` or a wrong type where the type needs a value) or an out-of-range
+    /// version. Only reads that return that row fail with it; names the row so it can be repaired.
+    #[error("cannot read {aggregate} `{id}` from the store: {reason}")]
+    UnreadableAggregate {
+        /// The aggregate type.
+        aggregate: &'static str,
+        /// The identity of the row.
+        id: String,
         /// What went wrong.
         reason: String,
     },

@@ -3,11 +3,12 @@
 //! `DOMAIN_TEST_POSTGRES_URL` is set; otherwise the PostgreSQL tests print that they were skipped).
 //!
 //! Covered: repository round trips (entities, value objects, `Option`s), typed queries against
-//! the in-memory predicate as the reference, event streams and metadata, category and global
-//! reads, optimistic concurrency, rollback, sync dispatch after commit, failed deliveries and
-//! retry, concurrent writers on one aggregate, and readers following the global position while
-//! writers commit. The durable-only behaviours (reopening, schema versions, corrupt rows,
-//! unreachable servers) are at the end.
+//! the in-memory predicate as the reference (documents missing an `Option`'s key included),
+//! event streams and metadata, category and global reads, optimistic concurrency, rollback, sync
+//! dispatch after commit, failed deliveries and retry, concurrent writers on one aggregate, and
+//! readers following the global position while writers commit. The durable-only behaviours
+//! (reopening, schema versions and a lost version row, corrupt rows and out-of-range integers,
+//! error labels, unreachable servers) are at the end.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -279,24 +280,26 @@ impl TestDb {
         self.backend != Backend::Memory
     }
 
-    /// Runs raw SQL against the database (durable backends only).
-    async fn raw_sql(&self, sql: &str) {
+    /// Runs raw SQL against the database (durable backends only); returns the rows it changed.
+    async fn raw_sql(&self, sql: &str) -> u64 {
         match self.backend {
             Backend::Sqlite => {
                 let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
-                sqlx::query(AssertSqlSafe(sql.to_owned()))
+                let done = sqlx::query(AssertSqlSafe(sql.to_owned()))
                     .execute(&pool)
                     .await
                     .unwrap();
                 pool.close().await;
+                done.rows_affected()
             }
             Backend::Postgres => {
                 let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
-                sqlx::query(AssertSqlSafe(sql.to_owned()))
+                let done = sqlx::query(AssertSqlSafe(sql.to_owned()))
                     .execute(&pool)
                     .await
                     .unwrap();
                 pool.close().await;
+                done.rows_affected()
             }
             Backend::Memory => unreachable!("raw SQL on the in-memory store"),
         }
@@ -345,6 +348,7 @@ suite! {
         filters_give_the_in_memory_predicate_results,
         ordering_and_paging_match_rust_ordering,
         find_by_reports_none_and_many,
+        a_missing_json_key_is_none_in_filters_and_ordering,
         streams_carry_positions_and_metadata,
         category_and_global_reads_page_by_global_position,
         a_failing_handler_rolls_back_everything_it_staged,
@@ -361,7 +365,11 @@ suite! {
     tests: [
         a_reopened_database_has_everything,
         a_newer_schema_is_refused,
+        a_lost_schema_version_row_is_recovered_or_explained,
         corrupt_or_unknown_event_rows_are_errors_naming_the_row,
+        an_undecodable_aggregate_row_fails_only_its_reads,
+        out_of_range_integers_are_errors_naming_the_row,
+        a_failed_write_says_it_was_writing,
         commands_are_recorded_with_their_changes,
     ]
 }
@@ -717,6 +725,113 @@ async fn find_by_reports_none_and_many(db: TestDb) {
     assert!(matches!(none, Error::NotFound { .. }), "{none}");
     let many = repo.find_by(CfBook::YEAR.eq(1999)).await.unwrap_err();
     assert!(matches!(many, Error::TooMany { .. }), "{many}");
+}
+
+/// Rows written before an `Option` field existed have no key for it in their document; they must
+/// read, filter and sort exactly as `None` (JSON `null`) does.
+///
+/// The durable stores get such rows by removing the key from stored documents. The in-memory
+/// store holds typed values, never documents, so it has no "key missing" state: its rows hold
+/// `None`, and as the reference it checks the expected results themselves.
+async fn a_missing_json_key_is_none_in_filters_and_ordering(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfBook>();
+    let mut books = Vec::new();
+    for (title, rating, subtitle) in [
+        ("old one", None, None),
+        ("old two", None, None),
+        ("old three", None, None),
+        ("new", Some(4), Some("m")),
+    ] {
+        let mut b = book(title, 2000, 1.0);
+        b.rating = rating;
+        b.subtitle = subtitle.map(str::to_owned);
+        repo.add(b.clone()).await.unwrap();
+        books.push(b);
+    }
+    let stripped = match db.backend {
+        Backend::Memory => 3,
+        Backend::Sqlite => {
+            db.raw_sql(
+                "UPDATE aggregates SET data = json_remove(data, '$.rating', '$.subtitle') \
+                 WHERE json_type(data, '$.rating') = 'null'",
+            )
+            .await
+        }
+        Backend::Postgres => {
+            db.raw_sql(
+                "UPDATE aggregates SET data = data - 'rating' - 'subtitle' \
+                 WHERE data -> 'rating' = 'null'::jsonb",
+            )
+            .await
+        }
+    };
+    assert_eq!(stripped, 3, "three rows lack the keys");
+
+    let filters: Vec<Filter<CfBook>> = vec![
+        CfBook::RATING.eq(None),
+        CfBook::RATING.ne(Some(4)),
+        CfBook::RATING.is_in([None]),
+        CfBook::RATING.is_in([None, Some(4)]),
+        CfBook::RATING.eq(Some(4)).not(),
+        CfBook::RATING.eq(Some(4)),
+        CfBook::RATING.ne(None),
+        CfBook::RATING.lt(Some(4)),
+        CfBook::RATING.le(None),
+        CfBook::RATING.gt(None),
+        CfBook::RATING.ge(None),
+        CfBook::RATING.gt(Some(0)).not(),
+        CfBook::SUBTITLE.eq(None),
+        CfBook::SUBTITLE.lt(Some("m".to_owned())),
+        CfBook::SUBTITLE.ge(Some("a".to_owned())),
+        CfBook::SUBTITLE.ne(Some("m".to_owned())),
+    ];
+    for filter in filters {
+        let mut expected = titles(books.iter().filter(|b| filter.matches(b)).cloned());
+        expected.sort();
+        let page = repo.query().filter(filter.clone()).all().await.unwrap();
+        let mut actual = titles(page.items);
+        actual.sort();
+        assert_eq!(actual, expected, "{filter:?} on {:?}", db.backend);
+        let count = repo.query().filter(filter.clone()).count().await.unwrap();
+        assert_eq!(
+            count,
+            expected.len(),
+            "count of {filter:?} on {:?}",
+            db.backend
+        );
+    }
+    for order in [
+        vec![CfBook::RATING.asc(), CfBook::TITLE.asc()],
+        vec![CfBook::RATING.desc(), CfBook::TITLE.asc()],
+        vec![CfBook::SUBTITLE.asc(), CfBook::TITLE.asc()],
+        vec![CfBook::SUBTITLE.desc(), CfBook::TITLE.desc()],
+    ] {
+        let mut expected = books.clone();
+        expected.sort_by(|a, b| {
+            order
+                .iter()
+                .map(|o| o.compare(a, b))
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        let mut query = repo.query();
+        for key in &order {
+            query = query.order_by(key.clone());
+        }
+        let fields: Vec<_> = order.iter().map(|o| (o.field, o.descending)).collect();
+        assert_eq!(
+            titles(query.all().await.unwrap().items),
+            titles(expected),
+            "order {fields:?} on {:?}",
+            db.backend
+        );
+    }
+    let old = repo
+        .find_by(CfBook::RATING.eq(None).and(CfBook::TITLE.eq("old two")))
+        .await
+        .unwrap();
+    assert_eq!((old.rating, old.subtitle), (None, None));
 }
 
 // ---- event store -------------------------------------------------------------------------------
@@ -1169,6 +1284,56 @@ async fn a_newer_schema_is_refused(db: TestDb) {
     );
 }
 
+/// A deleted `schema_version` row: when the tables are exactly this build's, `open` records the
+/// version again and carries on; when they are not, it refuses, saying what is wrong and how to
+/// fix it, instead of failing on "table already exists".
+async fn a_lost_schema_version_row_is_recovered_or_explained(db: TestDb) {
+    let id;
+    {
+        let domain = db.domain().await;
+        let b = book("Northanger Abbey", 1817, 3.0);
+        id = b.id();
+        domain.repository::<CfBook>().add(b).await.unwrap();
+    }
+    assert_eq!(db.raw_sql("DELETE FROM schema_version").await, 1);
+    {
+        let domain = db.domain().await;
+        let b = domain.repository::<CfBook>().get(&id).await.unwrap();
+        assert_eq!((b.title.as_str(), b.version()), ("Northanger Abbey", 1));
+    }
+    // The version is recorded again (this touches exactly the one row at version 1).
+    assert_eq!(
+        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 1")
+            .await,
+        1
+    );
+
+    // A layout this build did not write (here: a column a newer build might have added).
+    assert_eq!(db.raw_sql("DELETE FROM schema_version").await, 1);
+    db.raw_sql("ALTER TABLE aggregates ADD COLUMN tenant TEXT")
+        .await;
+    let err = Domain::builder("Conformance")
+        .database(&db.url)
+        .open()
+        .await
+        .err()
+        .expect("an unknown layout without a version must be refused");
+    let message = err.to_string();
+    assert!(matches!(err, Error::Store(_)), "{message}");
+    for part in [
+        "schema_version",
+        "aggregates.tenant",
+        "INSERT INTO schema_version",
+    ] {
+        assert!(message.contains(part), "`{part}` missing from: {message}");
+    }
+    assert_eq!(
+        db.raw_sql("SELECT 1 FROM schema_version").await,
+        0,
+        "nothing was recorded"
+    );
+}
+
 async fn corrupt_or_unknown_event_rows_are_errors_naming_the_row(db: TestDb) {
     let domain = db.domain().await;
     domain
@@ -1233,6 +1398,262 @@ async fn corrupt_or_unknown_event_rows_are_errors_naming_the_row(db: TestDb) {
     assert!(unknown.to_string().contains("Vanished"), "{unknown}");
     // The readable row is still readable.
     assert_eq!(domain.event_store().read_all(0, 1).await.unwrap().len(), 1);
+}
+
+/// Asserts that `result` is the [`Error::UnreadableAggregate`] of the `CfBook` row `id`, and
+/// returns its reason.
+fn unreadable_book<T: std::fmt::Debug>(result: Result<T>, id: &Identifier) -> String {
+    match result {
+        Err(Error::UnreadableAggregate {
+            aggregate,
+            id: row,
+            reason,
+        }) => {
+            assert_eq!(
+                (aggregate, row.as_str()),
+                ("CfBook", id.to_string().as_str())
+            );
+            reason
+        }
+        other => panic!("expected UnreadableAggregate of CfBook `{id}`, got {other:?}"),
+    }
+}
+
+async fn an_undecodable_aggregate_row_fails_only_its_reads(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfBook>();
+    let mut ids = Vec::new();
+    for title in ["alpha", "broken", "gamma", "wrong"] {
+        let b = book(title, 2000, 1.0);
+        ids.push(b.id());
+        repo.add(b).await.unwrap();
+    }
+    let (alpha, broken, wrong) = (&ids[0], &ids[1], &ids[3]);
+    // `price` is an f64: `null` does not decode; `year` is an i64: a string does not either.
+    let (null_price, text_year) = match db.backend {
+        Backend::Postgres => (
+            "jsonb_set(data, '{price}', 'null'::jsonb)",
+            "jsonb_set(data, '{year}', '\"x\"'::jsonb)",
+        ),
+        _ => (
+            "json_set(data, '$.price', json('null'))",
+            "json_set(data, '$.year', 'x')",
+        ),
+    };
+    for (set, id) in [(null_price, broken), (text_year, wrong)] {
+        let changed = db
+            .raw_sql(&format!(
+                "UPDATE aggregates SET data = {set} WHERE id = '{id}'"
+            ))
+            .await;
+        assert_eq!(changed, 1);
+    }
+
+    let reason = unreadable_book(repo.get(broken).await, broken);
+    assert!(reason.contains("null"), "{reason}");
+    let reason = unreadable_book(repo.get(wrong).await, wrong);
+    assert!(reason.contains("\"x\""), "{reason}");
+    let message = repo.get(broken).await.unwrap_err().to_string();
+    assert!(
+        message.contains("CfBook") && message.contains(&broken.to_string()),
+        "{message}"
+    );
+    // Reads whose result does not hold a bad row are unaffected.
+    assert_eq!(repo.get(alpha).await.unwrap().title, "alpha");
+    assert_eq!(repo.query().count().await.unwrap(), 4);
+    let good = repo
+        .query()
+        .filter(CfBook::TITLE.is_in(["alpha", "gamma"]))
+        .order_by(CfBook::TITLE.asc())
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        (titles(good.items), good.total),
+        (vec!["alpha".into(), "gamma".into()], 2)
+    );
+    let page = repo
+        .query()
+        .order_by(CfBook::TITLE.asc())
+        .offset(2)
+        .limit(1)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!((titles(page.items), page.total), (vec!["gamma".into()], 4));
+    assert_eq!(
+        repo.find_by(CfBook::TITLE.eq("alpha")).await.unwrap().id(),
+        *alpha
+    );
+    // Reads whose result holds one fail, naming it.
+    unreadable_book(
+        repo.query().filter(CfBook::TITLE.eq("broken")).all().await,
+        broken,
+    );
+    unreadable_book(repo.find_by(CfBook::TITLE.eq("wrong")).await, wrong);
+    unreadable_book(
+        repo.query()
+            .order_by(CfBook::TITLE.asc())
+            .offset(1)
+            .limit(1)
+            .all()
+            .await,
+        broken,
+    );
+    let all = repo.query().all().await.unwrap_err();
+    assert!(
+        matches!(&all, Error::UnreadableAggregate { id, .. }
+            if *id == broken.to_string() || *id == wrong.to_string()),
+        "{all}"
+    );
+}
+
+/// Integers the store reads back (versions, positions, attempts, the schema version) that do
+/// not fit their Rust type are errors naming the row, never wrapped into huge values.
+async fn out_of_range_integers_are_errors_naming_the_row(db: TestDb) {
+    let domain = db.domain().await;
+    let b = book("Love and Freindship", 1790, 2.0);
+    let book_id = b.id();
+    domain.repository::<CfBook>().add(b).await.unwrap();
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let counter_id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    domain
+        .process(CfHitCounter {
+            counter_id: counter_id.clone(),
+        })
+        .await
+        .unwrap(); // event 1
+    let switch = CfSwitch::builder().broken(true).build().unwrap();
+    domain.repository::<CfSwitch>().add(switch).await.unwrap();
+    let _ = domain
+        .process(CfAddBook {
+            title: "The Watsons".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap_err(); // event 2, and a failed delivery of it
+    let delivery = domain.failed_deliveries().await.unwrap()[0].id;
+
+    // An aggregate's version.
+    db.raw_sql(&format!(
+        "UPDATE aggregates SET version = -1 WHERE id = '{book_id}'"
+    ))
+    .await;
+    let reason = unreadable_book(domain.repository::<CfBook>().get(&book_id).await, &book_id);
+    assert!(reason.contains("-1"), "{reason}");
+    unreadable_book(domain.repository::<CfBook>().query().all().await, &book_id);
+
+    // An aggregate's last stream position, read back by the commit that appends to it: the
+    // commit fails and writes nothing.
+    db.raw_sql(&format!(
+        "UPDATE aggregates SET stream_position = -5 WHERE id = '{counter_id}'"
+    ))
+    .await;
+    let err = domain
+        .process(CfHitCounter {
+            counter_id: counter_id.clone(),
+        })
+        .await
+        .unwrap_err();
+    match &err {
+        Error::UnreadableAggregate {
+            aggregate,
+            id,
+            reason,
+        } => {
+            assert_eq!(
+                (*aggregate, id.as_str()),
+                ("CfCounter", counter_id.to_string().as_str())
+            );
+            assert!(reason.contains("-5"), "{reason}");
+        }
+        other => panic!("expected UnreadableAggregate, got {other}"),
+    }
+    assert_eq!(domain.event_store().last_position().await.unwrap(), 2);
+    let counter = domain
+        .repository::<CfCounter>()
+        .get(&counter_id)
+        .await
+        .unwrap();
+    assert_eq!((counter.hits, counter.version()), (1, 2));
+
+    // An event's stream position.
+    db.raw_sql("UPDATE events SET stream_position = -1 WHERE global_position = 1")
+        .await;
+    let err = domain.event_store().read_all(0, 1).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UnreadableEvent { global_position: 1, reason, .. } if reason.contains("-1")),
+        "{err}"
+    );
+    assert_eq!(domain.event_store().read_all(1, 10).await.unwrap().len(), 1);
+
+    // A failed delivery's attempts, below zero and past u32.
+    for attempts in ["-1", "5000000000"] {
+        db.raw_sql(&format!(
+            "UPDATE failed_deliveries SET attempts = {attempts}"
+        ))
+        .await;
+        let err = domain.failed_deliveries().await.unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, Error::Store(_))
+                && message.contains(&delivery.to_string())
+                && message.contains(attempts),
+            "{message}"
+        );
+    }
+
+    // The global position counter: read, and reserved from by a commit (which writes nothing).
+    db.raw_sql("UPDATE event_position SET last = -10").await;
+    let err = domain.event_store().last_position().await.unwrap_err();
+    assert!(err.to_string().contains("-10"), "{err}");
+    let err = domain
+        .process(CfAddBook {
+            title: "Catharine".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Store(_)) && err.to_string().contains("event_position"),
+        "{err}"
+    );
+    assert_eq!(
+        domain.repository::<CfBook>().query().count().await.unwrap(),
+        2
+    );
+    drop(domain);
+
+    // The schema version.
+    db.raw_sql("UPDATE schema_version SET version = -1").await;
+    let err = Domain::builder("Conformance")
+        .database(&db.url)
+        .open()
+        .await
+        .err()
+        .expect("a negative schema version must be refused");
+    assert!(
+        matches!(err, Error::Store(_)) && err.to_string().contains("-1"),
+        "{err}"
+    );
+}
+
+/// Store errors say what was being done: a failed write must not be labelled as a read.
+async fn a_failed_write_says_it_was_writing(db: TestDb) {
+    let domain = db.domain().await;
+    db.raw_sql("ALTER TABLE aggregates RENAME TO aggregates_elsewhere")
+        .await;
+    let err = domain
+        .repository::<CfCounter>()
+        .add(CfCounter::builder().hits(1).build().unwrap())
+        .await
+        .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.starts_with("store error: writing") && !message.contains("reading"),
+        "{message}"
+    );
 }
 
 async fn commands_are_recorded_with_their_changes(db: TestDb) {

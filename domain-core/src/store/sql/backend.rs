@@ -59,6 +59,15 @@ pub(crate) fn db_error(doing: &'static str) -> impl FnOnce(sqlx::Error) -> Error
     move |e| Error::Store(format!("{doing}: {e}"))
 }
 
+/// Puts what was being done in front of a store error raised while reading a statement's result
+/// rows (a column of an unexpected type), so a write's `RETURNING` row is not reported as a read.
+fn in_context(doing: &'static str) -> impl FnOnce(Error) -> Error {
+    move |e| match e {
+        Error::Store(message) => Error::Store(format!("{doing}: {message}")),
+        other => other,
+    }
+}
+
 /// Typed access to a result row's columns by position.
 pub(crate) trait Cells {
     fn int(&self, column: usize) -> Result<i64>;
@@ -70,13 +79,13 @@ macro_rules! cells_for {
     ($row:ty) => {
         impl Cells for $row {
             fn int(&self, column: usize) -> Result<i64> {
-                sqlx::Row::try_get(self, column).map_err(db_error("reading an integer column"))
+                sqlx::Row::try_get(self, column).map_err(db_error("decoding an integer column"))
             }
             fn text(&self, column: usize) -> Result<String> {
-                sqlx::Row::try_get(self, column).map_err(db_error("reading a text column"))
+                sqlx::Row::try_get(self, column).map_err(db_error("decoding a text column"))
             }
             fn optional_text(&self, column: usize) -> Result<Option<String>> {
-                sqlx::Row::try_get(self, column).map_err(db_error("reading a text column"))
+                sqlx::Row::try_get(self, column).map_err(db_error("decoding a text column"))
             }
         }
     };
@@ -94,6 +103,12 @@ pub(crate) trait FromRow: Sized {
 impl FromRow for i64 {
     fn from_row(row: &dyn Cells) -> Result<Self> {
         row.int(0)
+    }
+}
+
+impl FromRow for (String, String) {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        Ok((row.text(0)?, row.text(1)?))
     }
 }
 
@@ -165,13 +180,16 @@ impl Pool {
         }
     }
 
+    /// Runs a read outside any transaction (every caller only reads); errors say "reading".
     pub async fn fetch<T: FromRow>(&self, statement: &Statement) -> Result<Vec<T>> {
         on_backend!(self, Pool, pool => {
             let rows = bound!(statement)
                 .fetch_all(pool)
                 .await
                 .map_err(db_error("reading"))?;
-            rows.iter().map(|row| T::from_row(row)).collect()
+            rows.iter()
+                .map(|row| T::from_row(row).map_err(in_context("reading")))
+                .collect()
         })
     }
 
@@ -207,28 +225,41 @@ impl From<sqlx::Transaction<'static, sqlx::Postgres>> for Tx {
     }
 }
 
+/// Statements in a write transaction both read and write (`UPDATE .. RETURNING`, a version check
+/// before a migration), so each call says what it does: errors carry that, never a guess.
 impl Tx {
-    pub async fn fetch<T: FromRow>(&mut self, statement: &Statement) -> Result<Vec<T>> {
+    /// Runs a statement and reads its rows; `doing` labels errors ("writing an aggregate row").
+    pub async fn fetch<T: FromRow>(
+        &mut self,
+        statement: &Statement,
+        doing: &'static str,
+    ) -> Result<Vec<T>> {
         on_backend!(self, Tx, tx => {
             let rows = bound!(statement)
                 .fetch_all(&mut **tx)
                 .await
-                .map_err(db_error("reading"))?;
-            rows.iter().map(|row| T::from_row(row)).collect()
+                .map_err(db_error(doing))?;
+            rows.iter()
+                .map(|row| T::from_row(row).map_err(in_context(doing)))
+                .collect()
         })
     }
 
-    /// The first row, if any.
-    pub async fn fetch_first<T: FromRow>(&mut self, statement: &Statement) -> Result<Option<T>> {
-        Ok(self.fetch(statement).await?.into_iter().next())
+    /// The first row, if any; `doing` labels errors.
+    pub async fn fetch_first<T: FromRow>(
+        &mut self,
+        statement: &Statement,
+        doing: &'static str,
+    ) -> Result<Option<T>> {
+        Ok(self.fetch(statement, doing).await?.into_iter().next())
     }
 
-    /// Runs a statement; returns how many rows it changed.
-    pub async fn execute(&mut self, statement: &Statement) -> Result<u64> {
+    /// Runs a statement; returns how many rows it changed. `doing` labels errors.
+    pub async fn execute(&mut self, statement: &Statement, doing: &'static str) -> Result<u64> {
         on_backend!(self, Tx, tx => Ok(bound!(statement)
             .execute(&mut **tx)
             .await
-            .map_err(db_error("writing"))?
+            .map_err(db_error(doing))?
             .rows_affected()))
     }
 

@@ -95,37 +95,114 @@ impl SqlStore {
         let mut tx = self.pool.begin_write().await?;
         if self.dialect() == Dialect::Postgres {
             // Two processes opening a fresh database at once: one migrates, the other waits.
-            tx.execute(&self.statement("SELECT pg_advisory_xact_lock(4747114712)"))
-                .await?;
+            tx.execute(
+                &self.statement("SELECT pg_advisory_xact_lock(4747114712)"),
+                "locking the schema for migration",
+            )
+            .await?;
         }
         tx.execute(
             &self.statement("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"),
+            "creating the schema_version table",
         )
         .await?;
         let found: Option<i64> = tx
-            .fetch_first(&self.statement("SELECT version FROM schema_version"))
+            .fetch_first(
+                &self.statement("SELECT version FROM schema_version"),
+                "reading the schema version",
+            )
             .await?;
         let supported = schema::current_version(self.dialect());
         let found = match found {
             Some(version) => version,
             None => {
-                tx.execute(&self.statement("INSERT INTO schema_version (version) VALUES (0)"))
-                    .await?;
-                0
+                let version = self.unrecorded_version(&mut tx, supported).await?;
+                let mut insert = self.statement("INSERT INTO schema_version (version) VALUES (");
+                insert.bind_int(version).push(")");
+                tx.execute(&insert, "writing the schema version").await?;
+                version
             }
         };
         if found > supported {
             return Err(Error::SchemaTooNew { found, supported });
         }
-        for migration in &schema::migrations(self.dialect())[found as usize..] {
+        // A negative version would index the migrations from far past their end.
+        let applied = usize::try_from(found).map_err(|_| {
+            Error::Store(format!(
+                "the `schema_version` table holds {found}, which is not a schema version \
+                 (they start at 0): correct it with `UPDATE schema_version SET version = \
+                 <version>`, or restore the database from a backup"
+            ))
+        })?;
+        for migration in &schema::migrations(self.dialect())[applied..] {
             for ddl in *migration {
-                tx.execute(&self.statement(ddl)).await?;
+                tx.execute(&self.statement(ddl), "migrating the schema")
+                    .await?;
             }
         }
         let mut update = self.statement("UPDATE schema_version SET version = ");
         update.bind_int(supported);
-        tx.execute(&update).await?;
+        tx.execute(&update, "writing the schema version").await?;
         tx.commit().await
+    }
+
+    /// The version of a database whose `schema_version` table has no row: 0 when none of the
+    /// framework's tables exist (a new database), `supported` when they are exactly this build's
+    /// (the row was deleted; recording it again is safe because this build wrote that layout).
+    ///
+    /// Any other layout is refused rather than guessed at: calling it this build's version could
+    /// let this build write to a newer build's tables (what [`Error::SchemaTooNew`] prevents),
+    /// and calling it 0 would fail on "table already exists".
+    async fn unrecorded_version(&self, tx: &mut Tx, supported: i64) -> Result<i64> {
+        let columns = match self.dialect() {
+            Dialect::Postgres => {
+                "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema()"
+            }
+            Dialect::Sqlite => {
+                "SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c \
+                 WHERE m.type = 'table'"
+            }
+        };
+        let known = |table: &str| schema::LAYOUT.iter().any(|(name, _)| *name == table);
+        let mut found: Vec<String> = tx
+            .fetch::<(String, String)>(&self.statement(columns), "reading the existing tables")
+            .await?
+            .into_iter()
+            .filter(|(table, _)| known(table))
+            .map(|(table, column)| format!("{table}.{column}"))
+            .collect();
+        if found.is_empty() {
+            return Ok(0);
+        }
+        let mut expected: Vec<String> = schema::LAYOUT
+            .iter()
+            .flat_map(|(table, columns)| columns.iter().map(move |c| format!("{table}.{c}")))
+            .collect();
+        found.sort();
+        expected.sort();
+        if found == expected {
+            return Ok(supported);
+        }
+        let missing: Vec<&str> = expected
+            .iter()
+            .filter(|c| !found.contains(c))
+            .map(String::as_str)
+            .collect();
+        let unexpected: Vec<&str> = found
+            .iter()
+            .filter(|c| !expected.contains(c))
+            .map(String::as_str)
+            .collect();
+        Err(Error::Store(format!(
+            "the `schema_version` table has no row, and the framework's tables in the database \
+             do not match this build's schema version {supported} (missing columns: [{}]; \
+             unexpected columns: [{}]), so the version they were written at is unknown. Record \
+             it with `INSERT INTO schema_version (version) VALUES (<version>)`, or restore the \
+             database from a backup",
+            missing.join(", "),
+            unexpected.join(", ")
+        )))
     }
 
     // ---- repository ------------------------------------------------------------------------
@@ -140,7 +217,9 @@ impl SqlStore {
             .transpose()
     }
 
-    /// `SELECT version, data, <total> FROM aggregates WHERE aggregate_type = <A>`.
+    /// `SELECT id, version, data, <total> FROM aggregates WHERE aggregate_type = <A>`.
+    ///
+    /// The id is read back so that a row that does not decode can be named in the error.
     fn aggregate_select<A: Aggregate>(&self, with_total: bool) -> Statement {
         let total = if with_total {
             "count(*) OVER ()"
@@ -148,13 +227,18 @@ impl SqlStore {
             "CAST(0 AS BIGINT)"
         };
         let mut select = self.statement(&format!(
-            "SELECT version, {}, {total} FROM aggregates WHERE aggregate_type = ",
+            "SELECT id, version, {}, {total} FROM aggregates WHERE aggregate_type = ",
             self.data_text()
         ));
         select.bind_text(A::NAME);
         select
     }
 
+    /// Every stored `A` matching `filter` whose id is not in `skip`.
+    ///
+    /// Only the rows the SQL filter selects are decoded, so a row that no longer decodes fails
+    /// only the reads that select it. When the filter has no SQL form every row of the type must
+    /// be decoded to test it, and a bad row is an error: whether it matches cannot be known.
     pub async fn matching<A: Aggregate>(
         &self,
         filter: Option<&Filter<A>>,
@@ -169,12 +253,16 @@ impl SqlStore {
             }
         }
         let rows: Vec<StoredAggregate> = self.pool.fetch(&select).await?;
+        // Skipped rows (shadowed by staged versions) are left out before decoding: a bad stored
+        // row that the caller is replacing does not fail its read.
+        let skip: Vec<String> = skip.iter().map(Identifier::to_string).collect();
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
+            if skip.contains(&row.id) {
+                continue;
+            }
             let aggregate: A = row.decode()?;
-            if filter.is_none_or(|f| f.matches(&aggregate))
-                && !skip.contains(&aggregate.identifier())
-            {
+            if filter.is_none_or(|f| f.matches(&aggregate)) {
                 out.push(aggregate);
             }
         }
@@ -201,7 +289,7 @@ impl SqlStore {
         if count_only {
             let total: Vec<i64> = self.pool.fetch(&select).await?;
             return Ok(QueryResult {
-                total: total.first().copied().unwrap_or(0) as usize,
+                total: row_count(total.first().copied().unwrap_or(0))?,
                 items: Vec::new(),
             });
         }
@@ -217,7 +305,7 @@ impl SqlStore {
         select.push(" OFFSET ").bind_int(to_i64(spec.offset));
         let rows: Vec<StoredAggregate> = self.pool.fetch(&select).await?;
         let total = match rows.first() {
-            Some(first) => first.total as usize,
+            Some(first) => row_count(first.total)?,
             // An empty page says nothing about the total when it starts past the end.
             None if spec.offset > 0 => {
                 let count = QuerySpec {
@@ -269,7 +357,7 @@ impl SqlStore {
         let mut stream_start = vec![0u64; batch.aggregates.len()];
         for write in &writes {
             let staged = &batch.aggregates[write.index];
-            let added = write.events.len() as i64;
+            let added = column(write.events.len(), "an event count")?;
             let mut statement;
             if staged.expected_version == 0 {
                 statement = self.statement(
@@ -299,11 +387,28 @@ impl SqlStore {
                     .push(" AND id = ")
                     .bind_text(write.id.clone())
                     .push(" AND version = ")
-                    .bind_int(to_i64(staged.expected_version))
+                    .bind_int(column(staged.expected_version, "a version")?)
                     .push(" RETURNING stream_position");
             }
-            match tx.fetch_first::<i64>(&statement).await? {
-                Some(last) => stream_start[write.index] = (last - added) as u64,
+            match tx
+                .fetch_first::<i64>(&statement, "writing an aggregate row")
+                .await?
+            {
+                // The stream's last position before this commit, which numbers its new events:
+                // a corrupt (negative) one must not wrap into huge positions.
+                Some(last) => {
+                    stream_start[write.index] = last
+                        .checked_sub(added)
+                        .and_then(|before| u64::try_from(before).ok())
+                        .ok_or_else(|| Error::UnreadableAggregate {
+                            aggregate: staged.aggregate,
+                            id: write.id.clone(),
+                            reason: format!(
+                                "its stored stream position {} is out of range",
+                                last.saturating_sub(added)
+                            ),
+                        })?;
+                }
                 None => return Err(self.conflict(&mut tx, staged, &write.id).await),
             }
         }
@@ -328,7 +433,7 @@ impl SqlStore {
                 .push(", ")
                 .bind_int(micros(meta.timestamp))
                 .push(")");
-            tx.execute(&insert).await?;
+            tx.execute(&insert, "writing the command record").await?;
         }
 
         let total_events: usize = writes.iter().map(|w| w.events.len()).sum();
@@ -336,15 +441,16 @@ impl SqlStore {
             tx.commit().await?;
             return Ok(Vec::new());
         }
+        let reserved = column(total_events, "an event count")?;
         let mut reserve = self.statement("UPDATE event_position SET last = last + ");
-        reserve
-            .bind_int(total_events as i64)
-            .push(" RETURNING last");
+        reserve.bind_int(reserved).push(" RETURNING last");
         let last = tx
-            .fetch_first::<i64>(&reserve)
+            .fetch_first::<i64>(&reserve, "reserving global positions")
             .await?
             .ok_or_else(|| Error::Store("the event_position row is missing".into()))?;
-        let first_global = (last - total_events as i64 + 1) as u64;
+        let before = last.saturating_sub(reserved);
+        // `before` is at most `i64::MAX`, so adding 1 cannot overflow a u64.
+        let first_global = u64::try_from(before).map_err(|_| last_position_error(before))? + 1;
 
         // Envelopes in batch order (the order the in-memory store uses too).
         let mut envelopes = Vec::with_capacity(total_events);
@@ -386,6 +492,8 @@ impl SqlStore {
             ));
             for (i, (envelope, data)) in chunk.iter().zip(json).enumerate() {
                 let meta = &envelope.metadata;
+                let global_position = column(meta.global_position, "a global position")?;
+                let stream_position = column(meta.stream_position, "a stream position")?;
                 if i > 0 {
                     insert.push(", ");
                 }
@@ -393,13 +501,13 @@ impl SqlStore {
                     .push("(")
                     .bind_text(envelope.vtable.category)
                     .push(", ")
-                    .bind_int(meta.global_position as i64)
+                    .bind_int(global_position)
                     .push(", ")
                     .bind_text(meta.id.to_string())
                     .push(", ")
                     .bind_text(meta.stream.as_ref())
                     .push(", ")
-                    .bind_int(meta.stream_position as i64)
+                    .bind_int(stream_position)
                     .push(", ")
                     .bind_text(meta.type_name.as_ref())
                     .push(", ")
@@ -417,7 +525,7 @@ impl SqlStore {
                     .bind_int(recorded_at)
                     .push(")");
             }
-            tx.execute(&insert).await?;
+            tx.execute(&insert, "writing events").await?;
         }
         tx.commit().await?;
         Ok(envelopes)
@@ -430,12 +538,22 @@ impl SqlStore {
             .bind_text(staged.aggregate)
             .push(" AND id = ")
             .bind_text(id);
-        match tx.fetch_first::<i64>(&select).await {
-            Ok(actual) => Error::Conflict {
-                aggregate: staged.aggregate,
-                id: id.to_owned(),
-                expected: staged.expected_version,
-                actual: actual.unwrap_or(0) as u64,
+        match tx
+            .fetch_first::<i64>(&select, "reading the stored version after a conflict")
+            .await
+        {
+            Ok(actual) => match u64::try_from(actual.unwrap_or(0)) {
+                Ok(actual) => Error::Conflict {
+                    aggregate: staged.aggregate,
+                    id: id.to_owned(),
+                    expected: staged.expected_version,
+                    actual,
+                },
+                Err(_) => Error::UnreadableAggregate {
+                    aggregate: staged.aggregate,
+                    id: id.to_owned(),
+                    reason: format!("its stored version {} is out of range", actual.unwrap_or(0)),
+                },
             },
             Err(e) => e,
         }
@@ -508,12 +626,14 @@ impl SqlStore {
             .pool
             .fetch(&self.statement("SELECT last FROM event_position"))
             .await?;
-        Ok(last.first().copied().unwrap_or(0) as u64)
+        let last = last.first().copied().unwrap_or(0);
+        u64::try_from(last).map_err(|_| last_position_error(last))
     }
 
     // ---- failed deliveries -----------------------------------------------------------------
 
     pub async fn record_failure(&self, failure: &FailedDelivery) -> Result<()> {
+        let global_position = column(failure.event.metadata.global_position, "a global position")?;
         let mut upsert = self.statement(
             "INSERT INTO failed_deliveries (id, handler, global_position, error, attempts, recorded_at) VALUES (",
         );
@@ -522,7 +642,7 @@ impl SqlStore {
             .push(", ")
             .bind_text(failure.handler.as_ref())
             .push(", ")
-            .bind_int(failure.event.metadata.global_position as i64)
+            .bind_int(global_position)
             .push(", ")
             .bind_text(failure.error.clone())
             .push(", ")
@@ -533,7 +653,7 @@ impl SqlStore {
                 ") ON CONFLICT (id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts",
             );
         let mut tx = self.pool.begin_write().await?;
-        tx.execute(&upsert).await?;
+        tx.execute(&upsert, "writing a failed delivery").await?;
         tx.commit().await
     }
 
@@ -573,7 +693,7 @@ impl SqlStore {
         let mut delete = self.statement("DELETE FROM failed_deliveries WHERE id = ");
         delete.bind_text(id.to_string());
         let mut tx = self.pool.begin_write().await?;
-        tx.execute(&delete).await?;
+        tx.execute(&delete, "deleting a failed delivery").await?;
         tx.commit().await
     }
 }
@@ -586,8 +706,9 @@ struct AggregateWrite {
     events: Vec<String>,
 }
 
-/// An `aggregates` row: version, document, and the query's total match count.
+/// An `aggregates` row: id, version, document, and the query's total match count.
 struct StoredAggregate {
+    id: String,
     version: i64,
     data: String,
     total: i64,
@@ -596,23 +717,39 @@ struct StoredAggregate {
 impl FromRow for StoredAggregate {
     fn from_row(row: &dyn Cells) -> Result<Self> {
         Ok(StoredAggregate {
-            version: row.int(0)?,
-            data: row.text(1)?,
-            total: row.int(2)?,
+            id: row.text(0)?,
+            version: row.int(1)?,
+            data: row.text(2)?,
+            total: row.int(3)?,
         })
     }
 }
 
 impl StoredAggregate {
+    /// The typed aggregate; a row that does not decode is an [`Error::UnreadableAggregate`]
+    /// naming it, so one bad row fails only the reads that return it.
     fn decode<A: Aggregate>(self) -> Result<A> {
+        let unreadable = |reason: String| Error::UnreadableAggregate {
+            aggregate: A::NAME,
+            id: self.id.clone(),
+            reason,
+        };
+        // Stored rows start at version 1 (0 means "not stored yet" to the unit of work).
+        let version = u64::try_from(self.version)
+            .ok()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| {
+                unreadable(format!(
+                    "its version {} is out of range (versions start at 1)",
+                    self.version
+                ))
+            })?;
         let mut aggregate: A = serde_json::from_str(&self.data).map_err(|e| {
-            Error::Store(format!(
-                "a stored `{}` (version {}) does not decode: {e}",
-                A::NAME,
-                self.version
+            unreadable(format!(
+                "the document (version {version}) does not decode: {e}"
             ))
         })?;
-        aggregate.__state_mut().version = self.version as u64;
+        aggregate.__state_mut().version = version;
         Ok(aggregate)
     }
 }
@@ -651,13 +788,31 @@ impl EventRow {
 
     /// The typed envelope; a row that does not decode is an [`Error::UnreadableEvent`] naming it.
     fn decode(self, registry: &Registry) -> Result<EventEnvelope> {
+        // Positions start at 1; an out-of-range one is reported as 0 in the error's field (which
+        // cannot hold it) and with its stored value in the reason.
+        let position = |stored: i64| u64::try_from(stored).ok().filter(|p| *p >= 1);
+        let (stream_position, global_position) = (
+            position(self.stream_position),
+            position(self.global_position),
+        );
         let unreadable = |reason: String| Error::UnreadableEvent {
             stream: self.stream.clone(),
-            stream_position: self.stream_position as u64,
-            global_position: self.global_position as u64,
+            stream_position: stream_position.unwrap_or(0),
+            global_position: global_position.unwrap_or(0),
             type_name: self.type_name.clone(),
             reason,
         };
+        let out_of_range =
+            |what: &str, stored: i64| unreadable(format!("its {what} {stored} is out of range"));
+        let stream_position =
+            stream_position.ok_or_else(|| out_of_range("stream position", self.stream_position))?;
+        let global_position =
+            global_position.ok_or_else(|| out_of_range("global position", self.global_position))?;
+        // Microseconds since 1970: commits never write a negative one (`micros`).
+        let timestamp = u64::try_from(self.recorded_at)
+            .ok()
+            .and_then(|micros| UNIX_EPOCH.checked_add(Duration::from_micros(micros)))
+            .ok_or_else(|| out_of_range("timestamp", self.recorded_at))?;
         let uuid = |text: &str, what: &str| {
             Uuid::parse_str(text).map_err(|e| unreadable(format!("bad {what} `{text}`: {e}")))
         };
@@ -673,9 +828,9 @@ impl EventRow {
             kind: MessageKind::Event,
             type_name: Arc::from(self.type_name.as_str()),
             stream: Arc::from(self.stream.as_str()),
-            stream_position: self.stream_position as u64,
-            global_position: self.global_position as u64,
-            timestamp: UNIX_EPOCH + Duration::from_micros(self.recorded_at.max(0) as u64),
+            stream_position,
+            global_position,
+            timestamp,
             correlation_id: uuid(&self.correlation_id, "correlation id")?,
             causation_id,
             origin_stream: self.origin_stream.as_deref().map(Arc::from),
@@ -723,20 +878,50 @@ impl FailureRow {
             id: Uuid::parse_str(&self.id)
                 .map_err(|e| Error::Store(format!("bad failure id `{}`: {e}", self.id)))?,
             handler: Arc::from(self.handler.as_str()),
+            attempts: u32::try_from(self.attempts).map_err(|_| {
+                Error::Store(format!(
+                    "failed delivery `{}`: its attempt count {} is out of range",
+                    self.id, self.attempts
+                ))
+            })?,
             event: self.event.decode(registry)?,
             error: self.error,
-            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
         })
     }
 }
 
+/// A timestamp as stored: microseconds since 1970. A clock set before 1970 records 0 and one
+/// past the year 294,000 saturates; neither is a stored value being misread.
 fn micros(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
+/// A query bound (`LIMIT`, `OFFSET`, "after position"), saturated at `i64::MAX`: no table holds
+/// more rows or higher positions than that, so the saturated bound selects the same rows.
 fn to_i64(value: impl TryInto<i64>) -> i64 {
     value.try_into().unwrap_or(i64::MAX)
+}
+
+/// A value written into a `BIGINT` column. One past `i64::MAX` cannot be stored: an error, where
+/// `as i64` would write a negative number.
+fn column<T: TryInto<i64> + Copy + std::fmt::Display>(value: T, what: &str) -> Result<i64> {
+    value
+        .try_into()
+        .map_err(|_| Error::Store(format!("{what} of {value} does not fit a BIGINT column")))
+}
+
+/// A `count(*)` as a `usize`.
+fn row_count(count: i64) -> Result<usize> {
+    usize::try_from(count).map_err(|_| Error::Store(format!("the database counted {count} rows")))
+}
+
+/// The error for an `event_position` row whose last position is not one (it is below 0).
+fn last_position_error(last: i64) -> Error {
+    Error::Store(format!(
+        "the `event_position` row says the last global position is {last}, which is not a \
+         position: set it to the highest `global_position` in `events`"
+    ))
 }
 
 fn optional_text(value: Option<impl ToString>) -> Param {

@@ -1,7 +1,9 @@
 //! The schema, as embedded migrations: migration `n` takes a database from version `n` to `n + 1`.
 //!
 //! A store applies the missing ones when it opens, in one transaction that also bumps
-//! `schema_version`, and refuses a database whose version is newer than this build knows.
+//! `schema_version`, and refuses a database whose version is newer than this build knows. If the
+//! `schema_version` row is gone but the tables are there, it records the version again when the
+//! tables are exactly this build's ([`LAYOUT`]) and refuses to guess otherwise.
 //!
 //! Tables (the same in both dialects; `data` is JSONB on PostgreSQL, JSON text on SQLite):
 //! - `aggregates`: one row per aggregate (`aggregate_type`, `id`), its `version` (optimistic
@@ -19,6 +21,61 @@ use super::statement::Dialect;
 pub(crate) fn current_version(dialect: Dialect) -> i64 {
     migrations(dialect).len() as i64
 }
+
+/// Every table the migrations create and its columns, as they stand at [`current_version`] (the
+/// same names in both dialects; `schema_version` itself is not listed).
+///
+/// `open` compares a database's tables with this when its `schema_version` row is missing: the
+/// same layout means this build wrote it, so the version can be recorded again; anything else
+/// could be an older or newer build's layout, which this build must not guess at. Keep it in
+/// step with the migrations (the unit test below checks it against the `CREATE TABLE`s).
+pub(crate) const LAYOUT: &[(&str, &[&str])] = &[
+    (
+        "aggregates",
+        &["aggregate_type", "id", "version", "stream_position", "data"],
+    ),
+    (
+        "events",
+        &[
+            "global_position",
+            "id",
+            "stream",
+            "category",
+            "stream_position",
+            "type_name",
+            "schema_version",
+            "data",
+            "correlation_id",
+            "causation_id",
+            "origin_stream",
+            "recorded_at",
+        ],
+    ),
+    ("event_position", &["singleton", "last"]),
+    (
+        "commands",
+        &[
+            "id",
+            "type_name",
+            "stream",
+            "data",
+            "correlation_id",
+            "causation_id",
+            "recorded_at",
+        ],
+    ),
+    (
+        "failed_deliveries",
+        &[
+            "id",
+            "handler",
+            "global_position",
+            "error",
+            "attempts",
+            "recorded_at",
+        ],
+    ),
+];
 
 /// Migrations in order; each entry is a list of statements.
 pub(crate) fn migrations(dialect: Dialect) -> &'static [&'static [&'static str]] {
@@ -125,3 +182,48 @@ const SQLITE: &[&[&str]] = &[&[
         recorded_at INTEGER NOT NULL
     )",
 ]];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tables and columns the `CREATE TABLE` statements of every migration name (one column
+    /// per line, constraints on lines of their own, as the migrations are written).
+    fn created(dialect: Dialect) -> Vec<(String, Vec<String>)> {
+        let mut tables = Vec::new();
+        for ddl in migrations(dialect).iter().flat_map(|m| m.iter()) {
+            let Some(rest) = ddl.strip_prefix("CREATE TABLE ") else {
+                assert!(
+                    !ddl.starts_with("ALTER TABLE"),
+                    "a migration alters a table: teach this test to follow it"
+                );
+                continue;
+            };
+            let (name, body) = rest.split_once(" (").unwrap();
+            let columns = body
+                .lines()
+                .map(str::trim)
+                .filter_map(|line| line.split_whitespace().next())
+                .filter(|word| !["PRIMARY", "UNIQUE", ")", ");"].contains(word))
+                .filter(|word| !word.starts_with(')'))
+                .map(str::to_owned)
+                .collect();
+            tables.push((name.to_owned(), columns));
+        }
+        tables
+    }
+
+    #[test]
+    fn the_layout_is_what_the_migrations_create() {
+        let layout: Vec<(String, Vec<String>)> = LAYOUT
+            .iter()
+            .map(|(table, columns)| {
+                let columns = columns.iter().map(|c| (*c).to_owned()).collect();
+                ((*table).to_owned(), columns)
+            })
+            .collect();
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            assert_eq!(created(dialect), layout, "{dialect:?}");
+        }
+    }
+}

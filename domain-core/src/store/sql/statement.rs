@@ -76,9 +76,21 @@ impl Statement {
     ///
     /// PostgreSQL yields `jsonb` (JSON `null` stays a JSON value); SQLite yields the SQL value
     /// `json_extract` gives (text, integer, real; JSON `null` becomes SQL `NULL`).
+    ///
+    /// A document without the key (a row written before an `Option` field was added) decodes
+    /// that field as `None`, so it must compare and sort as JSON `null` too. SQLite's
+    /// `json_extract` gives `NULL` for both already; PostgreSQL's `->` gives SQL `NULL` for a
+    /// missing key, which would make every comparison unknown (and sort last), so it is turned
+    /// into JSON `null` here, where every condition and ordering reads the field.
+    ///
+    /// The expression is parenthesized: callers append it right after a function name
+    /// (`jsonb_typeof`).
     fn field(&mut self, field: &str) -> &mut Self {
         match self.dialect {
-            Dialect::Postgres => self.push("(data -> ").bind_text(field).push("::text)"),
+            Dialect::Postgres => self
+                .push("(COALESCE(data -> ")
+                .bind_text(field)
+                .push("::text, 'null'::jsonb))"),
             Dialect::Sqlite => self
                 .push("json_extract(data, ")
                 .bind_text(json_path(field))
@@ -332,7 +344,7 @@ mod tests {
         sql.filter(&TITLE.is_in(["a", "b"]));
         assert_eq!(
             sql.text,
-            "SELECT 1 WHERE ((data -> $1::text) IN (SELECT jsonb_array_elements($2::jsonb)))"
+            "SELECT 1 WHERE ((COALESCE(data -> $1::text, 'null'::jsonb)) IN (SELECT jsonb_array_elements($2::jsonb)))"
         );
     }
 }
