@@ -124,6 +124,12 @@ pub struct EventVTable {
     pub aggregate: &'static str,
     pub category: &'static str,
     pub to_json: fn(&(dyn Any + Send + Sync)) -> Result<serde_json::Value>,
+    /// Validates a payload of this type into `errors`, under `path`.
+    pub validate: fn(
+        &(dyn Any + Send + Sync),
+        &crate::validation::FieldPath<'_>,
+        &mut crate::validation::ValidationErrors,
+    ),
 }
 
 impl fmt::Debug for EventVTable {
@@ -145,7 +151,18 @@ impl<E: Event> EventVTableOf for E {
         aggregate: <E::Aggregate as Aggregate>::NAME,
         category: <E::Aggregate as Aggregate>::CATEGORY,
         to_json: event_to_json::<E>,
+        validate: validate_event::<E>,
     };
+}
+
+fn validate_event<E: Event>(
+    payload: &(dyn Any + Send + Sync),
+    path: &crate::validation::FieldPath<'_>,
+    errors: &mut crate::validation::ValidationErrors,
+) {
+    if let Some(event) = payload.downcast_ref::<E>() {
+        event.validate_into(path, errors);
+    }
 }
 
 fn event_to_json<E: Event>(payload: &(dyn Any + Send + Sync)) -> Result<serde_json::Value> {

@@ -13,6 +13,7 @@ use crate::identifier::Identifier;
 use crate::model::{Aggregate, PendingEvent, sort_by_raise_order};
 use crate::registry::Registry;
 use crate::store::{Causation, CommitBatch, StagedAggregate, StagedEvent};
+use crate::validation::{FieldPath, ValidationErrors};
 
 #[derive(Default)]
 pub(crate) struct UnitOfWork {
@@ -99,8 +100,14 @@ impl UnitOfWork {
     }
 
     /// The batch the store commits: aggregates with their events, in raise order, named.
+    ///
+    /// Raised events are validated here, before anything reaches the store: `raise()` cannot
+    /// fail, and an invalid event (a `NaN`, a NUL in text) must not be committed, since a durable
+    /// store could not keep it or read it back. Failures are reported under the event's name
+    /// (`BookAdded.title`), and nothing of the unit of work is committed.
     pub fn into_batch(self, registry: &Registry, causation: Causation) -> Result<CommitBatch> {
         let mut aggregates = Vec::with_capacity(self.entries.len());
+        let mut invalid = ValidationErrors::default();
         for mut entry in self.entries {
             let mut raised = Vec::new();
             let value = Arc::get_mut(&mut entry.value)
@@ -109,6 +116,12 @@ impl UnitOfWork {
             sort_by_raise_order(&mut raised);
             let mut events = Vec::with_capacity(raised.len());
             for event in raised {
+                let name = FieldPath::ROOT;
+                (event.vtable.validate)(
+                    &*event.payload,
+                    &name.field(event.vtable.name),
+                    &mut invalid,
+                );
                 let type_id = (event.vtable.type_id)();
                 let info = registry.events.get(&type_id).ok_or_else(|| {
                     Error::Registry(vec![format!(
@@ -132,6 +145,7 @@ impl UnitOfWork {
                 events,
             });
         }
+        invalid.into_result()?;
         Ok(CommitBatch {
             aggregates,
             command: None,

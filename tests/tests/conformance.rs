@@ -343,6 +343,7 @@ suite! {
     tests: [
         aggregates_round_trip_with_entities_value_objects_and_options,
         get_of_an_unknown_id_is_not_found,
+        input_no_store_could_keep_is_a_validation_error_everywhere,
         a_stale_write_is_a_conflict_and_persists_nothing,
         a_new_aggregate_with_a_taken_id_is_a_conflict,
         filters_give_the_in_memory_predicate_results,
@@ -415,6 +416,82 @@ async fn aggregates_round_trip_with_entities_value_objects_and_options(db: TestD
     assert_eq!(again.version(), 2);
     assert_eq!(again.rating, None);
     assert_eq!(again.copies.len(), 1);
+}
+
+/// NUL in text, non-finite numbers and identities longer than an index entry: PostgreSQL refused
+/// them with a bare store error, SQL stores wrote NaN as `null` (unreadable from then on), memory
+/// took them all. Every store now refuses them the same way, naming the field, before writing.
+async fn input_no_store_could_keep_is_a_validation_error_everywhere(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfBook>();
+    let mut bad = book("Dune", 1965, 9.5);
+    bad.subtitle = Some("nul\0inside".into());
+    bad.price = f64::NAN;
+    let err = repo.add(bad.clone()).await.unwrap_err();
+    let Error::Validation(errors) = err else {
+        panic!("expected a validation error, got {err}")
+    };
+    assert_eq!(errors.fields().collect::<Vec<_>>(), ["price", "subtitle"]);
+    assert!(matches!(
+        repo.get(&bad.id()).await,
+        Err(Error::NotFound { .. })
+    ));
+
+    let mut long_id = book("Dune", 1965, 9.5);
+    long_id.id = Identifier::from("k".repeat(3000).as_str());
+    let err = repo.add(long_id).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Validation(e) if e.fields().eq(["id"])),
+        "{err}"
+    );
+
+    // Floats come back bit for bit: extremes, subnormals, and values whose shortest decimal
+    // form a fast float parser rounds 1 ULP off.
+    let mut bits: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut prices = vec![
+        0.1 + 0.2,
+        f64::MIN_POSITIVE,
+        5e-324,
+        -f64::MAX,
+        1e-310,
+        123.456,
+    ];
+    while prices.len() < 40 {
+        bits ^= bits << 13;
+        bits ^= bits >> 7;
+        bits ^= bits << 17;
+        let value = f64::from_bits(bits >> 2);
+        if value.is_finite() {
+            prices.push(value);
+        }
+    }
+    for (year, price) in prices.iter().enumerate() {
+        repo.add(book("Float", year as i64, *price)).await.unwrap();
+    }
+    let mut stored: Vec<(i64, f64)> = repo
+        .query()
+        .filter(CfBook::TITLE.eq("Float".to_string()))
+        .all()
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|b| (b.year, b.price))
+        .collect();
+    stored.sort_by_key(|(year, _)| *year);
+    let stored: Vec<u64> = stored.iter().map(|(_, p)| p.to_bits()).collect();
+    let expected: Vec<u64> = prices.iter().map(|p| p.to_bits()).collect();
+    assert_eq!(stored, expected);
+
+    // The same values within the limits are stored faithfully.
+    let mut fine = book("Dune", 1965, f64::MAX);
+    fine.id = Identifier::from("k".repeat(domain_core::MAX_IDENTIFIER_BYTES).as_str());
+    fine.subtitle = Some("tab\there".into());
+    repo.add(fine.clone()).await.unwrap();
+    let loaded = repo.get(&fine.id()).await.unwrap();
+    assert_eq!(loaded.price, f64::MAX);
+    assert_eq!(loaded.subtitle, fine.subtitle);
+    assert_eq!(repo.query().count().await.unwrap(), 41);
 }
 
 async fn get_of_an_unknown_id_is_not_found(db: TestDb) {

@@ -431,3 +431,39 @@ fn choice_errors_quote_at_most_a_prefix_of_the_input() {
     assert!(message.len() < 300, "{} bytes", message.len());
     assert!(message.contains("1000000 bytes"), "{message}");
 }
+
+#[event(part_of = VlReading)]
+pub struct VlReadingTaken {
+    pub value: f64,
+    pub note: String,
+}
+
+#[tokio::test]
+async fn raised_events_are_validated_before_commit() {
+    let domain = Domain::builder("Validation").build().unwrap();
+    let mut reading = VlReading::builder().value(1.0).build().unwrap();
+    // `raise()` cannot fail: an event no store could keep is refused at commit, with nothing saved.
+    reading.raise(VlReadingTaken {
+        value: f64::NAN,
+        note: "a\0b".into(),
+    });
+    let err = domain
+        .repository::<VlReading>()
+        .add(reading.clone())
+        .await
+        .unwrap_err();
+    let Error::Validation(errors) = err else {
+        panic!("expected a validation error, got {err}")
+    };
+    assert_eq!(
+        fields(&errors),
+        ["VlReadingTaken.note", "VlReadingTaken.value"]
+    );
+    assert!(
+        domain
+            .repository::<VlReading>()
+            .get(&reading.id())
+            .await
+            .is_err()
+    );
+}
