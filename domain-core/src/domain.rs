@@ -87,6 +87,7 @@ pub struct DomainBuilder {
     explicit: Vec<&'static Registration>,
     instances: HashMap<TypeId, Instance>,
     database: Option<String>,
+    external_categories: Vec<String>,
 }
 
 /// The environment variable [`DomainBuilder::open`] reads the database URL from when
@@ -107,6 +108,7 @@ impl Domain {
             explicit: Vec::new(),
             instances: HashMap::default(),
             database: None,
+            external_categories: Vec::new(),
         }
     }
 
@@ -287,7 +289,7 @@ impl Domain {
             }
             Err(cause) => Some(
                 inner
-                    .record_failure(handler, &failed.event, &cause, failed.attempts + 1, id)
+                    .record_failure(handler, &failed.event, cause, failed.attempts + 1, id)
                     .await,
             ),
         };
@@ -320,6 +322,7 @@ impl Domain {
                     event_type: failed.event.metadata.type_name.to_string(),
                     event_id: failed.event.metadata.id,
                     cause: other.to_string(),
+                    error: Some(Arc::new(other)),
                 }),
             }
         }
@@ -432,6 +435,36 @@ impl DomainBuilder {
         self
     }
 
+    /// Declares a stream category that another service writes (into this store today; through a
+    /// broker later). Event handlers may listen to it, and events of it may be registered, though
+    /// no aggregate of this domain has it. Without the declaration such a handler fails
+    /// `build()` as "could never fire", which is what catches a misspelt category.
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    ///
+    /// #[aggregate]
+    /// pub struct Invoice { pub total: i64 }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Audit;
+    ///
+    /// #[event_handler(part_of = Invoice, stream_category = "billing")]
+    /// impl Audit {
+    ///     #[handle($any)]
+    ///     fn on_any(&self, _event: &EventEnvelope) {}
+    /// }
+    ///
+    /// assert!(Domain::builder("Accounts").build().is_err());          // "could never fire"
+    /// let domain = Domain::builder("Accounts").external_category("billing").build()?;
+    /// # let _ = domain;
+    /// # Ok::<(), domain_core::Error>(())
+    /// ```
+    pub fn external_category(mut self, category: impl Into<String>) -> Self {
+        self.external_categories.push(category.into());
+        self
+    }
+
     /// Gives a handler instance (one holding dependencies); required for handlers without `Default`.
     pub fn handler<H: Send + Sync + 'static>(mut self, instance: H) -> Self {
         self.instances.insert(TypeId::of::<H>(), Arc::new(instance));
@@ -499,8 +532,18 @@ impl DomainBuilder {
             .then_some(DOMAIN_CORE_REGISTRATIONS.iter())
             .into_iter()
             .flatten();
-        let registry = Registry::build(&self.name, auto.chain(self.explicit), &mut instances)
-            .map_err(Error::Registry)?;
+        let external: Vec<&str> = self
+            .external_categories
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let registry = Registry::build(
+            &self.name,
+            auto.chain(self.explicit),
+            &external,
+            &mut instances,
+        )
+        .map_err(Error::Registry)?;
         Ok(CheckedDomain {
             name: self.name,
             registry,
@@ -628,7 +671,7 @@ impl DomainInner {
                 let (outcome, more) = self.deliver(handler, &event).await;
                 if let Err(cause) = outcome {
                     let id = Uuid::new_v4();
-                    failures.push(self.record_failure(handler, &event, &cause, 1, id).await);
+                    failures.push(self.record_failure(handler, &event, cause, 1, id).await);
                 }
                 queue.extend(more);
             }
@@ -663,7 +706,7 @@ impl DomainInner {
         &self,
         handler: &'static EventHandlerRegistration,
         event: &EventEnvelope,
-        cause: &Error,
+        cause: Error,
         attempts: u32,
         id: Uuid,
     ) -> HandlerFailure {
@@ -675,16 +718,17 @@ impl DomainInner {
             error: cause.to_string(),
             attempts,
         };
-        let mut cause = cause.to_string();
+        let mut text = failure.error.clone();
         if let Err(unrecorded) = self.store.record_failure(&failure).await {
-            cause = format!("{cause} (and recording the failure failed: {unrecorded})");
+            text = format!("{text} (and recording the failure failed: {unrecorded})");
         }
         HandlerFailure {
             delivery_id: id,
             handler: handler_name,
             event_type: event.metadata.type_name.to_string(),
             event_id: event.metadata.id,
-            cause,
+            cause: text,
+            error: Some(Arc::new(cause)),
         }
     }
 }

@@ -311,7 +311,46 @@ impl fmt::Debug for CommittedOutput {
     }
 }
 
-/// One event delivery that failed: which handler, which event, why.
+/// One event delivery that failed: which handler, which event, why — with the handler's own
+/// error, its type and variant intact.
+///
+/// ```rust,standalone_crate
+/// use domain_core::prelude::*;
+///
+/// #[derive(Debug, thiserror::Error)]
+/// pub enum MailError {
+///     #[error("mailbox {0} is full")]
+///     Full(String),
+/// }
+///
+/// #[aggregate]
+/// pub struct Member { pub email: String }
+///
+/// #[event(part_of = Member)]
+/// pub struct Joined { pub email: String }
+///
+/// #[derive(Default)]
+/// pub struct Welcome;
+///
+/// #[event_handler(part_of = Member)]
+/// impl Welcome {
+///     #[handle(Joined)]
+///     fn greet(&self, event: &Joined) -> Result<()> {
+///         Err(Error::other(MailError::Full(event.email.clone())))
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("Club").build()?;
+/// let mut member = Member::builder().email("ann@example.org").build()?;
+/// member.raise(Joined { email: member.email.clone() });
+/// let err = domain.repository::<Member>().add(member).await.unwrap_err();
+/// let Error::HandlersFailed { failures, .. } = err else { unreachable!() };
+/// let MailError::Full(mailbox) = failures[0].downcast_ref::<MailError>().unwrap();
+/// assert_eq!(mailbox, "ann@example.org");
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Debug, Clone)]
 pub struct HandlerFailure {
     /// The id of the recorded failed delivery (for retries).
@@ -322,8 +361,25 @@ pub struct HandlerFailure {
     pub event_type: String,
     /// The event's message id.
     pub event_id: uuid::Uuid,
-    /// The handler's error, as text.
+    /// The handler's error, as text (what the failure record keeps).
     pub cause: String,
+    /// The handler's error itself, when this failure happened in this process (a record read
+    /// back from the store has only its text).
+    pub error: Option<std::sync::Arc<Error>>,
+}
+
+impl HandlerFailure {
+    /// The handler's error as `E`: an error given to [`Error::other`] (or converted into
+    /// `Error::Other`), or a framework error (`E = Error`) such as [`Error::Rule`].
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        let error = self.error.as_deref()?;
+        if let Error::Other(inner) = error
+            && let Some(found) = inner.downcast_ref::<E>()
+        {
+            return Some(found);
+        }
+        (error as &(dyn std::error::Error + 'static)).downcast_ref::<E>()
+    }
 }
 
 impl fmt::Display for HandlerFailure {
@@ -333,6 +389,15 @@ impl fmt::Display for HandlerFailure {
             "handler `{}` failed on event `{}` ({}): {}",
             self.handler, self.event_type, self.event_id, self.cause
         )
+    }
+}
+
+impl std::error::Error for HandlerFailure {
+    /// The handler's own error, so error reporters (anyhow, eyre) show the chain.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

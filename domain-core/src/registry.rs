@@ -184,8 +184,23 @@ pub(crate) struct Registry {
     pub event_handlers: Vec<&'static EventHandlerRegistration>,
     /// Event type -> indexes into `event_handlers`, in handler-name order.
     pub routes: HashMap<TypeId, Vec<usize>>,
-    /// The stream categories of the registered aggregates, sorted.
-    pub categories: Vec<&'static str>,
+    /// The stream categories of the registered aggregates and the external ones, sorted.
+    pub categories: Vec<Arc<str>>,
+}
+
+/// The suffix of a category's command streams: `order:command-<id>` belongs to `order`.
+const COMMAND_SUFFIX: &str = ":command";
+
+/// The spelling `#[aggregate(stream_category = ..)]` accepts, checked here for categories given
+/// at run time.
+fn is_valid_category(category: &str) -> bool {
+    category
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase())
+        && category
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | ':' | '.'))
 }
 
 impl Registry {
@@ -193,9 +208,17 @@ impl Registry {
     pub fn build(
         domain: &str,
         registrations: impl IntoIterator<Item = &'static Registration>,
+        external: &[&str],
         instances: &mut HashMap<TypeId, Instance>,
     ) -> std::result::Result<Registry, Vec<String>> {
         let mut problems = Vec::new();
+        for category in external {
+            if !is_valid_category(category) {
+                problems.push(format!(
+                    "external category {category:?} is not a valid stream category: use lowercase snake_case like \"billing\" (letters, digits, `_`, `:`, `.`; no `-`)"
+                ));
+            }
+        }
         let mut seen = HashSet::default();
         let mut aggregates: HashMap<TypeId, &'static AggregateRegistration> = HashMap::default();
         let mut entities = Vec::new();
@@ -246,7 +269,9 @@ impl Registry {
         let mut event_table = HashMap::default();
         let mut events_by_name = HashMap::default();
         for event in &events {
-            if !registered(event.aggregate) {
+            // An event of another service's category is decoded here, but its aggregate lives
+            // there: its registration is not needed.
+            if !registered(event.aggregate) && !external.contains(&event.category) {
                 problems.push(format!(
                     "event `{}` is part of `{}`, which is not registered",
                     event.name, event.aggregate_name
@@ -355,19 +380,21 @@ impl Registry {
             );
             if handler.stream_category != ALL_CATEGORIES
                 && !categories.contains_key(handler.stream_category)
+                && !external.contains(&handler.stream_category)
             {
                 problems.push(format!(
-                    "event handler `{}` listens to stream category `{}`, which no registered aggregate has (known: {}): it could never fire",
+                    "event handler `{}` listens to stream category `{}`, which no registered aggregate has (known: {}): it could never fire (if another service writes it, declare it with `Domain::builder(..).external_category(\"{}\")`)",
                     handler.name,
                     handler.stream_category,
-                    sorted_keys(&categories)
+                    sorted_keys(&categories),
+                    handler.stream_category
                 ));
             }
             // `source_stream` names an aggregate's category or its command streams
             // (`order:command`); a typo would silently never match, like a wrong category.
             if let Some(source) = handler.source_stream {
-                let (category, suffix) = source.split_once(':').unwrap_or((source, ""));
-                if !categories.contains_key(category) || !matches!(suffix, "" | "command") {
+                let category = source.strip_suffix(COMMAND_SUFFIX).unwrap_or(source);
+                if !categories.contains_key(category) && !external.contains(&category) {
                     problems.push(format!(
                         "event handler `{}` has `source_stream = \"{source}\"`, which names no stream of a registered aggregate (write a category, or `<category>:command`; known categories: {}): it could never fire",
                         handler.name,
@@ -410,17 +437,24 @@ impl Registry {
             event_handlers,
             routes,
             categories: {
-                let mut known: Vec<&'static str> = categories.into_keys().collect();
+                let mut known: Vec<Arc<str>> = categories
+                    .into_keys()
+                    .map(Arc::from)
+                    .chain(external.iter().map(|c| Arc::from(*c)))
+                    .collect();
                 known.sort_unstable();
+                known.dedup();
                 known
             },
         })
     }
 
-    /// `Ok` if `category` is a registered aggregate's stream category; otherwise an error naming
-    /// the known ones (reading an unknown category would silently return nothing).
+    /// `Ok` if `category` is a registered aggregate's stream category, one declared external,
+    /// or either's command streams (`order:command`); otherwise an error naming the known ones
+    /// (reading an unknown category would silently return nothing).
     pub fn check_category(&self, category: &str) -> crate::error::Result<()> {
-        if self.categories.binary_search(&category).is_ok() {
+        let category = category.strip_suffix(COMMAND_SUFFIX).unwrap_or(category);
+        if self.categories.iter().any(|known| **known == *category) {
             Ok(())
         } else {
             Err(crate::error::Error::UnknownCategory {

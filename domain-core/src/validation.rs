@@ -408,6 +408,14 @@ pub mod check {
         }
     }
 
+    /// A required `String` (not `Option`) without `#[field(allow_blank)]`: not empty, not only
+    /// whitespace.
+    pub fn required_text(value: &str, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+        if value.trim().is_empty() {
+            errors.add(path.to_string(), "is required: the text is empty or blank");
+        }
+    }
+
     /// `min = n`
     pub fn min<T: Bounded + ?Sized>(
         value: &T,

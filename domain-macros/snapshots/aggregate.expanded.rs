@@ -60,6 +60,7 @@ const _: () = {
             __dc::check::identity(&self.id, &__path.field("id"), __errors);
             {
                 let __field = __path.field("title");
+                __dc::check::required_text(&self.title, &__field, __errors);
                 __dc::check::max_length(
                     &self.title,
                     {

@@ -11,6 +11,7 @@ pub const MIN: &str = "min";
 pub const MAX: &str = "max";
 pub const DEFAULT: &str = "default";
 pub const CHOICES: &str = "choices";
+pub const ALLOW_BLANK: &str = "allow_blank";
 
 /// Field-level marker attributes.
 pub const FIELD: &str = "field";

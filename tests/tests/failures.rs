@@ -666,3 +666,89 @@ async fn reading_an_unknown_category_or_stream_is_an_error_not_an_empty_list() {
         .unwrap();
     assert!(none.is_empty());
 }
+
+#[derive(Debug, PartialEq)]
+pub enum FlLedgerError {
+    Locked { account: String, minutes: u32 },
+}
+
+impl std::fmt::Display for FlLedgerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl std::error::Error for FlLedgerError {}
+
+impl From<FlLedgerError> for Error {
+    fn from(error: FlLedgerError) -> Self {
+        Error::other(error)
+    }
+}
+
+#[aggregate]
+pub struct FlLedger {
+    pub account: String,
+}
+
+#[event(part_of = FlLedger)]
+pub struct FlLedgerOpened {
+    pub account: String,
+}
+
+#[derive(Default)]
+pub struct FlLockedLedger;
+
+#[event_handler(part_of = FlLedger)]
+impl FlLockedLedger {
+    #[handle(FlLedgerOpened)]
+    fn on_opened(&self, event: &FlLedgerOpened) -> std::result::Result<(), FlLedgerError> {
+        Err(FlLedgerError::Locked {
+            account: event.account.clone(),
+            minutes: 5,
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_failed_handler_keeps_its_own_error_type_and_variant() {
+    let (domain, probe) = domain();
+    let mut ledger = FlLedger::builder().account("acc-1").build().unwrap();
+    ledger.raise(FlLedgerOpened {
+        account: "acc-1".into(),
+    });
+    let err = domain
+        .repository::<FlLedger>()
+        .add(ledger)
+        .await
+        .unwrap_err();
+    let failures = handler_failures(err);
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        failures[0].downcast_ref::<FlLedgerError>(),
+        Some(&FlLedgerError::Locked {
+            account: "acc-1".into(),
+            minutes: 5
+        })
+    );
+    // The failure is an error whose source is the handler's error.
+    let source = std::error::Error::source(&failures[0]).unwrap();
+    assert!(source.to_string().contains("Locked"), "{source}");
+
+    // A framework error keeps its variant too.
+    probe.fail.store(true, Ordering::SeqCst);
+    let err = domain
+        .process(FlOpenAccount {
+            owner: "fay".into(),
+        })
+        .await
+        .unwrap_err();
+    let failures = handler_failures(err);
+    assert!(matches!(
+        failures[0].downcast_ref::<Error>(),
+        Some(Error::Rule(message)) if message == "flaky is down"
+    ));
+    // Records read back from the store have the text only.
+    let recorded = domain.failed_deliveries().await.unwrap();
+    assert!(recorded.iter().any(|r| r.error.contains("flaky is down")));
+}

@@ -243,6 +243,70 @@ fn source_stream_naming_no_aggregate_stream_is_reported() {
         .unwrap();
 }
 
+/// Stands for another service's aggregate: its events are decoded here, it is not registered.
+#[aggregate(stream_category = "rg_billing")]
+pub struct RgInvoice {
+    pub total: i64,
+}
+
+#[event(part_of = RgInvoice)]
+pub struct RgInvoicePaid {
+    pub total: i64,
+}
+
+#[derive(Default)]
+pub struct RgBillingAudit;
+
+#[event_handler(part_of = RgShop, stream_category = "rg_billing")]
+impl RgBillingAudit {
+    #[handle($any)]
+    fn on_any(&self, _event: &EventEnvelope) {}
+}
+
+#[tokio::test]
+async fn an_external_category_may_be_listened_to_and_read() {
+    let builder = || {
+        Domain::builder("Registry")
+            .without_auto_registration()
+            .register::<RgShop>()
+            .register::<RgInvoicePaid>()
+            .register::<RgBillingAudit>()
+    };
+    // Undeclared, it is the typo check: the handler could never fire.
+    let problems = problems(builder().build());
+    assert!(
+        has(
+            &problems,
+            &["RgBillingAudit", "rg_billing", "external_category"]
+        ),
+        "{problems:#?}"
+    );
+    assert!(
+        has(&problems, &["RgInvoicePaid", "RgInvoice"]),
+        "{problems:#?}"
+    );
+
+    let domain = builder().external_category("rg_billing").build().unwrap();
+    assert!(
+        domain
+            .event_store()
+            .read_category("rg_billing", 0, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        domain.event_store().read_category("rg_biling", 0, 10).await,
+        Err(Error::UnknownCategory { .. })
+    ));
+
+    let invalid = self::problems(builder().external_category("Billing-EU").build());
+    assert!(
+        has(&invalid, &["Billing-EU", "not a valid"]),
+        "{invalid:#?}"
+    );
+}
+
 #[test]
 fn handler_without_default_needs_an_instance() {
     let problems = problems(

@@ -467,3 +467,63 @@ async fn raised_events_are_validated_before_commit() {
             .is_err()
     );
 }
+
+#[aggregate]
+pub struct VlNote {
+    pub title: String,
+    #[field(allow_blank)]
+    pub body: String,
+    pub tag: Option<String>,
+}
+
+#[test]
+fn required_strings_reject_empty_and_blank_unless_allowed() {
+    for blank in ["", "   ", "\t\n"] {
+        let errors = VlNote::builder()
+            .title(blank)
+            .body(blank)
+            .build()
+            .unwrap_err();
+        // Only the required field without `allow_blank`; an `Option<String>` may be absent.
+        assert_eq!(fields(&errors), ["title"], "{blank:?}");
+        assert!(errors.messages("title")[0].contains("required"), "{errors}");
+    }
+    let note = VlNote::builder()
+        .title("t")
+        .body("")
+        .tag("")
+        .build()
+        .unwrap();
+    assert_eq!(note.body, "");
+    // The same rule on commands (before their handler) and entities.
+    let errors = VlItem::builder()
+        .title(" ")
+        .quantity(1)
+        .build()
+        .unwrap_err();
+    assert_eq!(fields(&errors), ["title"]);
+}
+
+#[tokio::test]
+async fn commands_with_a_blank_required_string_are_rejected() {
+    let domain = Domain::builder("Validation").build().unwrap();
+    let err = domain
+        .process(VlPlaceOrder {
+            customer: "ann".into(),
+            quantity: 1,
+            code: "  ".into(),
+            price: None,
+        })
+        .await
+        .unwrap_err();
+    let Error::Validation(errors) = err else {
+        panic!("expected a validation error, got {err}")
+    };
+    assert_eq!(fields(&errors), ["code"]);
+    assert!(
+        errors
+            .messages("code")
+            .iter()
+            .any(|m| m.contains("required"))
+    );
+}

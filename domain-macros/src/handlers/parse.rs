@@ -105,7 +105,12 @@ pub fn parse(
         if let Some((_, _)) = seen.iter().find(|(k, _)| *k == key) {
             cx.error_spanned_by(
                 first,
-                format!("duplicate `#[handle({key})]` in this impl: each message has one method"),
+                match kind {
+                    HandlerKind::Command => format!("duplicate `#[handle({key})]` in this impl: a command has exactly one handler method"),
+                    // Protean runs both methods; here one (event, handler) pair is one delivery,
+                    // with one unit of work and one retry record, so two reactions are two types.
+                    HandlerKind::Event => format!("duplicate `#[handle({key})]` in this impl: an event reaches one method per handler type; for a second reaction to `{key}`, move this method to an `#[event_handler]` type of its own (each then runs, and is retried, on its own)"),
+                },
             );
             continue;
         }

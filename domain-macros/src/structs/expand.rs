@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Fields, Type, Visibility};
 
 use super::model::{DefaultValue, FieldModel, Kind, Relation, Shape, StructModel};
-use super::parse::is_leaf;
+use super::parse::{is_leaf, is_required_text};
 use crate::paths;
 
 pub fn expand(model: StructModel) -> TokenStream {
@@ -329,6 +329,10 @@ fn validate_impl(model: &StructModel) -> TokenStream {
                 __dc::check::#function(&self.#field, { let __bound = #value; __bound }, &__field, __errors);
             }
         });
+        // Protean rejects an empty or blank required string; so do we, unless `allow_blank`.
+        let required_text = (is_required_text(&field.ty) && !field.allow_blank).then(|| {
+            quote!(__dc::check::required_text(&self.#name, &__field, __errors);)
+        });
         let nested = (!is_leaf(&field.ty)).then(|| {
             quote! {{
                 #[allow(unused_imports)]
@@ -336,11 +340,12 @@ fn validate_impl(model: &StructModel) -> TokenStream {
                 (&&__dc::check::Nested(&self.#name)).validate_nested(&__field, __errors);
             }}
         });
-        if field.checks.is_empty() && nested.is_none() {
+        if field.checks.is_empty() && nested.is_none() && required_text.is_none() {
             return quote!();
         }
         quote! {{
             let __field = __path.field(#name_str);
+            #required_text
             #(#checks)*
             #nested
         }}

@@ -86,6 +86,8 @@ pub struct FieldModel {
     pub checks: Vec<Check>,
     pub default: Option<DefaultValue>,
     pub relation: Option<Relation>,
+    /// `#[field(allow_blank)]`: a required `String` may be empty or whitespace.
+    pub allow_blank: bool,
 }
 
 pub struct Check {

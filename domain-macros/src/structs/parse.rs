@@ -123,6 +123,7 @@ fn parse_fields(cx: &Ctxt, kind: Kind, item: &mut ItemStruct) -> (Vec<FieldModel
             checks: Vec::new(),
             default: None,
             relation: None,
+            allow_blank: false,
         };
         let mut kept = Vec::new();
         for attr in std::mem::take(&mut field.attrs) {
@@ -168,7 +169,15 @@ fn parse_fields(cx: &Ctxt, kind: Kind, item: &mut ItemStruct) -> (Vec<FieldModel
 }
 
 fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
-    const ALLOWED: &[&str] = &[MAX_LENGTH, MIN_LENGTH, MIN, MAX, DEFAULT, CHOICES];
+    const ALLOWED: &[&str] = &[
+        MAX_LENGTH,
+        MIN_LENGTH,
+        MIN,
+        MAX,
+        DEFAULT,
+        CHOICES,
+        ALLOW_BLANK,
+    ];
     let mut seen: Vec<String> = Vec::new();
     // Literal values, kept to reject option combinations no value could ever pass.
     let mut bounds: [Option<(f64, Span)>; 2] = [None, None];
@@ -217,6 +226,14 @@ fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
                 } else {
                     DefaultValue::TypeDefault
                 });
+            }
+            ALLOW_BLANK => {
+                if !is_required_text(&field.ty) {
+                    return Err(meta.error(
+                        "`allow_blank` applies to a required `String` field: an `Option<String>` may already be absent, and other types have no blank value",
+                    ));
+                }
+                field.allow_blank = true;
             }
             _ => unreachable!("every allowed option is matched above"),
         }
@@ -366,4 +383,16 @@ pub fn is_leaf(ty: &Type) -> bool {
                 | "char"
         )
     })
+}
+
+/// True for a field of type `String` (not `Option<String>`): required text, which must not be
+/// empty or blank unless `#[field(allow_blank)]`.
+pub fn is_required_text(ty: &Type) -> bool {
+    let Type::Path(path) = ty else { return false };
+    path.qself.is_none()
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "String" && last.arguments.is_none())
 }
