@@ -63,6 +63,7 @@ mod domain;
 mod error;
 mod handler;
 mod identifier;
+mod json;
 mod message;
 pub mod model;
 mod query;
@@ -107,6 +108,7 @@ pub mod __private {
     pub use crate::handler::{
         HandledCommand, HandlerReturn, handled_command_category, instance_as,
     };
+    pub use crate::json::JsonFields;
     pub use crate::model::{
         Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,
         ValueObject, sort_by_raise_order,
@@ -118,6 +120,16 @@ pub mod __private {
         Register, Registration, default_instance,
     };
     pub use crate::validation::check;
+    /// A JSON value, as the generated [`JsonFields`] impls receive it.
+    pub use serde_json::Value as JsonValue;
+
+    /// The field-by-field diagnosis of a command's JSON (see [`JsonFields`]).
+    pub mod json {
+        pub use crate::json::{
+            Check, DecodeFieldList, DecodeFields, DecodeOptionalFields, DecodeWhole, Decoder,
+            Fields, Slot, unchecked,
+        };
+    }
     pub use crate::{
         Context, EventEnvelope, Field, FieldPath, Identifier, Result, Validate, ValidationErrors,
     };
