@@ -19,7 +19,6 @@ use crate::context::{Context, Query, Reader};
 use crate::error::{CommittedOutput, Error, HandlerFailure, Result};
 use crate::handler::{CatchPanic, HandledCommand};
 use crate::identifier::Identifier;
-use crate::json::JsonFields;
 use crate::message::{EventEnvelope, MessageKind, Metadata, stream_category};
 use crate::model::{Aggregate, Command};
 use crate::query::Filter;
@@ -901,7 +900,7 @@ impl EventStore<'_> {
 
 /// Runs a serialized command of type `C` (the erased entry behind [`Domain::process_json`]).
 #[doc(hidden)]
-pub fn process_json<C: HandledCommand + JsonFields>(
+pub fn process_json<C: HandledCommand>(
     domain: &Domain,
     value: serde_json::Value,
 ) -> crate::registry::BoxFuture<'_, Result<Box<dyn Any + Send>>> {
@@ -914,7 +913,7 @@ pub fn process_json<C: HandledCommand + JsonFields>(
 
 /// `value` as a `C`, or every problem of it (see [`crate::json`]). Takes the value by value so
 /// it is dropped before the command runs.
-fn decode_command<C: JsonFields + Command>(domain: &Domain, value: serde_json::Value) -> Result<C> {
+fn decode_command<C: Command>(domain: &Domain, value: serde_json::Value) -> Result<C> {
     // Decoded from a reference: on failure the value is walked again, field by field.
     C::deserialize(&value).map_err(|error| {
         let type_name = domain.type_name_of::<C>().unwrap_or(<C as Command>::NAME);

@@ -11,8 +11,10 @@
 //! success costs what it did, and if the walk finds nothing (input it judges differently from
 //! serde) the caller reports serde's own error instead.
 //!
-//! The macros generate, per `#[command]` and `#[value_object]`, one [`JsonFields`] impl that calls
-//! [`Fields::field`] once per field; the work is in the generic functions here.
+//! The macros generate, per `#[command]` and `#[value_object]`, one hidden `__json_problems`
+//! method (of [`Command`] and [`ValueObject`]) that calls [`Fields::field`] once per field; the
+//! work is in the generic functions here. A hidden method with a default, rather than a trait of
+//! its own, keeps every diagnostic about a type that is not a command unchanged.
 
 use std::marker::PhantomData;
 
@@ -20,38 +22,24 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, shorten};
-use crate::validation::{FieldPath, Validate, ValidationErrors, abbreviate};
+use crate::model::{Command, ValueObject};
+use crate::validation::{FieldPath, ValidationErrors, abbreviate};
 
 /// How many undeclared fields, or failing elements of one list, are named one by one: the input
 /// is the client's, and a million bad entries must not become a million messages.
 const MAX_LISTED: usize = 20;
 
-/// A struct whose JSON object can be diagnosed field by field: implemented by `#[command]` and
-/// `#[value_object]`.
-pub trait JsonFields: Validate + DeserializeOwned {
-    /// Adds every problem of `value`, this type's JSON form that failed to decode, to `errors`
-    /// under `path`: missing, mistyped and (for commands) undeclared fields, and the validation
-    /// failures of the fields that did decode.
-    ///
-    /// The default adds nothing, so the caller reports serde's own error: the macros keep it for
-    /// a struct carrying its own `#[serde(..)]` attributes (renames, `with`, `flatten`), whose JSON
-    /// form only serde knows.
-    fn json_problems(value: &Value, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
-        let _ = (value, path, errors);
-    }
-}
-
 /// The error for a command whose JSON did not decode as `C` (`error` is serde's): every failing
 /// field in [`Error::Validation`], or [`Error::Malformed`] when the JSON is not an object (there
 /// are no fields to name) or the field-by-field walk finds nothing to blame.
-pub(crate) fn decode_error<C: JsonFields>(
+pub(crate) fn decode_error<C: Command>(
     type_name: &str,
     value: &Value,
     error: serde_json::Error,
 ) -> Error {
     if value.is_object() {
         let mut errors = ValidationErrors::default();
-        C::json_problems(value, &FieldPath::ROOT, &mut errors);
+        C::__json_problems(value, &FieldPath::ROOT, &mut errors);
         if !errors.is_empty() {
             return Error::Validation(errors);
         }
@@ -66,7 +54,7 @@ pub type Decoder<T> = fn(&Value, &FieldPath<'_>, &mut ValidationErrors) -> Optio
 /// Validates one decoded field (its `#[field(...)]` options and nested values) under its path.
 pub type Check<T> = fn(&T, &FieldPath<'_>, &mut ValidationErrors);
 
-/// A JSON object being diagnosed: the generated [`JsonFields::json_problems`] calls
+/// A JSON object being diagnosed: the generated `__json_problems` calls
 /// [`Fields::field`] for each declared field, then [`Fields::deny_unknown`] for a command.
 pub struct Fields<'a, 'p> {
     map: &'a Map<String, Value>,
@@ -164,9 +152,9 @@ fn whole<T: DeserializeOwned>(
         .ok()
 }
 
-/// Decodes an annotated struct; when that fails, reports its own fields' problems under their
+/// Decodes a value object; when that fails, reports its own fields' problems under their
 /// paths (`price.amount`), or serde's error at the field if the walk finds none.
-fn nested<T: JsonFields>(
+fn nested<T: ValueObject>(
     value: &Value,
     path: &FieldPath<'_>,
     errors: &mut ValidationErrors,
@@ -175,7 +163,7 @@ fn nested<T: JsonFields>(
         Ok(decoded) => Some(decoded),
         Err(error) => {
             let before = errors.message_count();
-            T::json_problems(value, path, errors);
+            T::__json_problems(value, path, errors);
             if errors.message_count() == before {
                 errors.add(path.to_string(), serde_message(&error));
             }
@@ -184,8 +172,8 @@ fn nested<T: JsonFields>(
     }
 }
 
-/// `null` or an annotated struct.
-fn nested_option<T: JsonFields>(
+/// `null` or a value object.
+fn nested_option<T: ValueObject>(
     value: &Value,
     path: &FieldPath<'_>,
     errors: &mut ValidationErrors,
@@ -196,9 +184,9 @@ fn nested_option<T: JsonFields>(
     }
 }
 
-/// A list of annotated structs, each element diagnosed under its index (`items[1].quantity`). If
+/// A list of value objects, each element diagnosed under its index (`items[1].quantity`). If
 /// any element fails, the elements that decoded are still validated, so the answer is complete.
-fn nested_vec<T: JsonFields>(
+fn nested_vec<T: ValueObject>(
     value: &Value,
     path: &FieldPath<'_>,
     errors: &mut ValidationErrors,
@@ -240,39 +228,39 @@ fn nested_vec<T: JsonFields>(
 }
 
 /// A field's type, probed for how to decode it (autoref specialization, resolved where the
-/// macro names the concrete type): annotated structs, and `Option`s and `Vec`s of them, are
+/// macro names the concrete type): value objects, and `Option`s and `Vec`s of them, are
 /// diagnosed field by field ([`DecodeFields`], [`DecodeOptionalFields`], [`DecodeFieldList`]);
 /// any other type is decoded whole by serde ([`DecodeWhole`]).
 pub struct Slot<T>(pub PhantomData<T>);
 
-/// Picked for an annotated struct.
+/// Picked for a value object.
 pub trait DecodeFields<T> {
     /// The decoder.
     fn decoder(&self) -> Decoder<T>;
 }
-impl<T: JsonFields> DecodeFields<T> for &Slot<T> {
+impl<T: ValueObject> DecodeFields<T> for &Slot<T> {
     fn decoder(&self) -> Decoder<T> {
         nested::<T>
     }
 }
 
-/// Picked for an `Option` of an annotated struct.
+/// Picked for an `Option` of a value object.
 pub trait DecodeOptionalFields<T> {
     /// The decoder.
     fn decoder(&self) -> Decoder<Option<T>>;
 }
-impl<T: JsonFields> DecodeOptionalFields<T> for &Slot<Option<T>> {
+impl<T: ValueObject> DecodeOptionalFields<T> for &Slot<Option<T>> {
     fn decoder(&self) -> Decoder<Option<T>> {
         nested_option::<T>
     }
 }
 
-/// Picked for a `Vec` of an annotated struct.
+/// Picked for a `Vec` of a value object.
 pub trait DecodeFieldList<T> {
     /// The decoder.
     fn decoder(&self) -> Decoder<Vec<T>>;
 }
-impl<T: JsonFields> DecodeFieldList<T> for &Slot<Vec<T>> {
+impl<T: ValueObject> DecodeFieldList<T> for &Slot<Vec<T>> {
     fn decoder(&self) -> Decoder<Vec<T>> {
         nested_vec::<T>
     }

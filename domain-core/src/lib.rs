@@ -108,7 +108,6 @@ pub mod __private {
     pub use crate::handler::{
         HandledCommand, HandlerReturn, handled_command_category, instance_as,
     };
-    pub use crate::json::JsonFields;
     pub use crate::model::{
         Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,
         ValueObject, sort_by_raise_order,
@@ -120,10 +119,10 @@ pub mod __private {
         Register, Registration, default_instance,
     };
     pub use crate::validation::check;
-    /// A JSON value, as the generated [`JsonFields`] impls receive it.
+    /// A JSON value, as the generated `__json_problems` methods receive it.
     pub use serde_json::Value as JsonValue;
 
-    /// The field-by-field diagnosis of a command's JSON (see [`JsonFields`]).
+    /// The field-by-field diagnosis of a command's JSON that did not decode.
     pub mod json {
         pub use crate::json::{
             Check, DecodeFieldList, DecodeFields, DecodeOptionalFields, DecodeWhole, Decoder,

@@ -29,142 +29,7 @@ const _: () = {
         fn target(&self) -> __dc::Option<__dc::Identifier> {
             __dc::Some(__dc::Identifier::from(::core::clone::Clone::clone(&self.isbn)))
         }
-    }
-    #[doc(hidden)]
-    impl AddBook {
-        fn __check_isbn(
-            __value: &String,
-            __field: &__dc::FieldPath<'_>,
-            __errors: &mut __dc::ValidationErrors,
-        ) {
-            __dc::check::identity(
-                &__dc::Identifier::from(
-                    ::core::clone::Clone::clone({
-                        let __value = __value;
-                        __value
-                    }),
-                ),
-                __field,
-                __errors,
-            );
-            {
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested({
-                    let __value = __value;
-                    __value
-                }))
-                    .validate_nested(__field, __errors);
-            }
-        }
-        fn __check_title(
-            __value: &String,
-            __field: &__dc::FieldPath<'_>,
-            __errors: &mut __dc::ValidationErrors,
-        ) {
-            __dc::check::max_length(
-                {
-                    let __value = __value;
-                    __value
-                },
-                {
-                    let __bound = 200;
-                    __bound
-                },
-                __field,
-                __errors,
-            );
-            {
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested({
-                    let __value = __value;
-                    __value
-                }))
-                    .validate_nested(__field, __errors);
-            }
-        }
-        fn __check_price(
-            __value: &Money,
-            __field: &__dc::FieldPath<'_>,
-            __errors: &mut __dc::ValidationErrors,
-        ) {
-            {
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested({
-                    let __value = __value;
-                    __value
-                }))
-                    .validate_nested(__field, __errors);
-            }
-        }
-        fn __check_tags(
-            __value: &Vec<String>,
-            __field: &__dc::FieldPath<'_>,
-            __errors: &mut __dc::ValidationErrors,
-        ) {
-            {
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested({
-                    let __value = __value;
-                    __value
-                }))
-                    .validate_nested(__field, __errors);
-            }
-        }
-        fn __check_copies(
-            __value: &i64,
-            __field: &__dc::FieldPath<'_>,
-            __errors: &mut __dc::ValidationErrors,
-        ) {
-            __dc::check::min(
-                {
-                    let __value = __value;
-                    __value
-                },
-                {
-                    let __bound = 1;
-                    __bound
-                },
-                __field,
-                __errors,
-            );
-        }
-        fn __check_subtitle(
-            __value: &Option<String>,
-            __field: &__dc::FieldPath<'_>,
-            __errors: &mut __dc::ValidationErrors,
-        ) {
-            {
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested({
-                    let __value = __value;
-                    __value
-                }))
-                    .validate_nested(__field, __errors);
-            }
-        }
-    }
-    impl __dc::Validate for AddBook {
-        fn validate_into(
-            &self,
-            __path: &__dc::FieldPath<'_>,
-            __errors: &mut __dc::ValidationErrors,
-        ) {
-            let _ = (&__path, &__errors);
-            Self::__check_isbn(&self.isbn, &__path.field("isbn"), __errors);
-            Self::__check_title(&self.title, &__path.field("title"), __errors);
-            Self::__check_price(&self.price, &__path.field("price"), __errors);
-            Self::__check_tags(&self.tags, &__path.field("tags"), __errors);
-            Self::__check_copies(&self.copies, &__path.field("copies"), __errors);
-            Self::__check_subtitle(&self.subtitle, &__path.field("subtitle"), __errors);
-        }
-    }
-    impl __dc::JsonFields for AddBook {
-        fn json_problems(
+        fn __json_problems(
             __value: &__dc::JsonValue,
             __path: &__dc::FieldPath<'_>,
             __errors: &mut __dc::ValidationErrors,
@@ -222,6 +87,114 @@ const _: () = {
                     Self::__check_subtitle,
                 );
             __fields.deny_unknown("AddBook");
+        }
+    }
+    #[doc(hidden)]
+    impl AddBook {
+        fn __check_isbn(
+            __value: &String,
+            __field: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            __dc::check::identity(
+                &__dc::Identifier::from(::core::clone::Clone::clone(__value)),
+                __field,
+                __errors,
+            );
+            {
+                #[allow(unused_imports)]
+                use __dc::check::{SkipNested as _, ValidateNested as _};
+                (&&__dc::check::Nested(__value)).validate_nested(__field, __errors);
+            }
+        }
+        fn __check_title(
+            __value: &String,
+            __field: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            __dc::check::max_length(
+                {
+                    let __value = __value;
+                    __value
+                },
+                {
+                    let __bound = 200;
+                    __bound
+                },
+                __field,
+                __errors,
+            );
+            {
+                #[allow(unused_imports)]
+                use __dc::check::{SkipNested as _, ValidateNested as _};
+                (&&__dc::check::Nested(__value)).validate_nested(__field, __errors);
+            }
+        }
+        fn __check_price(
+            __value: &Money,
+            __field: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            {
+                #[allow(unused_imports)]
+                use __dc::check::{SkipNested as _, ValidateNested as _};
+                (&&__dc::check::Nested(__value)).validate_nested(__field, __errors);
+            }
+        }
+        fn __check_tags(
+            __value: &Vec<String>,
+            __field: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            {
+                #[allow(unused_imports)]
+                use __dc::check::{SkipNested as _, ValidateNested as _};
+                (&&__dc::check::Nested(__value)).validate_nested(__field, __errors);
+            }
+        }
+        fn __check_copies(
+            __value: &i64,
+            __field: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            __dc::check::min(
+                {
+                    let __value = __value;
+                    __value
+                },
+                {
+                    let __bound = 1;
+                    __bound
+                },
+                __field,
+                __errors,
+            );
+        }
+        fn __check_subtitle(
+            __value: &Option<String>,
+            __field: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            {
+                #[allow(unused_imports)]
+                use __dc::check::{SkipNested as _, ValidateNested as _};
+                (&&__dc::check::Nested(__value)).validate_nested(__field, __errors);
+            }
+        }
+    }
+    impl __dc::Validate for AddBook {
+        fn validate_into(
+            &self,
+            __path: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            let _ = (&__path, &__errors);
+            Self::__check_isbn(&self.isbn, &__path.field("isbn"), __errors);
+            Self::__check_title(&self.title, &__path.field("title"), __errors);
+            Self::__check_price(&self.price, &__path.field("price"), __errors);
+            Self::__check_tags(&self.tags, &__path.field("tags"), __errors);
+            Self::__check_copies(&self.copies, &__path.field("copies"), __errors);
+            Self::__check_subtitle(&self.subtitle, &__path.field("subtitle"), __errors);
         }
     }
     #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]

@@ -475,7 +475,7 @@ pub fn event(args: TokenStream, input: TokenStream) -> TokenStream {
 /// - `#[serde(deny_unknown_fields)]`, and `#[serde(default)]` on collection fields (absent is
 ///   empty, as for a builder's).
 /// - For JSON that does not decode, a report of every failing field: one call per field into
-///   `domain_core` (a hidden `JsonFields` impl), and each field's checks as a function that both
+///   `domain_core` (a hidden method of `Command`), and each field's checks as a function that both
 ///   `Validate` and that report call. `process_json` then returns `Error::Validation` listing every
 ///   missing, mistyped, undeclared and invalid field. A command with its own `#[serde(..)]`
 ///   attributes reports serde's first error instead, as `Error::Malformed`.

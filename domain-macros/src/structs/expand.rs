@@ -21,7 +21,6 @@ pub fn expand(model: StructModel) -> TokenStream {
     let import = paths::import();
     let traits = trait_impls(&model);
     let validate = validate_impl(&model);
-    let json_fields = json_fields_impl(&model);
     let relation_checks = relation_checks(&model);
     let inherent = inherent_impl(&model);
     let builder_impls = if model.kind.has_builder() {
@@ -38,7 +37,6 @@ pub fn expand(model: StructModel) -> TokenStream {
             #import
             #traits
             #validate
-            #json_fields
             #relation_checks
             #inherent
             #builder_impls
@@ -275,7 +273,10 @@ fn trait_impls(model: &StructModel) -> TokenStream {
                 }
             }
         }
-        Kind::ValueObject => quote!(impl __dc::ValueObject for #ident {}),
+        Kind::ValueObject => {
+            let json_problems = json_problems_fn(model);
+            quote!(impl __dc::ValueObject for #ident { #json_problems })
+        }
         Kind::Event => {
             let part_of = part_of_spanned(model);
             let version = model.version;
@@ -298,11 +299,13 @@ fn trait_impls(model: &StructModel) -> TokenStream {
                     }
                 }
             });
+            let json_problems = json_problems_fn(model);
             quote! {
                 impl __dc::Command for #ident {
                     type Aggregate = #part_of;
                     const NAME: &'static str = #name;
                     #target
+                    #json_problems
                 }
             }
         }
@@ -334,13 +337,14 @@ fn check_fn_name(field: &FieldModel) -> Ident {
     format_ident!("__check_{}", field.ident.unraw())
 }
 
-/// The statements validating one field: `value(span)` is the field's value as a reference, with
-/// its tokens at `span` so a wrong-type option is reported at the option; `path` is a
+/// The statements validating one field: `value(Some(span))` is the field's value as a reference,
+/// with its tokens at `span` so a wrong-type option is reported at the option (`value(None)`: as
+/// written); `path` is a
 /// `&FieldPath` of the field, and `__errors` the errors. `None` when there is nothing to check.
 fn field_checks(
     model: &StructModel,
     index: usize,
-    value: &dyn Fn(Span) -> TokenStream,
+    value: &dyn Fn(Option<Span>) -> TokenStream,
     path: &TokenStream,
 ) -> Option<TokenStream> {
     let field = &model.fields[index];
@@ -350,14 +354,14 @@ fn field_checks(
         // Every token of the call at the option's span (field access and bound included), so
         // a wrong-type option is one error under `max_length` / `min`, not a multi-line span
         // or a second error at the bound's literal.
-        let value = value(check.span);
+        let value = value(Some(check.span));
         quote_spanned! {check.span=>
             __dc::check::#function(#value, { let __bound = #bound; __bound }, #path, __errors);
         }
     });
     let checks: Vec<TokenStream> = checks.collect();
     let nested = (!is_leaf(&field.ty)).then(|| {
-        let value = value(field.ident.span());
+        let value = value(None);
         quote! {{
             #[allow(unused_imports)]
             use __dc::check::{SkipNested as _, ValidateNested as _};
@@ -370,7 +374,7 @@ fn field_checks(
         && model.identifier == Some(index)
         && !is_identifier_type(&field.ty))
     .then(|| {
-        let value = value(field.ident.span());
+        let value = value(None);
         quote! {
             __dc::check::identity(
                 &__dc::Identifier::from(::core::clone::Clone::clone(#value)),
@@ -393,10 +397,13 @@ fn validate_impl(model: &StructModel) -> TokenStream {
     let fields = model.fields.iter().enumerate().map(|(index, field)| {
         let name = &field.ident;
         let key = field_key(field);
-        let value = |span: Span| {
-            let mut name = name.clone();
-            name.set_span(span);
-            quote_spanned!(span=> &self.#name)
+        let value = |span: Option<Span>| match span {
+            Some(span) => {
+                let mut name = name.clone();
+                name.set_span(span);
+                quote_spanned!(span=> &self.#name)
+            }
+            None => quote!(&self.#name),
         };
         let Some(checks) = field_checks(model, index, &value, &quote!(&__field)) else {
             return quote!();
@@ -429,10 +436,13 @@ fn validate_through_check_fns(model: &StructModel) -> TokenStream {
         // The parameter rebound to a name at the option's span: a wrong-type option is then
         // reported at the option (as for other kinds), and the binding resolves whatever the
         // hygiene of the user's tokens (a struct written by a `macro_rules!`).
-        let value = |span: Span| {
-            let at_span = Ident::new("__value", span);
-            let param = quote!(__value);
-            quote_spanned!(span=> { let #at_span = #param; #at_span })
+        let value = |span: Option<Span>| match span {
+            Some(span) => {
+                let at_span = Ident::new("__value", span);
+                let param = quote!(__value);
+                quote_spanned!(span=> { let #at_span = #param; #at_span })
+            }
+            None => quote!(__value),
         };
         let Some(checks) = field_checks(model, index, &value, &quote!(__field)) else {
             continue;
@@ -462,17 +472,14 @@ fn validate_through_check_fns(model: &StructModel) -> TokenStream {
     }
 }
 
-/// `JsonFields` for commands and value objects: the field-by-field diagnosis of JSON that did not
-/// decode. One call per field into `domain_core`; a struct with its own `#[serde(..)]` attributes
-/// keeps the default (serde's error), since only serde knows its JSON form.
-fn json_fields_impl(model: &StructModel) -> TokenStream {
-    if !has_json_fields(model) {
+/// The `__json_problems` method of `Command` / `ValueObject`: the field-by-field diagnosis of JSON
+/// that did not decode, one call per field into `domain_core`. A struct with its own
+/// `#[serde(..)]` attributes keeps the default (serde's error): only serde knows its JSON form.
+fn json_problems_fn(model: &StructModel) -> TokenStream {
+    if !has_json_fields(model) || has_own_serde_attributes(model) {
         return quote!();
     }
     let ident = model.ident();
-    if has_own_serde_attributes(model) {
-        return quote!(impl __dc::JsonFields for #ident {});
-    }
     let fields = model.fields.iter().enumerate().map(|(index, field)| {
         let key = field_key(field);
         let ty = &field.ty;
@@ -496,16 +503,14 @@ fn json_fields_impl(model: &StructModel) -> TokenStream {
         quote!(let _ = __fields;)
     };
     quote! {
-        impl __dc::JsonFields for #ident {
-            fn json_problems(__value: &__dc::JsonValue, __path: &__dc::FieldPath<'_>, __errors: &mut __dc::ValidationErrors) {
-                #[allow(unused_imports)]
-                use __dc::json::{DecodeFieldList as _, DecodeFields as _, DecodeOptionalFields as _, DecodeWhole as _};
-                let __dc::Some(mut __fields) = __dc::json::Fields::of::<Self>(__value, __path, __errors) else {
-                    return;
-                };
-                #(#fields)*
-                #deny_unknown
-            }
+        fn __json_problems(__value: &__dc::JsonValue, __path: &__dc::FieldPath<'_>, __errors: &mut __dc::ValidationErrors) {
+            #[allow(unused_imports)]
+            use __dc::json::{DecodeFieldList as _, DecodeFields as _, DecodeOptionalFields as _, DecodeWhole as _};
+            let __dc::Some(mut __fields) = __dc::json::Fields::of::<Self>(__value, __path, __errors) else {
+                return;
+            };
+            #(#fields)*
+            #deny_unknown
         }
     }
 }
