@@ -63,6 +63,7 @@ mod domain;
 mod error;
 mod handler;
 mod identifier;
+mod json;
 mod message;
 pub mod model;
 mod query;
@@ -118,6 +119,16 @@ pub mod __private {
         Register, Registration, default_instance,
     };
     pub use crate::validation::check;
+    /// A JSON value, as the generated `__json_problems` methods receive it.
+    pub use serde_json::Value as JsonValue;
+
+    /// The field-by-field diagnosis of a command's JSON that did not decode.
+    pub mod json {
+        pub use crate::json::{
+            Check, DecodeFieldList, DecodeFields, DecodeOptionalFields, DecodeWhole, Decoder,
+            Fields, Slot, unchecked,
+        };
+    }
     pub use crate::{
         Context, EventEnvelope, Field, FieldPath, Identifier, Result, Validate, ValidationErrors,
     };

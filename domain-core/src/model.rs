@@ -72,7 +72,21 @@ pub trait Entity: Validate + Clone + Serialize + DeserializeOwned + Send + Sync 
 }
 
 /// An immutable value compared by its fields. Implemented by `#[value_object]`.
-pub trait ValueObject: Validate + Clone + PartialEq + Serialize + DeserializeOwned {}
+pub trait ValueObject: Validate + Clone + PartialEq + Serialize + DeserializeOwned {
+    /// Adds every problem of `value`, this type's JSON form that failed to decode, to `errors`
+    /// under `path`: missing, mistyped and (for commands) undeclared fields, and the validation
+    /// failures of the fields that did decode (behind [`Domain::process_json`](crate::Domain::process_json)).
+    /// The macros implement it; the default adds nothing, so serde's own error is reported: it is
+    /// kept for a struct with its own `#[serde(..)]` attributes, whose JSON form only serde knows.
+    #[doc(hidden)]
+    fn __json_problems(
+        value: &serde_json::Value,
+        path: &crate::validation::FieldPath<'_>,
+        errors: &mut crate::validation::ValidationErrors,
+    ) {
+        let _ = (value, path, errors);
+    }
+}
 
 /// A fact that happened in an aggregate. Implemented by `#[event(part_of = ...)]`.
 #[diagnostic::on_unimplemented(
@@ -103,6 +117,19 @@ pub trait Command: Validate + Serialize + DeserializeOwned + Send + 'static {
     /// The identity of the targeted aggregate, from the command's `#[identifier]` field if it has one.
     fn target(&self) -> Option<Identifier> {
         None
+    }
+    /// Adds every problem of `value`, this type's JSON form that failed to decode, to `errors`
+    /// under `path`: missing, mistyped and (for commands) undeclared fields, and the validation
+    /// failures of the fields that did decode (behind [`Domain::process_json`](crate::Domain::process_json)).
+    /// The macros implement it; the default adds nothing, so serde's own error is reported: it is
+    /// kept for a struct with its own `#[serde(..)]` attributes, whose JSON form only serde knows.
+    #[doc(hidden)]
+    fn __json_problems(
+        value: &serde_json::Value,
+        path: &crate::validation::FieldPath<'_>,
+        errors: &mut crate::validation::ValidationErrors,
+    ) {
+        let _ = (value, path, errors);
     }
 }
 

@@ -49,6 +49,11 @@ impl ValidationErrors {
         self.errors.get(field).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// How many messages there are, over every field.
+    pub(crate) fn message_count(&self) -> usize {
+        self.errors.values().map(Vec::len).sum()
+    }
+
     /// The whole map, `{field: [messages]}`.
     pub fn as_map(&self) -> &BTreeMap<String, Vec<String>> {
         &self.errors

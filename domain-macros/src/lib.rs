@@ -314,6 +314,10 @@ pub fn entity(args: TokenStream, input: TokenStream) -> TokenStream {
 /// - Implementations of `ValueObject` and `Validate`. A value object is not registered: it lives
 ///   inside the aggregates, entities, events and commands that hold it, which validate it as a
 ///   nested field.
+/// - For a command's JSON that does not decode (`domain.process_json`), a field-by-field report of
+///   the value object's own fields, under their paths (`price.amount`), and `#[serde(default)]` on
+///   collection fields, which are empty when absent, as in the builder. With your own
+///   `#[serde(..)]` attributes, serde's error is reported at the field holding the value object.
 ///
 /// # Example
 ///
@@ -468,6 +472,13 @@ pub fn event(args: TokenStream, input: TokenStream) -> TokenStream {
 /// - Implementations of `Command` (`type Aggregate = Book`, `NAME = "AddBook"`, and `target()`
 ///   from the `#[identifier]`), `Validate` and `Register`, and a registration. In a domain named
 ///   `Bookshelf`, the command's type name is `Bookshelf.AddBook.v1`.
+/// - `#[serde(deny_unknown_fields)]`, and `#[serde(default)]` on collection fields (absent is
+///   empty, as for a builder's).
+/// - For JSON that does not decode, a report of every failing field: one call per field into
+///   `domain_core` (a hidden method of `Command`), and each field's checks as a function that both
+///   `Validate` and that report call. `process_json` then returns `Error::Validation` listing every
+///   missing, mistyped, undeclared and invalid field. A command with its own `#[serde(..)]`
+///   attributes reports serde's first error instead, as `Error::Malformed`.
 ///
 /// `Domain::builder(..).build()` reports a command without a handler.
 ///

@@ -70,6 +70,27 @@ fn event() {
 }
 
 #[test]
+fn command() {
+    let input = quote! {
+        pub struct AddBook {
+            #[identifier]
+            pub isbn: String,
+            #[field(max_length = 200)]
+            pub title: String,
+            pub price: Money,
+            pub tags: Vec<String>,
+            #[field(min = 1, default = 1)]
+            pub copies: i64,
+            pub subtitle: Option<String>,
+        }
+    };
+    assert_snapshot(
+        "command",
+        crate::structs::derive(Kind::Command, quote!(part_of = Book), input),
+    );
+}
+
+#[test]
 fn command_handler() {
     let input = quote! {
         impl BookCommandHandler {

@@ -1,7 +1,8 @@
 //! Code generation for annotated structs.
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Fields, Type, Visibility};
 
@@ -84,6 +85,9 @@ fn definition(model: &StructModel) -> TokenStream {
             field
                 .attrs
                 .push(syn::parse_quote!(#[serde(default = #name)]));
+        } else if has_json_fields(model) && matches!(model_field.shape, Shape::Collection) {
+            // As in a builder, an absent collection is empty: a client need not send `[]`.
+            field.attrs.push(syn::parse_quote!(#[serde(default)]));
         }
     }
     if model.kind.has_identity() && model.identifier.is_none() {
@@ -269,7 +273,10 @@ fn trait_impls(model: &StructModel) -> TokenStream {
                 }
             }
         }
-        Kind::ValueObject => quote!(impl __dc::ValueObject for #ident {}),
+        Kind::ValueObject => {
+            let json_problems = json_problems_fn(model);
+            quote!(impl __dc::ValueObject for #ident { #json_problems })
+        }
         Kind::Event => {
             let part_of = part_of_spanned(model);
             let version = model.version;
@@ -292,11 +299,13 @@ fn trait_impls(model: &StructModel) -> TokenStream {
                     }
                 }
             });
+            let json_problems = json_problems_fn(model);
             quote! {
                 impl __dc::Command for #ident {
                     type Aggregate = #part_of;
                     const NAME: &'static str = #name;
                     #target
+                    #json_problems
                 }
             }
         }
@@ -312,42 +321,101 @@ fn part_of_spanned(model: &StructModel) -> TokenStream {
         .map_or_else(|| quote!(()), |path| quote!(#path))
 }
 
+/// Whether the struct's JSON is diagnosed field by field when it fails to decode
+/// (`process_json`): commands, and the value objects they hold.
+fn has_json_fields(model: &StructModel) -> bool {
+    matches!(model.kind, Kind::Command | Kind::ValueObject)
+}
+
+/// The key of a field in JSON, and in validation paths (`r#type` is `type`).
+fn field_key(field: &FieldModel) -> String {
+    field.ident.unraw().to_string()
+}
+
+/// The name of the generated function that validates one field of a command or value object.
+fn check_fn_name(field: &FieldModel) -> Ident {
+    format_ident!("__check_{}", field.ident.unraw())
+}
+
+/// The statements validating one field: `value(Some(span))` is the field's value as a reference,
+/// with its tokens at `span` so a wrong-type option is reported at the option (`value(None)`: as
+/// written); `path` is a
+/// `&FieldPath` of the field, and `__errors` the errors. `None` when there is nothing to check.
+fn field_checks(
+    model: &StructModel,
+    index: usize,
+    value: &dyn Fn(Option<Span>) -> TokenStream,
+    path: &TokenStream,
+) -> Option<TokenStream> {
+    let field = &model.fields[index];
+    let checks = field.checks.iter().map(|check| {
+        let function = Ident::new(check.option, check.span);
+        let bound = &check.value;
+        // Every token of the call at the option's span (field access and bound included), so
+        // a wrong-type option is one error under `max_length` / `min`, not a multi-line span
+        // or a second error at the bound's literal.
+        let value = value(Some(check.span));
+        quote_spanned! {check.span=>
+            __dc::check::#function(#value, { let __bound = #bound; __bound }, #path, __errors);
+        }
+    });
+    let checks: Vec<TokenStream> = checks.collect();
+    let nested = (!is_leaf(&field.ty)).then(|| {
+        let value = value(None);
+        quote! {{
+            #[allow(unused_imports)]
+            use __dc::check::{SkipNested as _, ValidateNested as _};
+            (&&__dc::check::Nested(#value)).validate_nested(#path, __errors);
+        }}
+    });
+    // A command's `#[identifier]` of another type than `Identifier` is checked as the identity
+    // it becomes (aggregates and entities check theirs in `identity_check`).
+    let identity = (model.kind == Kind::Command
+        && model.identifier == Some(index)
+        && !is_identifier_type(&field.ty))
+    .then(|| {
+        let value = value(None);
+        quote! {
+            __dc::check::identity(
+                &__dc::Identifier::from(::core::clone::Clone::clone(#value)),
+                #path,
+                __errors,
+            );
+        }
+    });
+    // Protean rejects an empty or blank required string; so do we, unless `allow_blank`.
+    let required_text = (is_required_text(&field.ty) && !field.allow_blank).then(|| {
+        let value = value(None);
+        quote!(__dc::check::required_text(#value, #path, __errors);)
+    });
+    if checks.is_empty() && nested.is_none() && identity.is_none() && required_text.is_none() {
+        return None;
+    }
+    Some(quote!(#identity #required_text #(#checks)* #nested))
+}
+
 fn validate_impl(model: &StructModel) -> TokenStream {
     let ident = model.ident();
-    let fields = model.fields.iter().map(|field| {
+    if has_json_fields(model) {
+        return validate_through_check_fns(model);
+    }
+    let fields = model.fields.iter().enumerate().map(|(index, field)| {
         let name = &field.ident;
-        let name_str = name.to_string();
-        let checks = field.checks.iter().map(|check| {
-            let function = Ident::new(check.option, check.span);
-            let value = &check.value;
-            // Every token of the call at the option's span (field access and bound included), so
-            // a wrong-type option is one error under `max_length` / `min`, not a multi-line span
-            // or a second error at the bound's literal.
-            let mut field = name.clone();
-            field.set_span(check.span);
-            quote_spanned! {check.span=>
-                __dc::check::#function(&self.#field, { let __bound = #value; __bound }, &__field, __errors);
+        let key = field_key(field);
+        let value = |span: Option<Span>| match span {
+            Some(span) => {
+                let mut name = name.clone();
+                name.set_span(span);
+                quote_spanned!(span=> &self.#name)
             }
-        });
-        // Protean rejects an empty or blank required string; so do we, unless `allow_blank`.
-        let required_text = (is_required_text(&field.ty) && !field.allow_blank).then(|| {
-            quote!(__dc::check::required_text(&self.#name, &__field, __errors);)
-        });
-        let nested = (!is_leaf(&field.ty)).then(|| {
-            quote! {{
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested(&self.#name)).validate_nested(&__field, __errors);
-            }}
-        });
-        if field.checks.is_empty() && nested.is_none() && required_text.is_none() {
+            None => quote!(&self.#name),
+        };
+        let Some(checks) = field_checks(model, index, &value, &quote!(&__field)) else {
             return quote!();
-        }
+        };
         quote! {{
-            let __field = __path.field(#name_str);
-            #required_text
-            #(#checks)*
-            #nested
+            let __field = __path.field(#key);
+            #checks
         }}
     });
     let identity = identity_check(model);
@@ -362,8 +430,110 @@ fn validate_impl(model: &StructModel) -> TokenStream {
     }
 }
 
+/// For commands and value objects, each field's checks are a function of the value alone,
+/// called by `validate_into` and by the JSON diagnosis on a field that decoded when others did
+/// not: one copy of the checks (and of any compile error in them), two callers.
+fn validate_through_check_fns(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let mut check_fns = Vec::new();
+    let mut calls = Vec::new();
+    for (index, field) in model.fields.iter().enumerate() {
+        // The parameter rebound to a name at the option's span: a wrong-type option is then
+        // reported at the option (as for other kinds), and the binding resolves whatever the
+        // hygiene of the user's tokens (a struct written by a `macro_rules!`).
+        let value = |span: Option<Span>| match span {
+            Some(span) => {
+                let at_span = Ident::new("__value", span);
+                let param = quote!(__value);
+                quote_spanned!(span=> { let #at_span = #param; #at_span })
+            }
+            None => quote!(__value),
+        };
+        let Some(checks) = field_checks(model, index, &value, &quote!(__field)) else {
+            continue;
+        };
+        let name = &field.ident;
+        let key = field_key(field);
+        let ty = &field.ty;
+        let check_fn = check_fn_name(field);
+        check_fns.push(quote! {
+            fn #check_fn(__value: &#ty, __field: &__dc::FieldPath<'_>, __errors: &mut __dc::ValidationErrors) {
+                #checks
+            }
+        });
+        calls.push(quote!(Self::#check_fn(&self.#name, &__path.field(#key), __errors);));
+    }
+    quote! {
+        #[doc(hidden)]
+        impl #ident {
+            #(#check_fns)*
+        }
+        impl __dc::Validate for #ident {
+            fn validate_into(&self, __path: &__dc::FieldPath<'_>, __errors: &mut __dc::ValidationErrors) {
+                let _ = (&__path, &__errors);
+                #(#calls)*
+            }
+        }
+    }
+}
+
+/// The `__json_problems` method of `Command` / `ValueObject`: the field-by-field diagnosis of JSON
+/// that did not decode, one call per field into `domain_core`. A struct with its own
+/// `#[serde(..)]` attributes keeps the default (serde's error): only serde knows its JSON form.
+fn json_problems_fn(model: &StructModel) -> TokenStream {
+    if !has_json_fields(model) || has_own_serde_attributes(model) {
+        return quote!();
+    }
+    let ident = model.ident();
+    let fields = model.fields.iter().enumerate().map(|(index, field)| {
+        let key = field_key(field);
+        let ty = &field.ty;
+        // Absent is fine where serde fills the field in: a default, an `Option`, a collection.
+        let required = field.default.is_none()
+            && !matches!(field.shape, Shape::Optional(_) | Shape::Collection);
+        let check = if field_checks(model, index, &|_| quote!(__value), &quote!(__field)).is_some() {
+            let check_fn = check_fn_name(field);
+            quote!(Self::#check_fn)
+        } else {
+            quote!(__dc::json::unchecked::<#ty>)
+        };
+        quote! {
+            __fields.field(#key, #required, (&&__dc::json::Slot::<#ty>(__dc::PhantomData)).decoder(), #check);
+        }
+    });
+    let deny_unknown = if model.kind == Kind::Command {
+        let name = ident.to_string();
+        quote!(__fields.deny_unknown(#name);)
+    } else {
+        quote!(let _ = __fields;)
+    };
+    quote! {
+        fn __json_problems(__value: &__dc::JsonValue, __path: &__dc::FieldPath<'_>, __errors: &mut __dc::ValidationErrors) {
+            #[allow(unused_imports)]
+            use __dc::json::{DecodeFieldList as _, DecodeFields as _, DecodeOptionalFields as _, DecodeWhole as _};
+            let __dc::Some(mut __fields) = __dc::json::Fields::of::<Self>(__value, __path, __errors) else {
+                return;
+            };
+            #(#fields)*
+            #deny_unknown
+        }
+    }
+}
+
+/// True when the user put `#[serde(..)]` on the struct or a field (ours are added later).
+fn has_own_serde_attributes(model: &StructModel) -> bool {
+    let is_serde = |attr: &syn::Attribute| attr.path().is_ident("serde");
+    model.item.attrs.iter().any(is_serde)
+        || model
+            .item
+            .fields
+            .iter()
+            .any(|field| field.attrs.iter().any(is_serde))
+}
+
 /// The identity every store keys by (length, no NUL): the generated `id`, or an `#[identifier]`
-/// field of another type (an `Identifier` field is checked by its own `Validate` impl).
+/// field of another type (an `Identifier` field is checked by its own `Validate` impl). Commands
+/// check theirs in the field's own checks ([`field_checks`]).
 fn identity_check(model: &StructModel) -> TokenStream {
     match model.identifier {
         None if model.kind.has_identity() => {
