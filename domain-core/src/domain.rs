@@ -588,7 +588,7 @@ impl DomainInner {
                     Ok(payload) => {
                         ctx.command = Some(PendingCommand {
                             metadata: metadata.clone(),
-                            payload,
+                            payload: payload.into_boxed_str(),
                         })
                     }
                     Err(e) => {

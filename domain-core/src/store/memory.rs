@@ -2,7 +2,8 @@
 //!
 //! Every per-operation path is O(1) amortized whatever the store size: load and save are hash-map
 //! operations, appending an event is a push plus two index pushes, logging a command is a push
-//! plus one index push, reading a stream walks only that stream's index. (Protean's memory store copies the whole database per unit of work.) The single
+//! (plus an index push once command streams are read), reading a stream walks only that
+//! stream's index. (Protean's memory store copies the whole database per unit of work.) The single
 //! `RwLock` is what makes a commit atomic: all version checks run before the first write, under the
 //! same write guard.
 
@@ -39,8 +40,12 @@ struct State {
     /// handler's context, payload as JSON text); command-log position = index + 1. Records are
     /// built at read time so that commits stay a push.
     commands: Vec<PendingCommand>,
-    /// Command stream -> indexes into `commands`, ascending.
-    command_streams: HashMap<Arc<str>, Vec<usize>>,
+    /// Command stream -> indexes into `commands`, ascending. Built by the first command-stream
+    /// read (one scan) and kept up to date by every commit after, like the equality indexes:
+    /// until something reads a command stream, logging a command is one push and no hashing
+    /// (most commands start a stream of their own, so indexing each would cost a hash-map insert
+    /// and an allocation per command for an index that may never be read).
+    command_streams: Option<HashMap<Arc<str>, Vec<usize>>>,
     failed: Vec<FailedDelivery>,
     /// Equality indexes, built on the first `find_by`/query on a field and kept up to date by
     /// every commit after, so lookups by value cost O(matches), not O(table).
@@ -235,12 +240,13 @@ impl MemoryStore {
         }
         // Nothing below can fail: the command is logged exactly when the changes are written.
         if let Some(command) = batch.command {
-            let index = state.commands.len();
-            state
-                .command_streams
-                .entry(command.metadata.stream.clone())
-                .or_default()
-                .push(index);
+            if let Some(streams) = &mut state.command_streams {
+                let stream = command.metadata.stream.clone();
+                streams
+                    .entry(stream)
+                    .or_default()
+                    .push(state.commands.len());
+            }
             state.commands.push(command);
         }
         let mut committed =
@@ -350,14 +356,31 @@ impl MemoryStore {
         registry: &Registry,
         stream: &str,
     ) -> Result<Vec<RecordedCommand>> {
-        let state = self.state.read();
-        let Some(index) = state.command_streams.get(stream) else {
+        let state = self.command_streams_indexed();
+        let streams = state.command_streams.as_ref().expect("indexed above");
+        let Some(index) = streams.get(stream) else {
             return Ok(Vec::new());
         };
         index
             .iter()
             .map(|&i| recorded(registry, &state.commands[i], i))
             .collect()
+    }
+
+    /// A read guard under which the command-stream index exists (built now if missing).
+    fn command_streams_indexed(&self) -> parking_lot::RwLockReadGuard<'_, State> {
+        let guard = self.state.upgradable_read();
+        if guard.command_streams.is_some() {
+            return RwLockUpgradableReadGuard::downgrade(guard);
+        }
+        let mut state = RwLockUpgradableReadGuard::upgrade(guard);
+        let mut streams: HashMap<Arc<str>, Vec<usize>> = HashMap::default();
+        for (index, command) in state.commands.iter().enumerate() {
+            let stream = command.metadata.stream.clone();
+            streams.entry(stream).or_default().push(index);
+        }
+        state.command_streams = Some(streams);
+        parking_lot::RwLockWriteGuard::downgrade(state)
     }
 
     /// Commands with a command-log position greater than `after`, at most `limit`.

@@ -75,10 +75,12 @@ pub(crate) struct CommitBatch {
 /// A processed command, written in the same transaction as its handler's changes by every store.
 ///
 /// The payload is JSON text, serialized once before the handler takes the command: the SQL
-/// stores bind it as is, and the in-memory store keeps it without building a `Value` tree.
+/// stores bind it as is, and the in-memory store keeps it without building a `Value` tree. A
+/// boxed `str`, not a `String`: the serializer's buffer starts at 128 bytes, and the in-memory
+/// log keeps every payload, so the spare capacity would be memory held per command.
 pub(crate) struct PendingCommand {
     pub metadata: Arc<crate::message::Metadata>,
-    pub payload: String,
+    pub payload: Box<str>,
 }
 
 /// An event delivery that failed, kept until a retry succeeds.

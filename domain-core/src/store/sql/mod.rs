@@ -438,7 +438,7 @@ impl SqlStore {
                 .push(", ")
                 .bind_text(meta.stream.as_ref())
                 .push(", ")
-                .bind_text(command.payload.clone())
+                .bind_text(&*command.payload)
                 .push(self.json_cast())
                 .push(", ")
                 .bind_text(meta.correlation_id.to_string())
