@@ -5,10 +5,12 @@
 //! Covered: repository round trips (entities, value objects, `Option`s), typed queries against
 //! the in-memory predicate as the reference (documents missing an `Option`'s key included),
 //! event streams and metadata, category and global reads, optimistic concurrency, rollback, sync
-//! dispatch after commit, failed deliveries and retry, concurrent writers on one aggregate, and
-//! readers following the global position while writers commit. The durable-only behaviours
-//! (reopening, schema versions and a lost version row, corrupt rows and out-of-range integers,
-//! error labels, unreachable servers) are at the end.
+//! dispatch after commit, failed deliveries and retry, concurrent writers on one aggregate,
+//! readers following the global position while writers commit, and the command log (read by
+//! stream and position, written only on commit, nested commands' causation, readers following
+//! it). The durable-only behaviours (reopening, schema versions and a lost version row, the
+//! command-log migration, corrupt rows and out-of-range integers, error labels, unreachable
+//! servers) are at the end.
 
 use std::sync::Arc;
 use std::time::Duration;
