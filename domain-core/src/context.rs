@@ -15,7 +15,7 @@ use crate::message::{EventEnvelope, Metadata};
 use crate::model::Aggregate;
 use crate::query::{Filter, OrderBy, QueryResult, QuerySpec};
 use crate::registry::BoxFuture;
-use crate::store::{Causation, CommandRecord};
+use crate::store::{Causation, PendingCommand};
 use crate::unit_of_work::UnitOfWork;
 
 /// The handler's view of the domain for one message.
@@ -62,8 +62,8 @@ pub struct Context {
     pub(crate) inner: Arc<DomainInner>,
     pub(crate) metadata: Arc<Metadata>,
     pub(crate) unit: Mutex<UnitOfWork>,
-    /// The command being handled, for stores that log commands with the handler's commit.
-    pub(crate) command: Option<CommandRecord>,
+    /// The command being handled, logged by the store in the handler's commit.
+    pub(crate) command: Option<PendingCommand>,
     /// Events committed by commands this handler processed, dispatched after its own.
     pub(crate) followups: Mutex<Vec<EventEnvelope>>,
 }

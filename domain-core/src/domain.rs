@@ -19,14 +19,14 @@ use crate::context::{Context, Query, Reader};
 use crate::error::{CommittedOutput, Error, HandlerFailure, Result};
 use crate::handler::{CatchPanic, HandledCommand};
 use crate::identifier::Identifier;
-use crate::message::{EventEnvelope, MessageKind, Metadata, stream_category};
+use crate::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category};
 use crate::model::{Aggregate, Command};
 use crate::query::Filter;
 use crate::registry::{
     DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
 };
 use crate::store::memory::MemoryStore;
-use crate::store::{Causation, CommandRecord, FailedDelivery, Store};
+use crate::store::{Causation, FailedDelivery, PendingCommand, Store};
 use crate::unit_of_work::UnitOfWork;
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
@@ -311,6 +311,40 @@ impl Domain {
     /// Reads the event store.
     pub fn event_store(&self) -> EventStore<'_> {
         EventStore { domain: self }
+    }
+
+    /// Reads the command log: every command that committed, with its metadata and payload.
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    ///
+    /// #[aggregate]
+    /// pub struct Book { pub title: String }
+    ///
+    /// #[command(part_of = Book)]
+    /// pub struct AddBook { pub title: String }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Books;
+    ///
+    /// #[command_handler(part_of = Book)]
+    /// impl Books {
+    ///     #[handle(AddBook)]
+    ///     fn add(&self, command: AddBook, ctx: &mut Context) -> Result<()> {
+    ///         ctx.repository::<Book>().add(Book::builder().title(command.title).build()?)
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Bookshelf").build()?;
+    /// domain.process(AddBook { title: "Dune".into() }).await?;
+    /// let commands = domain.command_log().read_all(0, 100).await?;
+    /// assert_eq!(commands[0].decode::<AddBook>()?.title, "Dune");
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn command_log(&self) -> CommandLog<'_> {
+        CommandLog { domain: self }
     }
 
     /// The type name of event or command `T` in this domain, e.g. `Bookshelf.BookAdded.v1`.
@@ -666,18 +700,19 @@ impl DomainInner {
             Err(error) => (Err(error), Vec::new(), None),
             Ok((handler, metadata)) => {
                 let mut ctx = Context::new(self.clone(), metadata.clone());
-                if self.store.keeps_command_log() {
-                    match serde_json::to_value(&command) {
-                        Ok(payload) => {
-                            ctx.command = Some(CommandRecord {
-                                metadata: metadata.clone(),
-                                payload,
-                            })
-                        }
-                        Err(e) => {
-                            let error = Error::Store(format!("serializing `{}`: {e}", C::NAME));
-                            return (Err(error), Vec::new(), Some(metadata));
-                        }
+                // Every store logs the command with its handler's commit. Serialized now, before
+                // the handler takes the command by value: text, not a `Value` tree, is what the
+                // stores keep or bind.
+                match serde_json::to_string(&command) {
+                    Ok(payload) => {
+                        ctx.command = Some(PendingCommand {
+                            metadata: metadata.clone(),
+                            payload: payload.into_boxed_str(),
+                        })
+                    }
+                    Err(e) => {
+                        let error = Error::Store(format!("serializing `{}`: {e}", C::NAME));
+                        return (Err(error), Vec::new(), Some(metadata));
                     }
                 }
                 let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
@@ -939,6 +974,159 @@ impl EventStore<'_> {
         registry
             .decode_event(type_name, json)
             .map(|decoded| decoded.payload)
+    }
+}
+
+/// Reads the command log ([`Domain::command_log`]): every command whose handler committed, written
+/// in the same transaction as the handler's changes, so a command that failed or conflicted has no
+/// record.
+///
+/// Commands are numbered by a position of their own, not the events' global position: event
+/// readers rely on event positions being dense, and a command is not an event. Like event
+/// positions, command positions are gap-free and assigned in commit order, so a reader following
+/// [`CommandLog::read_all`] by the last position it saw never skips a command committed late.
+///
+/// ```rust,standalone_crate
+/// use domain_core::prelude::*;
+///
+/// #[aggregate]
+/// pub struct Account { pub balance: i64 }
+///
+/// #[command(part_of = Account)]
+/// pub struct Deposit {
+///     #[identifier]
+///     pub account: Identifier,
+///     pub amount: i64,
+/// }
+///
+/// #[derive(Default)]
+/// pub struct Accounts;
+///
+/// #[command_handler(part_of = Account)]
+/// impl Accounts {
+///     #[handle(Deposit)]
+///     async fn deposit(&self, command: Deposit, ctx: &mut Context) -> Result<()> {
+///         let repo = ctx.repository::<Account>();
+///         let mut account = repo.get(&command.account).await?;
+///         account.balance += command.amount;
+///         repo.add(account)
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("Bank").build()?;
+/// let account = Account::builder().balance(0).build()?;
+/// let id = account.id();
+/// domain.repository::<Account>().add(account).await?;
+/// for amount in [10, 20] {
+///     domain.process(Deposit { account: id.clone(), amount }).await?;
+/// }
+///
+/// let log = domain.command_log();
+/// let deposits = log.stream_of::<Account>(&id).await?;    // `account:command-<id>`
+/// let amounts: Vec<i64> = deposits
+///     .iter()
+///     .map(|record| record.decode::<Deposit>().map(|d| d.amount))
+///     .collect::<Result<_>>()?;
+/// assert_eq!(amounts, [10, 20]);
+/// assert_eq!(log.last_position().await?, 2);
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct CommandLog<'d> {
+    domain: &'d Domain,
+}
+
+impl CommandLog<'_> {
+    /// Every command of one command stream (`<category>:command-<id>`), in commit order. A stream
+    /// of a category no registered aggregate has is [`Error::UnknownCategory`]; prefer
+    /// [`CommandLog::stream_of`], which cannot misspell it.
+    ///
+    /// ```rust,standalone_crate
+    /// # use domain_core::prelude::*;
+    /// # #[aggregate] pub struct Book { pub title: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Bookshelf").build()?;
+    /// assert!(domain.command_log().read_stream("book:command-42").await?.is_empty());
+    /// let typo = domain.command_log().read_stream("bok:command-42").await.unwrap_err();
+    /// assert!(matches!(typo, Error::UnknownCategory { .. }));
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedCommand>> {
+        let inner = &self.domain.inner;
+        let category = stream_category(stream);
+        let category = category
+            .split_once(':')
+            .map_or(category, |(aggregate, _)| aggregate);
+        inner.registry.check_category(category)?;
+        inner
+            .store
+            .read_command_stream(&inner.registry, stream)
+            .await
+    }
+
+    /// Every command that targeted the aggregate `A` with identity `id` (its command stream
+    /// `<A's category>:command-<id>`), in commit order; named by type instead of by hand.
+    ///
+    /// ```rust,standalone_crate
+    /// # use domain_core::prelude::*;
+    /// # #[aggregate] pub struct Book { pub title: String }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Bookshelf").build()?;
+    /// let commands = domain.command_log().stream_of::<Book>(&Identifier::from("42")).await?;
+    /// assert!(commands.is_empty());
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn stream_of<A: Aggregate>(&self, id: &Identifier) -> Result<Vec<RecordedCommand>> {
+        let inner = &self.domain.inner;
+        let stream = id.prefixed_with(&[A::CATEGORY, ":command-"]);
+        inner
+            .store
+            .read_command_stream(&inner.registry, &stream)
+            .await
+    }
+
+    /// Up to `limit` commands with a command-log position after `after` (0: from the start), in
+    /// position order. Following the log by the last position seen never skips a command.
+    ///
+    /// ```rust,standalone_crate
+    /// # use domain_core::prelude::*;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let domain = Domain::builder("Bookshelf").build()?;
+    /// let mut seen = 0;
+    /// loop {
+    ///     let page = domain.command_log().read_all(seen, 100).await?;
+    ///     let Some(last) = page.last() else { break };
+    ///     seen = last.position();
+    ///     for record in &page {
+    ///         println!("{} {}", record.position(), record.metadata().type_name);
+    ///     }
+    /// }
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<RecordedCommand>> {
+        let inner = &self.domain.inner;
+        inner
+            .store
+            .read_commands(&inner.registry, after, limit)
+            .await
+    }
+
+    /// The command-log position of the last committed command (0 when none).
+    ///
+    /// ```rust,standalone_crate
+    /// # use domain_core::prelude::*;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Bookshelf").build()?;
+    /// assert_eq!(domain.command_log().last_position().await?, 0);
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn last_position(&self) -> Result<u64> {
+        self.domain.inner.store.last_command_position().await
     }
 }
 

@@ -148,6 +148,22 @@ pub enum Error {
         reason: String,
     },
 
+    /// A stored command-log row that cannot be read: an out-of-range position or timestamp, a
+    /// bad id, a payload that is not JSON. Names where it is, so it can be repaired.
+    #[error(
+        "cannot read the command at command-log position {position} (stream `{stream}`, type `{type_name}`): {reason}"
+    )]
+    UnreadableCommand {
+        /// Its position in the command log (0 if the stored one is out of range; `reason` gives it).
+        position: u64,
+        /// The command stream it belongs to.
+        stream: String,
+        /// The stored type name.
+        type_name: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// A stored aggregate row that cannot be turned back into its type: a document that no
     /// longer decodes (a `null` or a wrong type where the type needs a value) or an out-of-range
     /// version. Only reads that return that row fail with it; names the row so it can be repaired.

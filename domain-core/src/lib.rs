@@ -74,8 +74,8 @@ mod validation;
 
 pub use context::{Context, Query, Repository};
 pub use domain::{
-    CommandOptions, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EventStore,
-    Processed, RetryReport,
+    CommandLog, CommandOptions, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository,
+    EventStore, Processed, RetryReport,
 };
 pub use domain_macros::{
     aggregate, command, command_handler, entity, event, event_handler, handle, value_object,
@@ -83,7 +83,7 @@ pub use domain_macros::{
 pub use error::{CommittedOutput, Error, HandlerFailure, Result};
 pub use handler::{HandledCommand, HandlerReturn};
 pub use identifier::Identifier;
-pub use message::{EventEnvelope, MessageKind, Metadata, stream_category};
+pub use message::{EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category};
 pub use model::{Aggregate, Command, Entity, Event, RaisableBy, ValueObject};
 pub use query::{Condition, Field, Filter, Op, OrderBy, QueryResult, QuerySpec};
 pub use registry::Register;

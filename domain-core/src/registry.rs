@@ -464,6 +464,11 @@ impl Registry {
         }
     }
 
+    /// The command type registered under `type_name` (`Shop.PlaceOrder.v1`), if any.
+    pub fn command_type_id(&self, type_name: &str) -> Option<TypeId> {
+        self.commands_by_name.get(type_name).copied()
+    }
+
     pub fn known_commands(&self) -> String {
         sorted_keys(&self.commands_by_name)
     }

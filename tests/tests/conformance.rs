@@ -5,10 +5,12 @@
 //! Covered: repository round trips (entities, value objects, `Option`s), typed queries against
 //! the in-memory predicate as the reference (documents missing an `Option`'s key included),
 //! event streams and metadata, category and global reads, optimistic concurrency, rollback, sync
-//! dispatch after commit, failed deliveries and retry, concurrent writers on one aggregate, and
-//! readers following the global position while writers commit. The durable-only behaviours
-//! (reopening, schema versions and a lost version row, corrupt rows and out-of-range integers,
-//! error labels, unreachable servers) are at the end.
+//! dispatch after commit, failed deliveries and retry, concurrent writers on one aggregate,
+//! readers following the global position while writers commit, and the command log (read by
+//! stream and position, written only on commit, nested commands' causation, readers following
+//! it). The durable-only behaviours (reopening, schema versions and a lost version row, the
+//! command-log migration, corrupt rows and out-of-range integers, error labels, unreachable
+//! servers) are at the end.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,11 +109,34 @@ pub struct CfHitAndCreate {
     pub new_id: Identifier,
 }
 
+/// Adds each title with a nested `CfAddBook` (`ctx.process`), then fails if asked: the nested
+/// commands committed already and keep their records; this one's must not exist.
+#[command(part_of = CfBook)]
+pub struct CfAddSeries {
+    pub titles: Vec<String>,
+    pub then_fail: bool,
+}
+
 #[derive(Default)]
 pub struct CfBookCommands;
 
 #[command_handler(part_of = CfBook)]
 impl CfBookCommands {
+    #[handle(CfAddSeries)]
+    async fn add_series(&self, command: CfAddSeries, ctx: &mut Context) -> Result<()> {
+        for title in command.titles {
+            ctx.process(CfAddBook {
+                title,
+                then_fail: false,
+            })
+            .await?;
+        }
+        if command.then_fail {
+            return Err(Error::rule("the series handler failed after its books"));
+        }
+        Ok(())
+    }
+
     #[handle(CfAddBook)]
     fn add(&self, command: CfAddBook, ctx: &mut Context) -> Result<Identifier> {
         let mut book = book(&command.title, 2000, 1.0);
@@ -358,6 +383,10 @@ suite! {
         failed_deliveries_are_recorded_and_retried,
         concurrent_writers_on_one_aggregate_lose_nothing,
         readers_following_the_global_position_never_skip,
+        the_command_log_is_read_by_stream_and_by_position,
+        a_command_that_does_not_commit_leaves_no_record,
+        nested_commands_are_logged_with_their_causation,
+        readers_following_the_command_log_never_skip,
     ]
 }
 
@@ -372,6 +401,7 @@ suite! {
         out_of_range_integers_are_errors_naming_the_row,
         a_failed_write_says_it_was_writing,
         commands_are_recorded_with_their_changes,
+        the_command_log_migration_numbers_existing_commands,
     ]
 }
 
@@ -1295,6 +1325,350 @@ async fn readers_following_the_global_position_never_skip(db: TestDb) {
     assert_eq!(titles.len(), WRITERS * EACH);
 }
 
+// ---- the command log ---------------------------------------------------------------------------
+
+/// `t` as the stores keep it: microseconds since 1970 (the SQL stores' resolution).
+fn micros(t: std::time::SystemTime) -> u128 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_micros()
+}
+
+/// Commands read back by stream, by type and by position, with their metadata and payload.
+async fn the_command_log_is_read_by_stream_and_by_position(db: TestDb) {
+    let domain = db.domain().await;
+    let log = domain.command_log();
+    assert_eq!(log.last_position().await.unwrap(), 0);
+    assert!(log.read_all(0, 10).await.unwrap().is_empty());
+
+    let before = std::time::SystemTime::now();
+    let request = domain_core::Uuid::new_v4();
+    let added = domain
+        .process_with(
+            CfAddBook {
+                title: "Emma".into(),
+                then_fail: false,
+            },
+            domain_core::CommandOptions::new().correlation_id(request),
+        )
+        .await
+        .unwrap();
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let counter_id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    let mut hits = Vec::new();
+    for _ in 0..2 {
+        let hit = domain
+            .process_with(
+                CfHitCounter {
+                    counter_id: counter_id.clone(),
+                },
+                domain_core::CommandOptions::new(),
+            )
+            .await
+            .unwrap();
+        hits.push(hit.command_id);
+    }
+    let after = std::time::SystemTime::now();
+
+    // The whole log, by position.
+    let all = log.read_all(0, 100).await.unwrap();
+    let positions: Vec<u64> = all.iter().map(|r| r.position()).collect();
+    assert_eq!(positions, [1, 2, 3], "{all:?}");
+    assert_eq!(log.last_position().await.unwrap(), 3);
+
+    // The first record's metadata and payload.
+    let emma = &all[0];
+    let meta = emma.metadata();
+    let stream = format!("cf_book:command-{}", added.command_id);
+    assert_eq!(meta.id, added.command_id);
+    assert_eq!(meta.kind, MessageKind::Command);
+    assert_eq!(meta.type_name.as_ref(), "Conformance.CfAddBook.v1");
+    assert_eq!(meta.stream.as_ref(), stream);
+    assert_eq!(meta.global_position, 1);
+    assert_eq!(meta.correlation_id, request);
+    assert_eq!(meta.causation_id, None);
+    assert_eq!(meta.origin_stream.as_deref(), Some(stream.as_str()));
+    assert!(
+        micros(before) <= micros(meta.timestamp) && micros(meta.timestamp) <= micros(after),
+        "{:?}",
+        meta.timestamp
+    );
+    assert_eq!(
+        emma.payload(),
+        &serde_json::json!({ "title": "Emma", "then_fail": false })
+    );
+    assert!(emma.is::<CfAddBook>() && !emma.is::<CfHitCounter>());
+    let decoded: CfAddBook = emma.decode().unwrap();
+    assert_eq!((decoded.title.as_str(), decoded.then_fail), ("Emma", false));
+    let wrong = emma.decode::<CfHitCounter>().unwrap_err();
+    assert!(matches!(wrong, Error::Malformed { .. }), "{wrong}");
+    // The command's events name it as their cause.
+    let events = domain
+        .event_store()
+        .stream_of::<CfBook>(&added.output)
+        .await
+        .unwrap();
+    assert_eq!(events[0].metadata().causation_id, Some(meta.id));
+
+    // One aggregate's command stream, in order, by name and by type.
+    let by_type = log.stream_of::<CfCounter>(&counter_id).await.unwrap();
+    let by_name = log
+        .read_stream(&format!("cf_counter:command-{counter_id}"))
+        .await
+        .unwrap();
+    for records in [&by_type, &by_name] {
+        let ids: Vec<_> = records.iter().map(|r| r.metadata().id).collect();
+        assert_eq!(ids, hits);
+        let positions: Vec<u64> = records.iter().map(|r| r.position()).collect();
+        assert_eq!(positions, [2, 3]);
+        let target = records[1].decode::<CfHitCounter>().unwrap().counter_id;
+        assert_eq!(target, counter_id);
+    }
+    assert_eq!(log.read_stream(&stream).await.unwrap().len(), 1);
+    assert!(
+        log.stream_of::<CfBook>(&Identifier::from("nobody"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let typo = log.read_stream("cf_bok:command-1").await.unwrap_err();
+    assert!(matches!(typo, Error::UnknownCategory { .. }), "{typo}");
+
+    // Pages: after/limit, and past the end.
+    let page: Vec<u64> = log
+        .read_all(1, 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.position())
+        .collect();
+    assert_eq!(page, [2]);
+    assert!(log.read_all(3, 10).await.unwrap().is_empty());
+    assert!(log.read_all(u64::MAX, 10).await.unwrap().is_empty());
+
+    // Durable stores keep the log across a reopen.
+    if db.durable() {
+        drop(domain);
+        let reopened = db.domain().await;
+        let again = reopened.command_log().read_all(0, 100).await.unwrap();
+        assert_eq!(format!("{again:?}"), format!("{all:?}"));
+        assert_eq!(again[2].metadata().timestamp, all[2].metadata().timestamp);
+    }
+}
+
+/// A command is logged in its handler's commit: a handler error, a conflict at commit or an
+/// invalid command leaves no record, and the positions stay gap-free.
+async fn a_command_that_does_not_commit_leaves_no_record(db: TestDb) {
+    let domain = db.domain().await;
+    let taken = CfCounter::builder().hits(0).build().unwrap();
+    let (taken_id, counter) = (taken.id(), CfCounter::builder().hits(0).build().unwrap());
+    let counter_id = counter.id();
+    domain.repository::<CfCounter>().add(taken).await.unwrap();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+
+    let failed = domain
+        .process(CfAddBook {
+            title: "rolled back".into(),
+            then_fail: true,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(failed, Error::Rule(_)), "{failed}");
+    let conflict = domain
+        .process(CfHitAndCreate {
+            counter_id: counter_id.clone(),
+            new_id: taken_id,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(conflict, Error::Conflict { .. }), "{conflict}");
+    let missing = domain
+        .process(CfHitCounter {
+            counter_id: Identifier::from("no such counter"),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, Error::NotFound { .. }), "{missing}");
+    let log = domain.command_log();
+    assert!(log.read_all(0, 10).await.unwrap().is_empty());
+    assert_eq!(log.last_position().await.unwrap(), 0);
+    assert!(
+        log.stream_of::<CfCounter>(&counter_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The next command that commits takes position 1: nothing was reserved and lost.
+    domain
+        .process(CfHitCounter {
+            counter_id: counter_id.clone(),
+        })
+        .await
+        .unwrap();
+    let records = log.read_all(0, 10).await.unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].position(), 1);
+    assert!(records[0].is::<CfHitCounter>());
+    assert_eq!(
+        log.stream_of::<CfCounter>(&counter_id).await.unwrap().len(),
+        1
+    );
+}
+
+/// Commands a handler processes with `ctx.process` are logged with the handler's command as
+/// their cause; they commit before it, so they come first. If that handler then fails, their
+/// records stay (they committed) and its own is never written.
+async fn nested_commands_are_logged_with_their_causation(db: TestDb) {
+    let domain = db.domain().await;
+    let series = domain
+        .process_with(
+            CfAddSeries {
+                titles: vec!["Persuasion".into(), "Sanditon".into()],
+                then_fail: false,
+            },
+            domain_core::CommandOptions::new(),
+        )
+        .await
+        .unwrap();
+    let log = domain.command_log().read_all(0, 100).await.unwrap();
+    let names: Vec<&str> = log
+        .iter()
+        .map(|r| r.metadata().type_name.as_ref())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Conformance.CfAddBook.v1",
+            "Conformance.CfAddBook.v1",
+            "Conformance.CfAddSeries.v1"
+        ]
+    );
+    let parent = log[2].metadata();
+    assert_eq!(parent.id, series.command_id);
+    assert_eq!(parent.causation_id, None);
+    let parent_stream = format!("cf_book:command-{}", series.command_id);
+    assert_eq!(parent.stream.as_ref(), parent_stream);
+    for (child, title) in log[..2].iter().zip(["Persuasion", "Sanditon"]) {
+        let meta = child.metadata();
+        assert_eq!(meta.causation_id, Some(series.command_id));
+        assert_eq!(meta.correlation_id, series.correlation_id);
+        assert_eq!(meta.origin_stream.as_deref(), Some(parent_stream.as_str()));
+        assert_eq!(meta.stream.as_ref(), format!("cf_book:command-{}", meta.id));
+        assert_eq!(child.decode::<CfAddBook>().unwrap().title, title);
+    }
+    let series_payload = log[2].decode::<CfAddSeries>().unwrap();
+    assert_eq!(series_payload.titles, ["Persuasion", "Sanditon"]);
+
+    // The handler fails after its nested command committed.
+    let err = domain
+        .process(CfAddSeries {
+            titles: vec!["Lady Susan".into()],
+            then_fail: true,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Rule(_)), "{err}");
+    let log = domain.command_log().read_all(3, 100).await.unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].position(), 4);
+    assert_eq!(log[0].decode::<CfAddBook>().unwrap().title, "Lady Susan");
+    let cause = log[0].metadata().causation_id.unwrap();
+    assert_ne!(cause, series.command_id);
+    assert!(
+        domain
+            .command_log()
+            .read_stream(&format!("cf_book:command-{cause}"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the failed parent must have no record"
+    );
+}
+
+/// Writers commit commands concurrently while a reader follows the command log from its last
+/// position: it sees every position exactly once, in order, each with its command.
+async fn readers_following_the_command_log_never_skip(db: TestDb) {
+    const WRITERS: usize = 6;
+    const EACH: usize = 25;
+    let domain = db.domain().await;
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let counter_id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let domain = domain.clone();
+        let counter_id = counter_id.clone();
+        writers.push(tokio::spawn(async move {
+            for i in 0..EACH {
+                domain
+                    .process(CfAddBook {
+                        title: format!("w{w}-{i}"),
+                        then_fail: false,
+                    })
+                    .await
+                    .unwrap();
+                // Conflicting commands in between: they must not take or leave positions.
+                let _ = domain
+                    .process(CfHitCounter {
+                        counter_id: counter_id.clone(),
+                    })
+                    .await;
+            }
+        }));
+    }
+    let reader = {
+        let domain = domain.clone();
+        tokio::spawn(async move {
+            let mut seen = 0u64;
+            let mut titles = std::collections::HashSet::new();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+            while titles.len() < WRITERS * EACH {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "reader stalled at {seen}"
+                );
+                let page = domain.command_log().read_all(seen, 7).await.unwrap();
+                for record in &page {
+                    assert_eq!(
+                        record.position(),
+                        seen + 1,
+                        "the reader skipped or repeated a position"
+                    );
+                    seen = record.position();
+                    if record.is::<CfAddBook>() {
+                        titles.insert(record.decode::<CfAddBook>().unwrap().title);
+                    }
+                }
+                if page.is_empty() {
+                    tokio::task::yield_now().await;
+                }
+            }
+            titles.len()
+        })
+    };
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    assert_eq!(reader.await.unwrap(), WRITERS * EACH);
+    let hits = domain
+        .repository::<CfCounter>()
+        .get(&counter_id)
+        .await
+        .unwrap()
+        .hits;
+    let log = domain.command_log();
+    let total = log.last_position().await.unwrap();
+    assert_eq!(total, (WRITERS * EACH) as u64 + hits as u64);
+    let positions: Vec<u64> = log
+        .read_all(0, usize::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.position())
+        .collect();
+    assert_eq!(positions, (1..=total).collect::<Vec<_>>());
+}
+
 // ---- durable stores only -----------------------------------------------------------------------
 
 async fn a_reopened_database_has_everything(db: TestDb) {
@@ -1378,9 +1752,10 @@ async fn a_lost_schema_version_row_is_recovered_or_explained(db: TestDb) {
         let b = domain.repository::<CfBook>().get(&id).await.unwrap();
         assert_eq!((b.title.as_str(), b.version()), ("Northanger Abbey", 1));
     }
-    // The version is recorded again (this touches exactly the one row at version 1).
+    // The version is recorded again (this touches exactly the one row at this build's version,
+    // 2: migration 1 -> 2 made the command log readable).
     assert_eq!(
-        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 1")
+        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 2")
             .await,
         1
     );
@@ -1773,6 +2148,93 @@ async fn commands_are_recorded_with_their_changes(db: TestDb) {
     assert_eq!(rows[0].0, "Conformance.CfAddBook.v1");
     let payload: serde_json::Value = serde_json::from_str(&rows[0].1).unwrap();
     assert_eq!(payload["title"], "Juvenilia");
+}
+
+/// A database written before the command log was readable (schema version 1: `commands` without
+/// `position` or `origin_stream`, no `command_position`) is migrated on open: its commands are
+/// numbered 1..n in the order they were recorded, and new commands continue after them.
+async fn the_command_log_migration_numbers_existing_commands(db: TestDb) {
+    let domain = db.domain().await;
+    for title in ["Emma", "Persuasion"] {
+        domain
+            .process(CfAddBook {
+                title: title.into(),
+                then_fail: false,
+            })
+            .await
+            .unwrap();
+    }
+    domain
+        .process(CfAddSeries {
+            titles: vec!["Sanditon".into()],
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    drop(domain);
+
+    // Back to version 1's layout, rows kept.
+    let json = if db.backend == Backend::Postgres {
+        "JSONB"
+    } else {
+        "TEXT"
+    };
+    for sql in [
+        format!(
+            "CREATE TABLE commands_v1 (id TEXT PRIMARY KEY, type_name TEXT NOT NULL, \
+             stream TEXT NOT NULL, data {json} NOT NULL, correlation_id TEXT NOT NULL, \
+             causation_id TEXT, recorded_at BIGINT NOT NULL)"
+        ),
+        "INSERT INTO commands_v1 SELECT id, type_name, stream, data, correlation_id, \
+         causation_id, recorded_at FROM commands"
+            .into(),
+        "DROP TABLE commands".into(),
+        "DROP TABLE command_position".into(),
+        "ALTER TABLE commands_v1 RENAME TO commands".into(),
+        "UPDATE schema_version SET version = 1".into(),
+    ] {
+        db.raw_sql(&sql).await;
+    }
+
+    let domain = db.domain().await;
+    let log = domain.command_log();
+    let records = log.read_all(0, 100).await.unwrap();
+    let positions: Vec<u64> = records.iter().map(|r| r.position()).collect();
+    assert_eq!(positions, [1, 2, 3, 4]);
+    assert_eq!(log.last_position().await.unwrap(), 4);
+    // Version 1 kept no commit order: recording order (the time each command was created, so a
+    // command before the ones it processed) is the best there is.
+    let times: Vec<_> = records.iter().map(|r| r.metadata().timestamp).collect();
+    assert!(times.is_sorted(), "{records:?}");
+    assert_eq!(records[0].decode::<CfAddBook>().unwrap().title, "Emma");
+    assert_eq!(
+        records[1].decode::<CfAddBook>().unwrap().title,
+        "Persuasion"
+    );
+    assert!(records[2].is::<CfAddSeries>() && records[3].is::<CfAddBook>());
+    // The origin stream is known for commands that started their chain.
+    for record in &records {
+        let meta = record.metadata();
+        let expected = meta.causation_id.is_none().then(|| meta.stream.clone());
+        assert_eq!(meta.origin_stream, expected, "{record:?}");
+    }
+    let series = records[2].metadata().stream.clone();
+    assert_eq!(log.read_stream(&series).await.unwrap().len(), 1);
+
+    domain
+        .process(CfAddBook {
+            title: "Lady Susan".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    let next = log.read_all(4, 10).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].position(), 5);
+    assert_eq!(
+        next[0].metadata().origin_stream.as_deref(),
+        Some(next[0].metadata().stream.as_ref())
+    );
 }
 
 #[tokio::test]

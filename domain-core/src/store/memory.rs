@@ -1,7 +1,8 @@
-//! The in-memory store: hash maps and an append-only log behind one lock.
+//! The in-memory store: hash maps and append-only logs (events, commands) behind one lock.
 //!
 //! Every per-operation path is O(1) amortized whatever the store size: load and save are hash-map
-//! operations, appending an event is a push plus two index pushes, reading a stream walks only that
+//! operations, appending an event is a push plus two index pushes, logging a command is a push
+//! (plus an index push once command streams are read), reading a stream walks only that
 //! stream's index. (Protean's memory store copies the whole database per unit of work.) The single
 //! `RwLock` is what makes a commit atomic: all version checks run before the first write, under the
 //! same write guard.
@@ -13,10 +14,10 @@ use std::sync::Arc;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
 
-use super::{CommitBatch, FailedDelivery};
+use super::{CommitBatch, FailedDelivery, PendingCommand};
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
-use crate::message::{EventEnvelope, MessageKind, Metadata};
+use crate::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
 use crate::model::Aggregate;
 use crate::query::{Filter, QueryResult, QuerySpec};
 use crate::registry::Registry;
@@ -35,6 +36,16 @@ struct State {
     streams: HashMap<Arc<str>, Vec<usize>>,
     /// Category -> indexes into `log`, ascending.
     categories: HashMap<&'static str, Vec<usize>>,
+    /// Every committed command, as the unit of work handed it over (metadata shared with the
+    /// handler's context, payload as JSON text); command-log position = index + 1. Records are
+    /// built at read time so that commits stay a push.
+    commands: Vec<PendingCommand>,
+    /// Command stream -> indexes into `commands`, ascending. Built by the first command-stream
+    /// read (one scan) and kept up to date by every commit after, like the equality indexes:
+    /// until something reads a command stream, logging a command is one push and no hashing
+    /// (most commands start a stream of their own, so indexing each would cost a hash-map insert
+    /// and an allocation per command for an index that may never be read).
+    command_streams: Option<HashMap<Arc<str>, Vec<usize>>>,
     failed: Vec<FailedDelivery>,
     /// Equality indexes, built on the first `find_by`/query on a field and kept up to date by
     /// every commit after, so lookups by value cost O(matches), not O(table).
@@ -227,6 +238,17 @@ impl MemoryStore {
                 });
             }
         }
+        // Nothing below can fail: the command is logged exactly when the changes are written.
+        if let Some(command) = batch.command {
+            if let Some(streams) = &mut state.command_streams {
+                let stream = command.metadata.stream.clone();
+                streams
+                    .entry(stream)
+                    .or_default()
+                    .push(state.commands.len());
+            }
+            state.commands.push(command);
+        }
         let mut committed =
             Vec::with_capacity(batch.aggregates.iter().map(|a| a.events.len()).sum());
         for staged in batch.aggregates {
@@ -328,6 +350,62 @@ impl MemoryStore {
         Ok(self.state.read().log.len() as u64)
     }
 
+    /// The commands of `stream`, in commit order.
+    pub async fn read_command_stream(
+        &self,
+        registry: &Registry,
+        stream: &str,
+    ) -> Result<Vec<RecordedCommand>> {
+        let state = self.command_streams_indexed();
+        let streams = state.command_streams.as_ref().expect("indexed above");
+        let Some(index) = streams.get(stream) else {
+            return Ok(Vec::new());
+        };
+        index
+            .iter()
+            .map(|&i| recorded(registry, &state.commands[i], i))
+            .collect()
+    }
+
+    /// A read guard under which the command-stream index exists (built now if missing).
+    fn command_streams_indexed(&self) -> parking_lot::RwLockReadGuard<'_, State> {
+        let guard = self.state.upgradable_read();
+        if guard.command_streams.is_some() {
+            return RwLockUpgradableReadGuard::downgrade(guard);
+        }
+        let mut state = RwLockUpgradableReadGuard::upgrade(guard);
+        let mut streams: HashMap<Arc<str>, Vec<usize>> = HashMap::default();
+        for (index, command) in state.commands.iter().enumerate() {
+            let stream = command.metadata.stream.clone();
+            streams.entry(stream).or_default().push(index);
+        }
+        state.command_streams = Some(streams);
+        parking_lot::RwLockWriteGuard::downgrade(state)
+    }
+
+    /// Commands with a command-log position greater than `after`, at most `limit`.
+    pub async fn read_commands(
+        &self,
+        registry: &Registry,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedCommand>> {
+        let state = self.state.read();
+        let start = usize::try_from(after)
+            .unwrap_or(usize::MAX)
+            .min(state.commands.len());
+        state.commands[start..]
+            .iter()
+            .take(limit)
+            .enumerate()
+            .map(|(offset, command)| recorded(registry, command, start + offset))
+            .collect()
+    }
+
+    pub async fn last_command_position(&self) -> Result<u64> {
+        Ok(self.state.read().commands.len() as u64)
+    }
+
     pub async fn record_failure(&self, failure: &FailedDelivery) -> Result<()> {
         let mut state = self.state.write();
         match state.failed.iter_mut().find(|f| f.id == failure.id) {
@@ -355,6 +433,32 @@ impl MemoryStore {
         self.state.write().failed.retain(|f| f.id != id);
         Ok(())
     }
+}
+
+/// The record of the logged command at `index` (its position is `index + 1`).
+fn recorded(
+    registry: &Registry,
+    command: &PendingCommand,
+    index: usize,
+) -> Result<RecordedCommand> {
+    let position = index as u64 + 1;
+    let meta = &command.metadata;
+    // The text was serialized from the command by serde_json, so it parses; the error is kept
+    // rather than a panic all the same.
+    let payload = serde_json::from_str(&command.payload).map_err(|e| Error::UnreadableCommand {
+        position,
+        stream: meta.stream.to_string(),
+        type_name: meta.type_name.to_string(),
+        reason: format!("its payload is not JSON: {e}"),
+    })?;
+    Ok(RecordedCommand {
+        metadata: Arc::new(Metadata {
+            global_position: position,
+            ..Metadata::clone(meta)
+        }),
+        payload,
+        type_id: registry.command_type_id(&meta.type_name),
+    })
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
-use crate::message::EventEnvelope;
+use crate::message::{EventEnvelope, RecordedCommand};
 use crate::model::{Aggregate, PendingEvent};
 use crate::query::{Filter, QueryResult, QuerySpec};
 use crate::registry::Registry;
@@ -67,17 +67,20 @@ pub(crate) struct Causation {
 pub(crate) struct CommitBatch {
     pub aggregates: Vec<StagedAggregate>,
     /// The command whose handler produced this batch, when the store keeps a command log.
-    pub command: Option<CommandRecord>,
+    pub command: Option<PendingCommand>,
     pub causation: Causation,
     pub timestamp: SystemTime,
 }
 
-/// A processed command, written in the same transaction as its handler's changes (durable
-/// stores only: the in-memory store keeps no command log, so the hot path serializes nothing).
-#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
-pub(crate) struct CommandRecord {
+/// A processed command, written in the same transaction as its handler's changes by every store.
+///
+/// The payload is JSON text, serialized once before the handler takes the command: the SQL
+/// stores bind it as is, and the in-memory store keeps it without building a `Value` tree. A
+/// boxed `str`, not a `String`: the serializer's buffer starts at 128 bytes, and the in-memory
+/// log keeps every payload, so the spare capacity would be memory held per command.
+pub(crate) struct PendingCommand {
     pub metadata: Arc<crate::message::Metadata>,
-    pub payload: serde_json::Value,
+    pub payload: Box<str>,
 }
 
 /// An event delivery that failed, kept until a retry succeeds.
@@ -145,11 +148,6 @@ impl Store {
         }
     }
 
-    /// True if commits carry a [`CommandRecord`].
-    pub fn keeps_command_log(&self) -> bool {
-        !matches!(self, Store::Memory(_))
-    }
-
     pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
         each_store!(self, s => s.load::<A>(id))
     }
@@ -201,6 +199,30 @@ impl Store {
 
     pub async fn last_position(&self) -> Result<u64> {
         each_store!(self, s => s.last_position())
+    }
+
+    /// The commands of one command stream, in the order they committed.
+    pub async fn read_command_stream(
+        &self,
+        registry: &Registry,
+        stream: &str,
+    ) -> Result<Vec<RecordedCommand>> {
+        each_store!(self, s => s.read_command_stream(registry, stream))
+    }
+
+    /// Up to `limit` commands with a command-log position after `after`, in position order.
+    pub async fn read_commands(
+        &self,
+        registry: &Registry,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedCommand>> {
+        each_store!(self, s => s.read_commands(registry, after, limit))
+    }
+
+    /// The command-log position of the last committed command (0 when none).
+    pub async fn last_command_position(&self) -> Result<u64> {
+        each_store!(self, s => s.last_command_position())
     }
 
     /// Records a failed delivery, or updates the record with the same id.

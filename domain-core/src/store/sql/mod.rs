@@ -10,7 +10,10 @@
 //!    order and cannot deadlock. A new aggregate is an `INSERT .. ON CONFLICT DO NOTHING`, a
 //!    changed one an `UPDATE .. WHERE version = <expected>`; no row written means another writer
 //!    got there first, and the commit fails with [`Error::Conflict`], writing nothing;
-//! 2. writes the command record;
+//! 2. reserves the command's position by incrementing the single `command_position` row, and
+//!    writes the command record. Like `event_position` below (and for the same reason), that
+//!    row is locked until commit; every transaction takes it before `event_position`, so the
+//!    two locks are always taken in one order and cannot deadlock;
 //! 3. reserves global positions by incrementing the single `event_position` row. That row lock is
 //!    taken last and held until commit, so a later committer gets later positions only after the
 //!    earlier one is visible: readers following `global_position` never see position `n + 1`
@@ -36,7 +39,7 @@ use self::statement::{Dialect, Param, Statement};
 use super::{CommitBatch, FailedDelivery};
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
-use crate::message::{EventEnvelope, MessageKind, Metadata};
+use crate::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
 use crate::model::Aggregate;
 use crate::query::{Filter, QueryResult, QuerySpec};
 use crate::registry::Registry;
@@ -46,6 +49,9 @@ const EVENTS_PER_INSERT: usize = 500;
 
 const EVENT_COLUMNS: &str = "global_position, id, stream, stream_position, type_name, \
      schema_version, data, correlation_id, causation_id, origin_stream, recorded_at";
+
+const COMMAND_COLUMNS: &str = "position, id, type_name, stream, data, correlation_id, \
+     causation_id, origin_stream, recorded_at";
 
 /// A store on SQLite or PostgreSQL.
 pub(crate) struct SqlStore {
@@ -414,22 +420,32 @@ impl SqlStore {
         }
         if let Some(command) = &batch.command {
             let meta = &command.metadata;
-            let mut insert = self.statement(
-                "INSERT INTO commands (id, type_name, stream, data, correlation_id, causation_id, recorded_at) VALUES (",
-            );
+            let reserve =
+                self.statement("UPDATE command_position SET last = last + 1 RETURNING last");
+            let position = tx
+                .fetch_first::<i64>(&reserve, "reserving a command position")
+                .await?
+                .ok_or_else(|| Error::Store("the command_position row is missing".into()))?;
+            let mut insert = self.statement(&format!(
+                "INSERT INTO commands ({COMMAND_COLUMNS}) VALUES ("
+            ));
             insert
+                .bind_int(position)
+                .push(", ")
                 .bind_text(meta.id.to_string())
                 .push(", ")
                 .bind_text(meta.type_name.as_ref())
                 .push(", ")
                 .bind_text(meta.stream.as_ref())
                 .push(", ")
-                .bind_text(command.payload.to_string())
+                .bind_text(&*command.payload)
                 .push(self.json_cast())
                 .push(", ")
                 .bind_text(meta.correlation_id.to_string())
                 .push(", ")
                 .bind(optional_text(meta.causation_id))
+                .push(", ")
+                .bind(optional_text(meta.origin_stream.as_deref()))
                 .push(", ")
                 .bind_int(micros(meta.timestamp))
                 .push(")");
@@ -628,6 +644,64 @@ impl SqlStore {
             .await?;
         let last = last.first().copied().unwrap_or(0);
         u64::try_from(last).map_err(|_| last_position_error(last))
+    }
+
+    // ---- command log -----------------------------------------------------------------------
+
+    fn command_select(&self) -> Statement {
+        let columns = COMMAND_COLUMNS.replace(" data,", &format!(" {},", self.data_text()));
+        self.statement(&format!("SELECT {columns} FROM commands WHERE "))
+    }
+
+    async fn read_command_rows(
+        &self,
+        registry: &Registry,
+        select: Statement,
+    ) -> Result<Vec<RecordedCommand>> {
+        let rows: Vec<CommandRow> = self.pool.fetch(&select).await?;
+        rows.into_iter().map(|row| row.decode(registry)).collect()
+    }
+
+    pub async fn read_command_stream(
+        &self,
+        registry: &Registry,
+        stream: &str,
+    ) -> Result<Vec<RecordedCommand>> {
+        let mut select = self.command_select();
+        select
+            .push("stream = ")
+            .bind_text(stream)
+            .push(" ORDER BY position");
+        self.read_command_rows(registry, select).await
+    }
+
+    pub async fn read_commands(
+        &self,
+        registry: &Registry,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedCommand>> {
+        let mut select = self.command_select();
+        select
+            .push("position > ")
+            .bind_int(to_i64(after))
+            .push(" ORDER BY position LIMIT ")
+            .bind_int(to_i64(limit));
+        self.read_command_rows(registry, select).await
+    }
+
+    pub async fn last_command_position(&self) -> Result<u64> {
+        let last: Vec<i64> = self
+            .pool
+            .fetch(&self.statement("SELECT last FROM command_position"))
+            .await?;
+        let last = last.first().copied().unwrap_or(0);
+        u64::try_from(last).map_err(|_| {
+            Error::Store(format!(
+                "the `command_position` row says the last command position is {last}, which is \
+                 not a position: set it to the highest `position` in `commands`"
+            ))
+        })
     }
 
     // ---- failed deliveries -----------------------------------------------------------------
@@ -848,6 +922,88 @@ impl EventRow {
 impl FromRow for EventRow {
     fn from_row(row: &dyn Cells) -> Result<Self> {
         EventRow::read(row, 0)
+    }
+}
+
+/// A `commands` row, as read (columns in [`COMMAND_COLUMNS`] order).
+struct CommandRow {
+    position: i64,
+    id: String,
+    type_name: String,
+    stream: String,
+    data: String,
+    correlation_id: String,
+    causation_id: Option<String>,
+    origin_stream: Option<String>,
+    recorded_at: i64,
+}
+
+impl FromRow for CommandRow {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        Ok(CommandRow {
+            position: row.int(0)?,
+            id: row.text(1)?,
+            type_name: row.text(2)?,
+            stream: row.text(3)?,
+            data: row.text(4)?,
+            correlation_id: row.text(5)?,
+            causation_id: row.optional_text(6)?,
+            origin_stream: row.optional_text(7)?,
+            recorded_at: row.int(8)?,
+        })
+    }
+}
+
+impl CommandRow {
+    /// The record; a row that cannot be read is an [`Error::UnreadableCommand`] naming it. The
+    /// payload only has to be JSON: whether it still decodes into its type is for
+    /// [`RecordedCommand::decode`] to say, so the log stays readable after a command changes.
+    fn decode(self, registry: &Registry) -> Result<RecordedCommand> {
+        let position = u64::try_from(self.position).ok().filter(|p| *p >= 1);
+        let unreadable = |reason: String| Error::UnreadableCommand {
+            position: position.unwrap_or(0),
+            stream: self.stream.clone(),
+            type_name: self.type_name.clone(),
+            reason,
+        };
+        let position = position
+            .ok_or_else(|| unreadable(format!("its position {} is out of range", self.position)))?;
+        let timestamp = u64::try_from(self.recorded_at)
+            .ok()
+            .and_then(|micros| UNIX_EPOCH.checked_add(Duration::from_micros(micros)))
+            .ok_or_else(|| {
+                unreadable(format!(
+                    "its timestamp {} is out of range",
+                    self.recorded_at
+                ))
+            })?;
+        let uuid = |text: &str, what: &str| {
+            Uuid::parse_str(text).map_err(|e| unreadable(format!("bad {what} `{text}`: {e}")))
+        };
+        let causation_id = match &self.causation_id {
+            Some(text) => Some(uuid(text, "causation id")?),
+            None => None,
+        };
+        let payload = serde_json::from_str(&self.data)
+            .map_err(|e| unreadable(format!("its payload is not JSON: {e}")))?;
+        let metadata = Metadata {
+            id: uuid(&self.id, "command id")?,
+            kind: MessageKind::Command,
+            type_name: Arc::from(self.type_name.as_str()),
+            stream: Arc::from(self.stream.as_str()),
+            stream_position: 0,
+            global_position: position,
+            timestamp,
+            correlation_id: uuid(&self.correlation_id, "correlation id")?,
+            causation_id,
+            origin_stream: self.origin_stream.as_deref().map(Arc::from),
+            schema_version: 1,
+        };
+        Ok(RecordedCommand {
+            type_id: registry.command_type_id(&self.type_name),
+            metadata: Arc::new(metadata),
+            payload,
+        })
     }
 }
 
