@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 use crate::domain::DomainInner;
 use crate::domain::Parent;
 use crate::error::{Error, Result};
-use crate::handler::HandledCommand;
+use crate::handler::{CatchPanic, HandledCommand};
 use crate::identifier::Identifier;
 use crate::message::{EventEnvelope, Metadata};
 use crate::model::Aggregate;
@@ -61,11 +61,11 @@ use crate::unit_of_work::UnitOfWork;
 pub struct Context {
     pub(crate) inner: Arc<DomainInner>,
     pub(crate) metadata: Arc<Metadata>,
-    pub(crate) unit: Mutex<UnitOfWork>,
-    /// The command being handled, logged by the store in the handler's commit.
-    pub(crate) command: Option<PendingCommand>,
-    /// Events committed by commands this handler processed, dispatched after its own.
-    pub(crate) followups: Mutex<Vec<EventEnvelope>>,
+    /// The units of work this handler reads through, outermost first; the last is its own. A
+    /// nested command's handler (`ctx.process`) sees what the handlers around it staged.
+    units: Vec<Arc<Mutex<UnitOfWork>>>,
+    /// The command being handled, then those it processed: logged with the commit.
+    pub(crate) commands: Mutex<Vec<PendingCommand>>,
 }
 
 impl Context {
@@ -73,9 +73,41 @@ impl Context {
         Context {
             inner,
             metadata,
-            unit: Mutex::default(),
-            command: None,
-            followups: Mutex::default(),
+            units: vec![Arc::default()],
+            commands: Mutex::default(),
+        }
+    }
+
+    /// A context for a command processed by this handler: its own unit of work, reading
+    /// through this handler's.
+    fn nested(&self, metadata: Arc<Metadata>) -> Context {
+        let mut units = self.units.clone();
+        units.push(Arc::default());
+        Context {
+            inner: self.inner.clone(),
+            metadata,
+            units,
+            commands: Mutex::default(),
+        }
+    }
+
+    fn unit(&self) -> &Mutex<UnitOfWork> {
+        self.units
+            .last()
+            .expect("a context has its own unit of work")
+    }
+
+    /// The causal context of the events this handler's aggregates raise.
+    fn causation(&self) -> Causation {
+        Causation {
+            correlation_id: self.metadata.correlation_id,
+            causation_id: Some(self.metadata.id),
+            origin_stream: Some(
+                self.metadata
+                    .origin_stream
+                    .clone()
+                    .unwrap_or_else(|| self.metadata.stream.clone()),
+            ),
         }
     }
 
@@ -97,59 +129,74 @@ impl Context {
         }
     }
 
-    /// Processes a further command now, in its own unit of work, caused by the current message
-    /// (same correlation id). Its events are dispatched once this handler has finished, in commit
-    /// order (so before this handler's own, which commit later) — and even if this handler fails,
-    /// since the command's commit stands.
+    /// Processes a further command now, caused by the current message (same correlation id),
+    /// **inside this handler's unit of work**: what its handler stages commits together with
+    /// this handler's changes, or not at all. So a handler that fails after processing a command
+    /// leaves nothing of it behind, and its retry runs the command again exactly once in effect
+    /// (Protean's nested unit of work behaves the same way).
+    ///
+    /// The nested handler reads what this handler staged, and this handler reads what the nested
+    /// one staged: load an aggregate again after `process` if both change it. If the nested
+    /// handler fails, its own changes are dropped and its error returned; this handler decides
+    /// what to do with it. Its events are dispatched after the joint commit, caused by it.
     pub fn process<C: HandledCommand>(&self, command: C) -> BoxFuture<'_, Result<C::Output>> {
         Box::pin(async move {
-            let (output, events, _) = self
+            let (handler, metadata) = self
                 .inner
-                .execute(command, Parent::Message(&self.metadata))
-                .await;
-            self.followups.lock().extend(events);
-            output
+                .prepare(&command, Parent::Message(&self.metadata))?;
+            let mut nested = self.nested(metadata.clone());
+            nested
+                .commands
+                .get_mut()
+                .push(pending_command(&command, metadata)?);
+            let output = CatchPanic(Box::pin(C::handle(handler, command, &mut nested))).await?;
+            // Joined: the nested command's changes and log records become this handler's.
+            let causation = nested.causation();
+            let staged = std::mem::take(&mut *nested.unit().lock());
+            self.unit().lock().absorb(staged, &causation);
+            let logged = std::mem::take(nested.commands.get_mut());
+            self.commands.lock().extend(logged);
+            Ok(output)
         })
     }
 
     /// Ends the handler's work: commits the unit of work if the handler succeeded, discards it
-    /// otherwise. Returns the outcome and every event to dispatch next, in commit order — the
-    /// events of commands the handler processed are returned even when the handler failed, because
-    /// those commands committed.
+    /// otherwise (with every command it processed). Returns the outcome and the committed events
+    /// to dispatch next.
     pub(crate) async fn finish<T>(self, outcome: Result<T>) -> (Result<T>, Vec<EventEnvelope>) {
-        let mut events = std::mem::take(&mut *self.followups.lock());
-        let outcome = match outcome {
+        match outcome {
             Ok(value) => match self.commit().await {
-                Ok(committed) => {
-                    events.extend(committed);
-                    Ok(value)
-                }
-                Err(error) => Err(error),
+                Ok(committed) => (Ok(value), committed),
+                Err(error) => (Err(error), Vec::new()),
             },
-            Err(error) => Err(error),
-        };
-        (outcome, events)
+            Err(error) => (Err(error), Vec::new()),
+        }
     }
 
     async fn commit(self) -> Result<Vec<EventEnvelope>> {
-        let unit = self.unit.into_inner();
-        if unit.is_empty() && self.command.is_none() {
+        let unit = std::mem::take(&mut *self.unit().lock());
+        let commands = std::mem::take(&mut *self.commands.lock());
+        if unit.is_empty() && commands.is_empty() {
             return Ok(Vec::new());
         }
-        let causation = Causation {
-            correlation_id: self.metadata.correlation_id,
-            causation_id: Some(self.metadata.id),
-            origin_stream: Some(
-                self.metadata
-                    .origin_stream
-                    .clone()
-                    .unwrap_or_else(|| self.metadata.stream.clone()),
-            ),
-        };
-        let mut batch = unit.into_batch(&self.inner.registry, causation)?;
-        batch.command = self.command;
+        let mut batch = unit.into_batch(&self.inner.registry, self.causation())?;
+        batch.commands = commands;
         self.inner.store.commit(batch).await
     }
+}
+
+/// The log record of `command`, serialized before its handler takes it by value: text, not a
+/// `Value` tree, is what the stores keep or bind.
+pub(crate) fn pending_command<C: HandledCommand>(
+    command: &C,
+    metadata: Arc<Metadata>,
+) -> Result<PendingCommand> {
+    let payload = serde_json::to_string(command)
+        .map_err(|e| Error::Store(format!("serializing `{}`: {e}", C::NAME)))?;
+    Ok(PendingCommand {
+        metadata,
+        payload: payload.into_boxed_str(),
+    })
 }
 
 /// Reads aggregates: from the store, and from a unit of work first when there is one (so a handler
@@ -157,12 +204,19 @@ impl Context {
 #[derive(Clone, Copy)]
 pub(crate) struct Reader<'a> {
     pub inner: &'a DomainInner,
-    pub unit: Option<&'a Mutex<UnitOfWork>>,
+    /// Units of work to read through, outermost first (empty outside a handler).
+    pub units: &'a [Arc<Mutex<UnitOfWork>>],
 }
 
 impl Reader<'_> {
     pub async fn get<A: Aggregate>(&self, id: &Identifier) -> Result<A> {
-        if let Some(staged) = self.unit.and_then(|u| u.lock().staged::<A>(id)) {
+        // The innermost staging of `id` wins: it is the latest change.
+        if let Some(staged) = self
+            .units
+            .iter()
+            .rev()
+            .find_map(|u| u.lock().staged::<A>(id))
+        {
             return Ok(staged);
         }
         self.inner
@@ -176,14 +230,24 @@ impl Reader<'_> {
         // Staged aggregates shadow their stored versions: when the unit of work holds some `A`,
         // fetch every stored match and merge before ordering and paging; otherwise the store
         // runs the whole query (SQL stores push filter, order, paging and count down).
-        let staged = self.unit.and_then(|unit| {
-            let unit = unit.lock();
-            unit.has_staged::<A>().then(|| {
-                let ids: Vec<Identifier> = unit.staged_of::<A>().map(A::identifier).collect();
-                let rows: Vec<A> = unit.staged_of::<A>().cloned().collect();
+        let staged = self
+            .units
+            .iter()
+            .any(|unit| unit.lock().has_staged::<A>())
+            .then(|| {
+                let mut ids: Vec<Identifier> = Vec::new();
+                let mut rows: Vec<A> = Vec::new();
+                for unit in self.units.iter().rev() {
+                    for row in unit.lock().staged_of::<A>() {
+                        let id = row.identifier();
+                        if !ids.contains(&id) {
+                            ids.push(id);
+                            rows.push(row.clone());
+                        }
+                    }
+                }
                 (ids, rows)
-            })
-        });
+            });
         match staged {
             None => self.inner.store.query(spec).await,
             Some((ids, mut rows)) => {
@@ -236,7 +300,7 @@ impl<'c, A: Aggregate> Repository<'c, A> {
     fn reader(&self) -> Reader<'c> {
         Reader {
             inner: &self.ctx.inner,
-            unit: Some(&self.ctx.unit),
+            units: &self.ctx.units,
         }
     }
 
@@ -244,7 +308,7 @@ impl<'c, A: Aggregate> Repository<'c, A> {
     /// Invalid aggregates are rejected here with every failing field.
     pub fn add(&self, aggregate: A) -> Result<()> {
         aggregate.validate()?;
-        self.ctx.unit.lock().stage(aggregate);
+        self.ctx.unit().lock().stage(aggregate);
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
-use crate::context::{Context, Query, Reader};
+use crate::context::{Context, Query, Reader, pending_command};
 use crate::error::{CommittedOutput, Error, HandlerFailure, Result};
 use crate::handler::{CatchPanic, HandledCommand};
 use crate::identifier::Identifier;
@@ -26,7 +26,7 @@ use crate::registry::{
     DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
 };
 use crate::store::memory::MemoryStore;
-use crate::store::{Causation, FailedDelivery, PendingCommand, Store};
+use crate::store::{Causation, FailedDelivery, Store};
 use crate::unit_of_work::UnitOfWork;
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
@@ -688,8 +688,8 @@ impl DomainInner {
     }
 
     /// Runs a command's handler in its own unit of work and commits; returns the handler's result
-    /// and the events to dispatch. A handler error rolls its own unit of work back (nothing of it
-    /// persisted or dispatched); events of commands it processed before failing are still returned.
+    /// and the events to dispatch. A handler error rolls its unit of work back, with every command
+    /// it processed (nothing persisted or dispatched).
     /// The command's metadata is returned too (`None` if it never got as far as its handler).
     pub(crate) async fn execute<C: HandledCommand>(
         self: &Arc<Self>,
@@ -700,20 +700,10 @@ impl DomainInner {
             Err(error) => (Err(error), Vec::new(), None),
             Ok((handler, metadata)) => {
                 let mut ctx = Context::new(self.clone(), metadata.clone());
-                // Every store logs the command with its handler's commit. Serialized now, before
-                // the handler takes the command by value: text, not a `Value` tree, is what the
-                // stores keep or bind.
-                match serde_json::to_string(&command) {
-                    Ok(payload) => {
-                        ctx.command = Some(PendingCommand {
-                            metadata: metadata.clone(),
-                            payload: payload.into_boxed_str(),
-                        })
-                    }
-                    Err(e) => {
-                        let error = Error::Store(format!("serializing `{}`: {e}", C::NAME));
-                        return (Err(error), Vec::new(), Some(metadata));
-                    }
+                // Every store logs the command with its handler's commit.
+                match pending_command(&command, metadata.clone()) {
+                    Ok(record) => ctx.commands.get_mut().push(record),
+                    Err(error) => return (Err(error), Vec::new(), Some(metadata)),
                 }
                 let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
                 let (output, events) = ctx.finish(output).await;
@@ -723,7 +713,7 @@ impl DomainInner {
     }
 
     /// Validates a command and finds its handler; builds its metadata.
-    fn prepare<C: HandledCommand>(
+    pub(crate) fn prepare<C: HandledCommand>(
         &self,
         command: &C,
         parent: Parent<'_>,
@@ -872,7 +862,7 @@ impl<'d, A: Aggregate> DomainRepository<'d, A> {
     fn reader(&self) -> Reader<'d> {
         Reader {
             inner: &self.domain.inner,
-            unit: None,
+            units: &[],
         }
     }
 

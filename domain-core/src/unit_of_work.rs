@@ -31,6 +31,9 @@ struct Entry {
     value: Arc<dyn Any + Send + Sync>,
     drain: fn(&mut (dyn Any + Send + Sync), &mut Vec<PendingEvent>),
     to_json: fn(&(dyn Any + Send + Sync)) -> Result<String>,
+    /// Set when a nested command staged it: its events are caused by that command, not by the
+    /// message of the unit of work it joined.
+    causation: Option<Causation>,
 }
 
 fn aggregate_to_json<A: Aggregate>(value: &(dyn Any + Send + Sync)) -> Result<String> {
@@ -61,15 +64,31 @@ impl UnitOfWork {
             value: Arc::new(aggregate),
             drain: drain_events::<A>,
             to_json: aggregate_to_json::<A>,
+            causation: None,
         };
+        self.put(entry);
+    }
+
+    /// Adds `entry`, replacing an earlier staging of the same identity.
+    fn put(&mut self, entry: Entry) {
         // Units of work hold a handful of aggregates: a linear scan beats hashing here.
         match self
             .entries
             .iter_mut()
-            .find(|e| e.type_id == type_id && e.id == entry.id)
+            .find(|e| e.type_id == entry.type_id && e.id == entry.id)
         {
             Some(existing) => *existing = entry,
             None => self.entries.push(entry),
+        }
+    }
+
+    /// Takes in what a nested command's handler staged (it commits with this unit of work, or
+    /// not at all); its aggregates' events are caused by that command (`causation`), unless a
+    /// command nested deeper staged them.
+    pub fn absorb(&mut self, nested: UnitOfWork, causation: &Causation) {
+        for mut entry in nested.entries {
+            entry.causation.get_or_insert_with(|| causation.clone());
+            self.put(entry);
         }
     }
 
@@ -143,13 +162,13 @@ impl UnitOfWork {
                 value: entry.value,
                 to_json: entry.to_json,
                 events,
+                causation: entry.causation.unwrap_or_else(|| causation.clone()),
             });
         }
         invalid.into_result()?;
         Ok(CommitBatch {
             aggregates,
-            command: None,
-            causation,
+            commands: Vec::new(),
             timestamp: SystemTime::now(),
         })
     }

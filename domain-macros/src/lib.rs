@@ -558,7 +558,8 @@ pub fn command(args: TokenStream, input: TokenStream) -> TokenStream {
 ///
 /// The method runs in its own unit of work: what it stages through `ctx.repository::<A>()` is
 /// committed atomically when it returns `Ok`, then the raised events are dispatched. An `Err` (or a
-/// panic) rolls everything back: nothing persisted, nothing dispatched.
+/// panic) rolls everything back: nothing persisted, nothing dispatched. Commands it processes with
+/// `ctx.process(..)` join that unit of work: they commit with it, or not at all.
 ///
 /// A command has exactly one handler: a second `#[handle(AddBook)]` anywhere in the program is a
 /// compile error (conflicting implementations of `HandledCommand`). `$any` is not allowed here.
@@ -661,8 +662,8 @@ pub fn command_handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// `event.event_name()`, `event.metadata()`). Full rules on [`#[handle]`](macro@handle).
 ///
 /// Each (event, handler) delivery runs after the event's commit, in its own unit of work: what
-/// the method stages commits when it returns `Ok`, and the events it raises are dispatched in
-/// turn. An `Err` or a panic never undoes the commit before it and never stops other handlers: the
+/// the method stages (and what commands it processes with `ctx.process(..)` stage) commits when
+/// it returns `Ok`, and the events raised are dispatched in turn. An `Err` or a panic never undoes the commit before it and never stops other handlers: the
 /// delivery is recorded (`domain.failed_deliveries()`, `domain.retry_failed_deliveries()`), and
 /// `domain.process` returns `Error::HandlersFailed`.
 ///

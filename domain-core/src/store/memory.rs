@@ -239,7 +239,7 @@ impl MemoryStore {
             }
         }
         // Nothing below can fail: the command is logged exactly when the changes are written.
-        if let Some(command) = batch.command {
+        for command in batch.commands {
             if let Some(streams) = &mut state.command_streams {
                 let stream = command.metadata.stream.clone();
                 streams
@@ -286,9 +286,9 @@ impl MemoryStore {
                         stream_position: stream_index.len() as u64,
                         global_position: index as u64 + 1,
                         timestamp: batch.timestamp,
-                        correlation_id: batch.causation.correlation_id,
-                        causation_id: batch.causation.causation_id,
-                        origin_stream: batch.causation.origin_stream.clone(),
+                        correlation_id: staged.causation.correlation_id,
+                        causation_id: staged.causation.causation_id,
+                        origin_stream: staged.causation.origin_stream.clone(),
                         schema_version: vtable.version,
                     }),
                 };
@@ -484,13 +484,13 @@ mod tests {
                 to_json: |_| Ok(String::new()),
                 category: "shelf",
                 events: Vec::new(),
+                causation: Causation {
+                    correlation_id: Uuid::new_v4(),
+                    causation_id: None,
+                    origin_stream: None,
+                },
             }],
-            command: None,
-            causation: Causation {
-                correlation_id: Uuid::new_v4(),
-                causation_id: None,
-                origin_stream: None,
-            },
+            commands: Vec::new(),
             timestamp: std::time::SystemTime::now(),
         };
         store.commit_now(batch).map(|_| ())

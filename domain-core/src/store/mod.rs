@@ -39,6 +39,9 @@ pub(crate) struct StagedAggregate {
     /// The aggregate's stream category; see [`StagedAggregate::stream`].
     pub category: &'static str,
     pub events: Vec<StagedEvent>,
+    /// The causal context of its events: the message whose handler staged it (a nested
+    /// command's aggregates commit with the outer handler's, under their own command).
+    pub causation: Causation,
 }
 
 impl StagedAggregate {
@@ -55,7 +58,7 @@ pub(crate) struct StagedEvent {
     pub type_name: Arc<str>,
 }
 
-/// The causal context shared by every event of one commit.
+/// The causal context of the events of one staged aggregate.
 #[derive(Clone)]
 pub(crate) struct Causation {
     pub correlation_id: Uuid,
@@ -66,9 +69,9 @@ pub(crate) struct Causation {
 /// Everything one unit of work writes.
 pub(crate) struct CommitBatch {
     pub aggregates: Vec<StagedAggregate>,
-    /// The command whose handler produced this batch, when the store keeps a command log.
-    pub command: Option<PendingCommand>,
-    pub causation: Causation,
+    /// The commands whose handlers produced this batch, in the order they were processed: the
+    /// outer one first, then those it processed with `ctx.process` (they commit together).
+    pub commands: Vec<PendingCommand>,
     pub timestamp: SystemTime,
 }
 

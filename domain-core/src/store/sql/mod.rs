@@ -418,7 +418,7 @@ impl SqlStore {
                 None => return Err(self.conflict(&mut tx, staged, &write.id).await),
             }
         }
-        if let Some(command) = &batch.command {
+        for command in &batch.commands {
             let meta = &command.metadata;
             let reserve =
                 self.statement("UPDATE command_position SET last = last + 1 RETURNING last");
@@ -490,9 +490,9 @@ impl SqlStore {
                         stream_position: stream_start[write.index] + offset as u64 + 1,
                         global_position: first_global + envelopes.len() as u64,
                         timestamp: batch.timestamp,
-                        correlation_id: batch.causation.correlation_id,
-                        causation_id: batch.causation.causation_id,
-                        origin_stream: batch.causation.origin_stream.clone(),
+                        correlation_id: staged.causation.correlation_id,
+                        causation_id: staged.causation.causation_id,
+                        origin_stream: staged.causation.origin_stream.clone(),
                         schema_version: vtable.version,
                     }),
                 });
