@@ -108,6 +108,7 @@ pub mod __private {
     pub use crate::handler::{
         HandledCommand, HandlerReturn, handled_command_category, instance_as,
     };
+    pub use crate::model::entity_fields;
     pub use crate::model::{
         Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,
         ValueObject, sort_by_raise_order,

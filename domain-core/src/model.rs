@@ -311,3 +311,78 @@ pub fn sort_by_raise_order(events: &mut [PendingEvent]) {
         events.sort_by_key(|e| e.seq);
     }
 }
+
+/// The check that a field holding entities carries `#[has_many]` / `#[has_one]`: without it the
+/// entities are stored, but the events they raise are never collected. The macros probe each
+/// such field's type by autoref specialization; the entity cases resolve to a method whose bound
+/// is never met, so the mistake is a compile error naming the missing attribute.
+#[doc(hidden)]
+pub mod entity_fields {
+    use super::Entity;
+
+    /// A field's type, probed for entities: see [`HoldsEntity`].
+    pub struct RelationProbe<T: ?Sized>(pub std::marker::PhantomData<T>);
+
+    /// Never implemented: the bound that turns an entity field without a relation attribute into
+    /// a compile error that says what to add.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is an entity: the field holding it needs `#[has_many]` (a `Vec`) or `#[has_one]`",
+        label = "add `#[has_many]` or `#[has_one]` to this field",
+        note = "without the attribute the entity is stored, but every event it raises would be dropped on save"
+    )]
+    pub trait EntityFieldNeedsRelation {}
+
+    /// Picked for a field of type `E` where `E` is an entity.
+    pub trait HoldsEntity<E> {
+        /// Does not compile: see [`EntityFieldNeedsRelation`].
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation;
+    }
+    impl<E: Entity> HoldsEntity<E> for &RelationProbe<E> {
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation,
+        {
+        }
+    }
+
+    /// Picked for a field of type `Vec<E>` where `E` is an entity.
+    pub trait HoldsEntities<E> {
+        /// Does not compile: see [`EntityFieldNeedsRelation`].
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation;
+    }
+    impl<E: Entity> HoldsEntities<E> for &RelationProbe<Vec<E>> {
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation,
+        {
+        }
+    }
+
+    /// Picked for a field of type `Option<E>` where `E` is an entity.
+    pub trait HoldsOptionalEntity<E> {
+        /// Does not compile: see [`EntityFieldNeedsRelation`].
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation;
+    }
+    impl<E: Entity> HoldsOptionalEntity<E> for &RelationProbe<Option<E>> {
+        fn entities_need_a_relation(&self)
+        where
+            E: EntityFieldNeedsRelation,
+        {
+        }
+    }
+
+    /// Picked for every other field type: nothing to report.
+    pub trait HoldsNoEntity {
+        /// Does nothing.
+        fn entities_need_a_relation(&self);
+    }
+    impl<T: ?Sized> HoldsNoEntity for RelationProbe<T> {
+        fn entities_need_a_relation(&self) {}
+    }
+}

@@ -120,15 +120,15 @@ const _: () = {
     }
     const _: fn() = || {
         #[allow(unused_imports)]
-        use __dc::check::{
+        use __dc::entity_fields::{
             HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _,
             HoldsNoEntity as _,
         };
-        (&&__dc::check::RelationProbe::<String>(__dc::PhantomData))
+        (&&__dc::entity_fields::RelationProbe::<String>(__dc::PhantomData))
             .entities_need_a_relation();
-        (&&__dc::check::RelationProbe::<Option<String>>(__dc::PhantomData))
+        (&&__dc::entity_fields::RelationProbe::<Option<String>>(__dc::PhantomData))
             .entities_need_a_relation();
-        (&&__dc::check::RelationProbe::<Option<Money>>(__dc::PhantomData))
+        (&&__dc::entity_fields::RelationProbe::<Option<Money>>(__dc::PhantomData))
             .entities_need_a_relation();
     };
     impl Book {

@@ -568,13 +568,13 @@ fn relation_checks(model: &StructModel) -> TokenStream {
         .map(|field| {
             let ty = &field.ty;
             quote_spanned! {ty.span()=>
-                (&&__dc::check::RelationProbe::<#ty>(__dc::PhantomData)).entities_need_a_relation();
+                (&&__dc::entity_fields::RelationProbe::<#ty>(__dc::PhantomData)).entities_need_a_relation();
             }
         });
     quote! {
         const _: fn() = || {
             #[allow(unused_imports)]
-            use __dc::check::{HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _, HoldsNoEntity as _};
+            use __dc::entity_fields::{HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _, HoldsNoEntity as _};
             #(#checks)*
         };
     }
