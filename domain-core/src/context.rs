@@ -62,8 +62,9 @@ pub struct Context {
     pub(crate) inner: Arc<DomainInner>,
     pub(crate) metadata: Arc<Metadata>,
     /// The units of work this handler reads through, outermost first; the last is its own. A
-    /// nested command's handler (`ctx.process`) sees what the handlers around it staged.
-    units: Vec<Arc<Mutex<UnitOfWork>>>,
+    /// nested command's handler (`ctx.process`) sees what the handlers around it staged. Kept
+    /// inline for the usual single unit: a `Vec` would cost an allocation per message.
+    units: Units,
     /// The command being handled, then those it processed: logged with the commit.
     pub(crate) commands: Mutex<Vec<PendingCommand>>,
 }
@@ -73,7 +74,7 @@ impl Context {
         Context {
             inner,
             metadata,
-            units: vec![Arc::default()],
+            units: Units::One([Arc::default()]),
             commands: Mutex::default(),
         }
     }
@@ -81,8 +82,9 @@ impl Context {
     /// A context for a command processed by this handler: its own unit of work, reading
     /// through this handler's.
     fn nested(&self, metadata: Arc<Metadata>) -> Context {
-        let mut units = self.units.clone();
+        let mut units = self.units.as_slice().to_vec();
         units.push(Arc::default());
+        let units = Units::Nested(units);
         Context {
             inner: self.inner.clone(),
             metadata,
@@ -93,6 +95,7 @@ impl Context {
 
     fn unit(&self) -> &Mutex<UnitOfWork> {
         self.units
+            .as_slice()
             .last()
             .expect("a context has its own unit of work")
     }
@@ -182,6 +185,21 @@ impl Context {
         let mut batch = unit.into_batch(&self.inner.registry, self.causation())?;
         batch.commands = commands;
         self.inner.store.commit(batch).await
+    }
+}
+
+/// A context's units of work: its own alone, or those of the handlers it is nested in first.
+enum Units {
+    One([Arc<Mutex<UnitOfWork>>; 1]),
+    Nested(Vec<Arc<Mutex<UnitOfWork>>>),
+}
+
+impl Units {
+    fn as_slice(&self) -> &[Arc<Mutex<UnitOfWork>>] {
+        match self {
+            Units::One(one) => one,
+            Units::Nested(all) => all,
+        }
     }
 }
 
@@ -300,7 +318,7 @@ impl<'c, A: Aggregate> Repository<'c, A> {
     fn reader(&self) -> Reader<'c> {
         Reader {
             inner: &self.ctx.inner,
-            units: &self.ctx.units,
+            units: self.ctx.units.as_slice(),
         }
     }
 
