@@ -360,10 +360,7 @@ impl Domain {
 
     /// Every recorded failed delivery, oldest first.
     pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
-        self.inner
-            .store
-            .failed_deliveries(&self.inner.registry)
-            .await
+        self.inner.store.failed_deliveries().await
     }
 
     /// Retries one failed delivery. On success the record is removed and the events the handler
@@ -374,7 +371,7 @@ impl Domain {
         let inner = &self.inner;
         let failed = inner
             .store
-            .failure(&inner.registry, id)
+            .failure(id)
             .await?
             .ok_or_else(|| Error::NotFound {
                 aggregate: "FailedDelivery",
@@ -618,7 +615,8 @@ impl DomainBuilder {
         };
         // Check the registry first: a misconfigured domain fails before touching the database.
         let checked = self.check()?;
-        Ok(checked.with_store(Store::open(&url).await?))
+        let codec = checked.registry.codec();
+        Ok(checked.with_store(Store::open(&url, codec).await?))
     }
 
     /// Checks the whole registry once and builds the domain on the in-memory store; every problem
@@ -629,9 +627,9 @@ impl DomainBuilder {
                 "a database (`{url}`) is configured: build the domain with `.open().await`, which connects to it"
             )));
         }
-        Ok(self
-            .check()?
-            .with_store(Store::Memory(MemoryStore::default())))
+        let checked = self.check()?;
+        let codec = checked.registry.codec();
+        Ok(checked.with_store(Store::Memory(MemoryStore::new(codec))))
     }
 
     /// Builds and checks the registry (no I/O).
@@ -918,7 +916,7 @@ impl EventStore<'_> {
             .split_once(':')
             .map_or(category, |(aggregate, _)| aggregate);
         inner.registry.check_category(category)?;
-        inner.store.read_stream(&inner.registry, stream).await
+        inner.store.read_stream(stream).await
     }
 
     /// Every event of the aggregate `A` with identity `id`, in stream order (empty if it has
@@ -926,7 +924,7 @@ impl EventStore<'_> {
     pub async fn stream_of<A: Aggregate>(&self, id: &Identifier) -> Result<Vec<EventEnvelope>> {
         let inner = &self.domain.inner;
         let stream = id.prefixed_with(&[A::CATEGORY, "-"]);
-        inner.store.read_stream(&inner.registry, &stream).await
+        inner.store.read_stream(&stream).await
     }
 
     /// Up to `limit` events of `category` with a global position after `after` (0: from the
@@ -941,16 +939,13 @@ impl EventStore<'_> {
     ) -> Result<Vec<EventEnvelope>> {
         let inner = &self.domain.inner;
         inner.registry.check_category(category)?;
-        inner
-            .store
-            .read_category(&inner.registry, category, after, limit)
-            .await
+        inner.store.read_category(category, after, limit).await
     }
 
     /// Up to `limit` events of every stream with a global position after `after`.
     pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
         let inner = &self.domain.inner;
-        inner.store.read_all(&inner.registry, after, limit).await
+        inner.store.read_all(after, limit).await
     }
 
     /// The global position of the last committed event (0 when empty).
@@ -960,8 +955,10 @@ impl EventStore<'_> {
 
     /// Decodes a serialized event of this domain, named by type name (`Shop.OrderPlaced.v1`).
     pub fn decode(&self, type_name: &str, json: &str) -> Result<Arc<dyn Any + Send + Sync>> {
-        let registry = &self.domain.inner.registry;
-        registry
+        self.domain
+            .inner
+            .registry
+            .codec()
             .decode_event(type_name, json)
             .map(|decoded| decoded.payload)
     }
@@ -1050,10 +1047,7 @@ impl CommandLog<'_> {
             .split_once(':')
             .map_or(category, |(aggregate, _)| aggregate);
         inner.registry.check_category(category)?;
-        inner
-            .store
-            .read_command_stream(&inner.registry, stream)
-            .await
+        inner.store.read_command_stream(stream).await
     }
 
     /// Every command that targeted the aggregate `A` with identity `id` (its command stream
@@ -1072,10 +1066,7 @@ impl CommandLog<'_> {
     pub async fn stream_of<A: Aggregate>(&self, id: &Identifier) -> Result<Vec<RecordedCommand>> {
         let inner = &self.domain.inner;
         let stream = id.prefixed_with(&[A::CATEGORY, ":command-"]);
-        inner
-            .store
-            .read_command_stream(&inner.registry, &stream)
-            .await
+        inner.store.read_command_stream(&stream).await
     }
 
     /// Up to `limit` commands with a command-log position after `after` (0: from the start), in
@@ -1099,10 +1090,7 @@ impl CommandLog<'_> {
     /// ```
     pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<RecordedCommand>> {
         let inner = &self.domain.inner;
-        inner
-            .store
-            .read_commands(&inner.registry, after, limit)
-            .await
+        inner.store.read_commands(after, limit).await
     }
 
     /// The command-log position of the last committed command (0 when none).
@@ -1141,25 +1129,4 @@ fn decode_command<C: Command>(domain: &Domain, value: serde_json::Value) -> Resu
         let type_name = domain.type_name_of::<C>().unwrap_or(<C as Command>::NAME);
         crate::json::decode_error::<C>(type_name, &value, error)
     })
-}
-
-/// Decodes a serialized event of type `E` (behind [`EventStore::decode`] and the durable stores'
-/// event reads).
-#[doc(hidden)]
-pub fn decode_event<E: crate::model::Event>(
-    json: &str,
-) -> std::result::Result<DecodedEvent, String> {
-    let event: E = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    event.validate().map_err(|e| e.to_string())?;
-    Ok(DecodedEvent {
-        payload: Arc::new(event),
-        vtable: <E as crate::model::EventVTableOf>::VTABLE,
-    })
-}
-
-/// A decoded event payload with its type's runtime description.
-#[doc(hidden)]
-pub struct DecodedEvent {
-    pub payload: Arc<dyn Any + Send + Sync>,
-    pub vtable: &'static crate::model::EventVTable,
 }

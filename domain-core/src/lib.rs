@@ -58,6 +58,7 @@
 
 extern crate self as domain_core;
 
+mod codec;
 mod context;
 mod domain;
 mod error;
@@ -104,7 +105,8 @@ pub mod prelude {
 /// Paths used by generated code. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::domain::{DecodedEvent, decode_event, process_json};
+    pub use crate::codec::{DecodedEvent, decode_event};
+    pub use crate::domain::process_json;
     pub use crate::handler::{
         HandledCommand, HandlerReturn, handled_command_category, instance_as,
     };

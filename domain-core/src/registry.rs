@@ -11,6 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::codec::Codec;
 use crate::context::Context;
 use crate::error::Result;
 use crate::message::EventEnvelope;
@@ -97,7 +98,7 @@ pub struct EventRegistration {
     pub aggregate_name: &'static str,
     pub category: &'static str,
     /// Decodes (and validates) a serialized instance.
-    pub decode: fn(&str) -> std::result::Result<crate::domain::DecodedEvent, String>,
+    pub decode: crate::codec::DecodeEvent,
 }
 
 #[doc(hidden)]
@@ -178,12 +179,13 @@ pub(crate) struct CommandInfo {
 /// The checked registry of one domain.
 pub(crate) struct Registry {
     pub events: HashMap<TypeId, EventInfo>,
-    pub events_by_name: HashMap<Arc<str>, TypeId>,
     pub commands: HashMap<TypeId, CommandInfo>,
     pub commands_by_name: HashMap<Arc<str>, TypeId>,
     pub event_handlers: Vec<&'static EventHandlerRegistration>,
     /// Event type -> indexes into `event_handlers`, in handler-name order.
     pub routes: HashMap<TypeId, Vec<usize>>,
+    /// The decoders the stores are given.
+    codec: Arc<Codec>,
     /// The stream categories of the registered aggregates and the external ones, sorted.
     pub categories: Vec<Arc<str>>,
 }
@@ -429,9 +431,17 @@ impl Registry {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let codec = Arc::new(Codec::new(
+            event_table
+                .values()
+                .map(|info: &EventInfo| (info.type_name.clone(), info.registration.decode)),
+            commands_by_name
+                .iter()
+                .map(|(name, type_id): (&Arc<str>, &TypeId)| (name.clone(), *type_id)),
+        ));
         Ok(Registry {
+            codec,
             events: event_table,
-            events_by_name,
             commands: command_table,
             commands_by_name,
             event_handlers,
@@ -465,34 +475,13 @@ impl Registry {
     }
 
     /// The command type registered under `type_name` (`Shop.PlaceOrder.v1`), if any.
-    pub fn command_type_id(&self, type_name: &str) -> Option<TypeId> {
-        self.commands_by_name.get(type_name).copied()
-    }
-
     pub fn known_commands(&self) -> String {
         sorted_keys(&self.commands_by_name)
     }
 
-    pub fn known_events(&self) -> String {
-        sorted_keys(&self.events_by_name)
-    }
-
-    /// Decodes a serialized event named by its type name (`Shop.OrderPlaced.v1`).
-    pub(crate) fn decode_event(
-        &self,
-        type_name: &str,
-        json: &str,
-    ) -> crate::error::Result<crate::domain::DecodedEvent> {
-        use crate::error::Error;
-        let type_id =
-            self.events_by_name
-                .get(type_name)
-                .ok_or_else(|| Error::UnknownMessageType {
-                    type_name: type_name.to_string(),
-                    known: self.known_events(),
-                })?;
-        (self.events[type_id].registration.decode)(json)
-            .map_err(|reason| Error::malformed(type_name, reason))
+    /// What the stores need to decode this domain's messages.
+    pub fn codec(&self) -> Arc<Codec> {
+        self.codec.clone()
     }
 }
 

@@ -15,16 +15,27 @@ use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
 
 use super::{CommitBatch, FailedDelivery, PendingCommand};
+use crate::codec::Codec;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
 use crate::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
 use crate::model::Aggregate;
 use crate::query::{Filter, QueryResult, QuerySpec};
-use crate::registry::Registry;
 
 #[derive(Default)]
 pub(crate) struct MemoryStore {
     state: RwLock<State>,
+    /// Names the types of logged commands when they are read back.
+    codec: Arc<Codec>,
+}
+
+impl MemoryStore {
+    pub fn new(codec: Arc<Codec>) -> Self {
+        MemoryStore {
+            state: RwLock::default(),
+            codec,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -304,7 +315,7 @@ impl MemoryStore {
         Ok(committed)
     }
 
-    pub async fn read_stream(&self, _: &Registry, stream: &str) -> Result<Vec<EventEnvelope>> {
+    pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
         let state = self.state.read();
         Ok(state
             .streams
@@ -316,7 +327,6 @@ impl MemoryStore {
     /// Events of `category` with a global position greater than `after`, at most `limit`.
     pub async fn read_category(
         &self,
-        _: &Registry,
         category: &str,
         after: u64,
         limit: usize,
@@ -335,12 +345,7 @@ impl MemoryStore {
     }
 
     /// Every event with a global position greater than `after`, at most `limit`.
-    pub async fn read_all(
-        &self,
-        _: &Registry,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<EventEnvelope>> {
+    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
         let state = self.state.read();
         let start = (after as usize).min(state.log.len());
         Ok(state.log[start..].iter().take(limit).cloned().collect())
@@ -351,11 +356,7 @@ impl MemoryStore {
     }
 
     /// The commands of `stream`, in commit order.
-    pub async fn read_command_stream(
-        &self,
-        registry: &Registry,
-        stream: &str,
-    ) -> Result<Vec<RecordedCommand>> {
+    pub async fn read_command_stream(&self, stream: &str) -> Result<Vec<RecordedCommand>> {
         let state = self.command_streams_indexed();
         let streams = state.command_streams.as_ref().expect("indexed above");
         let Some(index) = streams.get(stream) else {
@@ -363,7 +364,7 @@ impl MemoryStore {
         };
         index
             .iter()
-            .map(|&i| recorded(registry, &state.commands[i], i))
+            .map(|&i| recorded(&self.codec, &state.commands[i], i))
             .collect()
     }
 
@@ -384,12 +385,7 @@ impl MemoryStore {
     }
 
     /// Commands with a command-log position greater than `after`, at most `limit`.
-    pub async fn read_commands(
-        &self,
-        registry: &Registry,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedCommand>> {
+    pub async fn read_commands(&self, after: u64, limit: usize) -> Result<Vec<RecordedCommand>> {
         let state = self.state.read();
         let start = usize::try_from(after)
             .unwrap_or(usize::MAX)
@@ -398,7 +394,7 @@ impl MemoryStore {
             .iter()
             .take(limit)
             .enumerate()
-            .map(|(offset, command)| recorded(registry, command, start + offset))
+            .map(|(offset, command)| recorded(&self.codec, command, start + offset))
             .collect()
     }
 
@@ -415,11 +411,11 @@ impl MemoryStore {
         Ok(())
     }
 
-    pub async fn failed_deliveries(&self, _: &Registry) -> Result<Vec<FailedDelivery>> {
+    pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
         Ok(self.state.read().failed.clone())
     }
 
-    pub async fn failure(&self, _: &Registry, id: Uuid) -> Result<Option<FailedDelivery>> {
+    pub async fn failure(&self, id: Uuid) -> Result<Option<FailedDelivery>> {
         Ok(self
             .state
             .read()
@@ -436,11 +432,7 @@ impl MemoryStore {
 }
 
 /// The record of the logged command at `index` (its position is `index + 1`).
-fn recorded(
-    registry: &Registry,
-    command: &PendingCommand,
-    index: usize,
-) -> Result<RecordedCommand> {
+fn recorded(codec: &Codec, command: &PendingCommand, index: usize) -> Result<RecordedCommand> {
     let position = index as u64 + 1;
     let meta = &command.metadata;
     // The text was serialized from the command by serde_json, so it parses; the error is kept
@@ -457,7 +449,7 @@ fn recorded(
             ..Metadata::clone(meta)
         }),
         payload,
-        type_id: registry.command_type_id(&meta.type_name),
+        type_id: codec.command_type_id(&meta.type_name),
     })
 }
 

@@ -18,12 +18,12 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
+use crate::codec::Codec;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
 use crate::message::{EventEnvelope, RecordedCommand};
 use crate::model::{Aggregate, PendingEvent};
 use crate::query::{Filter, QueryResult, QuerySpec};
-use crate::registry::Registry;
 
 /// One aggregate staged for commit, with the events it raised.
 pub(crate) struct StagedAggregate {
@@ -128,14 +128,15 @@ macro_rules! each_store {
 impl Store {
     /// Opens the store `url` names: `memory:`, `sqlite://path.db`, `sqlite::memory:`,
     /// `postgres://...`. Durable stores connect and migrate their schema now.
-    pub async fn open(url: &str) -> Result<Store> {
+    /// Opens the store at `url`; `codec` is what it decodes stored messages with.
+    pub async fn open(url: &str, codec: Arc<Codec>) -> Result<Store> {
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
-            "memory" => Ok(Store::Memory(memory::MemoryStore::default())),
+            "memory" => Ok(Store::Memory(memory::MemoryStore::new(codec))),
             #[cfg(feature = "sqlite")]
-            "sqlite" => Ok(Store::Sql(sql::SqlStore::open(url).await?)),
+            "sqlite" => Ok(Store::Sql(sql::SqlStore::open(url, codec).await?)),
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => Ok(Store::Sql(sql::SqlStore::open(url).await?)),
+            "postgres" | "postgresql" => Ok(Store::Sql(sql::SqlStore::open(url, codec).await?)),
             #[allow(unreachable_patterns)] // reachable only when a feature is off
             "sqlite" | "postgres" | "postgresql" => Err(Error::Store(format!(
                 "`{url}` needs the `{}` feature of domain-core, which this build does not enable",
@@ -173,31 +174,21 @@ impl Store {
         each_store!(self, s => s.commit(batch))
     }
 
-    pub async fn read_stream(
-        &self,
-        registry: &Registry,
-        stream: &str,
-    ) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.read_stream(registry, stream))
+    pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
+        each_store!(self, s => s.read_stream(stream))
     }
 
     pub async fn read_category(
         &self,
-        registry: &Registry,
         category: &str,
         after: u64,
         limit: usize,
     ) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.read_category(registry, category, after, limit))
+        each_store!(self, s => s.read_category(category, after, limit))
     }
 
-    pub async fn read_all(
-        &self,
-        registry: &Registry,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.read_all(registry, after, limit))
+    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
+        each_store!(self, s => s.read_all(after, limit))
     }
 
     pub async fn last_position(&self) -> Result<u64> {
@@ -205,22 +196,13 @@ impl Store {
     }
 
     /// The commands of one command stream, in the order they committed.
-    pub async fn read_command_stream(
-        &self,
-        registry: &Registry,
-        stream: &str,
-    ) -> Result<Vec<RecordedCommand>> {
-        each_store!(self, s => s.read_command_stream(registry, stream))
+    pub async fn read_command_stream(&self, stream: &str) -> Result<Vec<RecordedCommand>> {
+        each_store!(self, s => s.read_command_stream(stream))
     }
 
     /// Up to `limit` commands with a command-log position after `after`, in position order.
-    pub async fn read_commands(
-        &self,
-        registry: &Registry,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedCommand>> {
-        each_store!(self, s => s.read_commands(registry, after, limit))
+    pub async fn read_commands(&self, after: u64, limit: usize) -> Result<Vec<RecordedCommand>> {
+        each_store!(self, s => s.read_commands(after, limit))
     }
 
     /// The command-log position of the last committed command (0 when none).
@@ -233,12 +215,12 @@ impl Store {
         each_store!(self, s => s.record_failure(failure))
     }
 
-    pub async fn failed_deliveries(&self, registry: &Registry) -> Result<Vec<FailedDelivery>> {
-        each_store!(self, s => s.failed_deliveries(registry))
+    pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
+        each_store!(self, s => s.failed_deliveries())
     }
 
-    pub async fn failure(&self, registry: &Registry, id: Uuid) -> Result<Option<FailedDelivery>> {
-        each_store!(self, s => s.failure(registry, id))
+    pub async fn failure(&self, id: Uuid) -> Result<Option<FailedDelivery>> {
+        each_store!(self, s => s.failure(id))
     }
 
     /// Deletes a failure record once its retry succeeded.

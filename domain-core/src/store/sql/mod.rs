@@ -37,12 +37,12 @@ use uuid::Uuid;
 use self::backend::{Cells, FromRow, Pool, Tx};
 use self::statement::{Dialect, Param, Statement};
 use super::{CommitBatch, FailedDelivery};
+use crate::codec::Codec;
 use crate::error::{Error, Result};
 use crate::identifier::Identifier;
 use crate::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
 use crate::model::Aggregate;
 use crate::query::{Filter, QueryResult, QuerySpec};
-use crate::registry::Registry;
 
 /// At most this many events per `INSERT` (each binds 12 parameters; both drivers cap them).
 const EVENTS_PER_INSERT: usize = 500;
@@ -56,11 +56,13 @@ const COMMAND_COLUMNS: &str = "position, id, type_name, stream, data, correlatio
 /// A store on SQLite or PostgreSQL.
 pub(crate) struct SqlStore {
     pool: Pool,
+    /// Decodes stored events and names the types of logged commands.
+    codec: Arc<Codec>,
 }
 
 impl SqlStore {
     /// Connects to `url` and brings its schema up to date.
-    pub async fn open(url: &str) -> Result<SqlStore> {
+    pub async fn open(url: &str, codec: Arc<Codec>) -> Result<SqlStore> {
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
         } else {
@@ -68,6 +70,7 @@ impl SqlStore {
         };
         let store = SqlStore {
             pool: Pool::connect(dialect, url).await?,
+            codec,
         };
         store.migrate().await?;
         Ok(store)
@@ -582,31 +585,24 @@ impl SqlStore {
         self.statement(&format!("SELECT {columns} FROM events WHERE "))
     }
 
-    async fn read_events(
-        &self,
-        registry: &Registry,
-        select: Statement,
-    ) -> Result<Vec<EventEnvelope>> {
+    async fn read_events(&self, select: Statement) -> Result<Vec<EventEnvelope>> {
         let rows: Vec<EventRow> = self.pool.fetch(&select).await?;
-        rows.into_iter().map(|row| row.decode(registry)).collect()
+        rows.into_iter()
+            .map(|row| row.decode(&self.codec))
+            .collect()
     }
 
-    pub async fn read_stream(
-        &self,
-        registry: &Registry,
-        stream: &str,
-    ) -> Result<Vec<EventEnvelope>> {
+    pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
         let mut select = self.event_select();
         select
             .push("stream = ")
             .bind_text(stream)
             .push(" ORDER BY stream_position");
-        self.read_events(registry, select).await
+        self.read_events(select).await
     }
 
     pub async fn read_category(
         &self,
-        registry: &Registry,
         category: &str,
         after: u64,
         limit: usize,
@@ -619,22 +615,17 @@ impl SqlStore {
             .bind_int(to_i64(after))
             .push(" ORDER BY global_position LIMIT ")
             .bind_int(to_i64(limit));
-        self.read_events(registry, select).await
+        self.read_events(select).await
     }
 
-    pub async fn read_all(
-        &self,
-        registry: &Registry,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<EventEnvelope>> {
+    pub async fn read_all(&self, after: u64, limit: usize) -> Result<Vec<EventEnvelope>> {
         let mut select = self.event_select();
         select
             .push("global_position > ")
             .bind_int(to_i64(after))
             .push(" ORDER BY global_position LIMIT ")
             .bind_int(to_i64(limit));
-        self.read_events(registry, select).await
+        self.read_events(select).await
     }
 
     pub async fn last_position(&self) -> Result<u64> {
@@ -653,41 +644,30 @@ impl SqlStore {
         self.statement(&format!("SELECT {columns} FROM commands WHERE "))
     }
 
-    async fn read_command_rows(
-        &self,
-        registry: &Registry,
-        select: Statement,
-    ) -> Result<Vec<RecordedCommand>> {
+    async fn read_command_rows(&self, select: Statement) -> Result<Vec<RecordedCommand>> {
         let rows: Vec<CommandRow> = self.pool.fetch(&select).await?;
-        rows.into_iter().map(|row| row.decode(registry)).collect()
+        rows.into_iter()
+            .map(|row| row.decode(&self.codec))
+            .collect()
     }
 
-    pub async fn read_command_stream(
-        &self,
-        registry: &Registry,
-        stream: &str,
-    ) -> Result<Vec<RecordedCommand>> {
+    pub async fn read_command_stream(&self, stream: &str) -> Result<Vec<RecordedCommand>> {
         let mut select = self.command_select();
         select
             .push("stream = ")
             .bind_text(stream)
             .push(" ORDER BY position");
-        self.read_command_rows(registry, select).await
+        self.read_command_rows(select).await
     }
 
-    pub async fn read_commands(
-        &self,
-        registry: &Registry,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedCommand>> {
+    pub async fn read_commands(&self, after: u64, limit: usize) -> Result<Vec<RecordedCommand>> {
         let mut select = self.command_select();
         select
             .push("position > ")
             .bind_int(to_i64(after))
             .push(" ORDER BY position LIMIT ")
             .bind_int(to_i64(limit));
-        self.read_command_rows(registry, select).await
+        self.read_command_rows(select).await
     }
 
     pub async fn last_command_position(&self) -> Result<u64> {
@@ -746,20 +726,22 @@ impl SqlStore {
         ))
     }
 
-    pub async fn failed_deliveries(&self, registry: &Registry) -> Result<Vec<FailedDelivery>> {
+    pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
         let mut select = self.failure_select();
         select.push(" ORDER BY f.recorded_at, f.id");
         let rows: Vec<FailureRow> = self.pool.fetch(&select).await?;
-        rows.into_iter().map(|row| row.decode(registry)).collect()
+        rows.into_iter()
+            .map(|row| row.decode(&self.codec))
+            .collect()
     }
 
-    pub async fn failure(&self, registry: &Registry, id: Uuid) -> Result<Option<FailedDelivery>> {
+    pub async fn failure(&self, id: Uuid) -> Result<Option<FailedDelivery>> {
         let mut select = self.failure_select();
         select.push(" WHERE f.id = ").bind_text(id.to_string());
         let rows: Vec<FailureRow> = self.pool.fetch(&select).await?;
         rows.into_iter()
             .next()
-            .map(|row| row.decode(registry))
+            .map(|row| row.decode(&self.codec))
             .transpose()
     }
 
@@ -861,7 +843,7 @@ impl EventRow {
     }
 
     /// The typed envelope; a row that does not decode is an [`Error::UnreadableEvent`] naming it.
-    fn decode(self, registry: &Registry) -> Result<EventEnvelope> {
+    fn decode(self, codec: &Codec) -> Result<EventEnvelope> {
         // Positions start at 1; an out-of-range one is reported as 0 in the error's field (which
         // cannot hold it) and with its stored value in the reason.
         let position = |stored: i64| u64::try_from(stored).ok().filter(|p| *p >= 1);
@@ -890,7 +872,7 @@ impl EventRow {
         let uuid = |text: &str, what: &str| {
             Uuid::parse_str(text).map_err(|e| unreadable(format!("bad {what} `{text}`: {e}")))
         };
-        let decoded = registry
+        let decoded = codec
             .decode_event(&self.type_name, &self.data)
             .map_err(|e| unreadable(e.to_string()))?;
         let causation_id = match &self.causation_id {
@@ -958,7 +940,7 @@ impl CommandRow {
     /// The record; a row that cannot be read is an [`Error::UnreadableCommand`] naming it. The
     /// payload only has to be JSON: whether it still decodes into its type is for
     /// [`RecordedCommand::decode`] to say, so the log stays readable after a command changes.
-    fn decode(self, registry: &Registry) -> Result<RecordedCommand> {
+    fn decode(self, codec: &Codec) -> Result<RecordedCommand> {
         let position = u64::try_from(self.position).ok().filter(|p| *p >= 1);
         let unreadable = |reason: String| Error::UnreadableCommand {
             position: position.unwrap_or(0),
@@ -1000,7 +982,7 @@ impl CommandRow {
             schema_version: 1,
         };
         Ok(RecordedCommand {
-            type_id: registry.command_type_id(&self.type_name),
+            type_id: codec.command_type_id(&self.type_name),
             metadata: Arc::new(metadata),
             payload,
         })
@@ -1029,7 +1011,7 @@ impl FromRow for FailureRow {
 }
 
 impl FailureRow {
-    fn decode(self, registry: &Registry) -> Result<FailedDelivery> {
+    fn decode(self, codec: &Codec) -> Result<FailedDelivery> {
         Ok(FailedDelivery {
             id: Uuid::parse_str(&self.id)
                 .map_err(|e| Error::Store(format!("bad failure id `{}`: {e}", self.id)))?,
@@ -1040,7 +1022,7 @@ impl FailureRow {
                     self.id, self.attempts
                 ))
             })?,
-            event: self.event.decode(registry)?,
+            event: self.event.decode(codec)?,
             error: self.error,
         })
     }

@@ -1,0 +1,78 @@
+//! What the stores need to turn stored rows back into typed messages, and nothing else: the
+//! decoders of the domain's events and the types of its commands, by type name. Built from the
+//! registry and given to the store when it opens, so the store layer never reaches up into the
+//! registry (or the runtime above it).
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+
+use foldhash::HashMap;
+
+use crate::error::{Error, Result};
+
+/// Decodes one serialized event type (emitted for each `#[event]`).
+pub(crate) type DecodeEvent = fn(&str) -> std::result::Result<DecodedEvent, String>;
+
+/// Decodes a serialized event of type `E` (behind `EventStore::decode` and the durable stores'
+/// event reads).
+#[doc(hidden)]
+pub fn decode_event<E: crate::model::Event>(
+    json: &str,
+) -> std::result::Result<DecodedEvent, String> {
+    let event: E = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    crate::validation::Validate::validate(&event).map_err(|e| e.to_string())?;
+    Ok(DecodedEvent {
+        payload: Arc::new(event),
+        vtable: <E as crate::model::EventVTableOf>::VTABLE,
+    })
+}
+
+/// A decoded event payload with its type's runtime description.
+#[doc(hidden)]
+pub struct DecodedEvent {
+    pub payload: Arc<dyn Any + Send + Sync>,
+    pub vtable: &'static crate::model::EventVTable,
+}
+
+/// The domain's message types by type name (`Shop.OrderPlaced.v1`).
+#[derive(Default)]
+pub(crate) struct Codec {
+    events: HashMap<Arc<str>, DecodeEvent>,
+    commands: HashMap<Arc<str>, TypeId>,
+}
+
+impl Codec {
+    pub fn new(
+        events: impl IntoIterator<Item = (Arc<str>, DecodeEvent)>,
+        commands: impl IntoIterator<Item = (Arc<str>, TypeId)>,
+    ) -> Self {
+        Codec {
+            events: events.into_iter().collect(),
+            commands: commands.into_iter().collect(),
+        }
+    }
+
+    /// Decodes a serialized event named by its type name.
+    pub fn decode_event(&self, type_name: &str, json: &str) -> Result<DecodedEvent> {
+        let decode = self
+            .events
+            .get(type_name)
+            .ok_or_else(|| Error::UnknownMessageType {
+                type_name: crate::error::shorten(type_name),
+                known: self.known_events(),
+            })?;
+        decode(json).map_err(|reason| Error::malformed(type_name, reason))
+    }
+
+    /// The Rust type of the command named `type_name`, if this domain has it.
+    pub fn command_type_id(&self, type_name: &str) -> Option<TypeId> {
+        self.commands.get(type_name).copied()
+    }
+
+    /// The event type names, sorted and comma-separated.
+    pub fn known_events(&self) -> String {
+        let mut names: Vec<&str> = self.events.keys().map(|k| &**k).collect();
+        names.sort_unstable();
+        names.join(", ")
+    }
+}
