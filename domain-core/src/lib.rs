@@ -58,40 +58,36 @@
 
 extern crate self as domain_core;
 
-mod codec;
-mod context;
-mod domain;
-mod error;
-mod handler;
-mod identifier;
-mod json;
-mod message;
+// Three layers, each importing only from those below it: `model` (the element traits, values,
+// messages, errors, validation), `store` (memory and SQL), `runtime` (registry, units of work,
+// contexts, dispatch, the `Domain` API).
 pub mod model;
-mod query;
-pub mod registry;
+mod runtime;
 mod store;
-mod unit_of_work;
-mod validation;
 
-pub use context::{Context, Query, Repository};
-pub use domain::{
-    CommandLog, CommandOptions, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository,
-    EventStore, Processed, RetryReport,
-};
+pub use runtime::registry;
+
 pub use domain_macros::{
     aggregate, command, command_handler, entity, event, event_handler, handle, value_object,
 };
-pub use error::{CommittedOutput, Error, HandlerFailure, Result};
-pub use handler::{HandledCommand, HandlerReturn};
-pub use identifier::Identifier;
-pub use message::{EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category};
+pub use model::error::{CommittedOutput, Error, HandlerFailure, Result};
+pub use model::identifier::Identifier;
+pub use model::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category};
+pub use model::query::{Condition, Field, Filter, Op, OrderBy, QueryResult, QuerySpec};
+pub use model::validation::{
+    Bounded, Choice, FieldPath, HasLength, MAX_IDENTIFIER_BYTES, Validate, ValidationErrors,
+};
 pub use model::{Aggregate, Command, Entity, Event, RaisableBy, ValueObject};
-pub use query::{Condition, Field, Filter, Op, OrderBy, QueryResult, QuerySpec};
-pub use registry::Register;
+pub use runtime::context::{Context, Query, Repository};
+pub use runtime::domain::{
+    CommandLog, CommandOptions, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository,
+    EventStore, Processed, RetryReport,
+};
+pub use runtime::handler::{HandledCommand, HandlerReturn};
+pub use runtime::registry::Register;
 pub use store::FailedDelivery;
 /// The UUID type of message ids and generated identities (the `uuid` crate, re-exported).
 pub use uuid::Uuid;
-pub use validation::{FieldPath, MAX_IDENTIFIER_BYTES, Validate, ValidationErrors};
 
 /// Everything a domain module needs: `use domain_core::prelude::*;`.
 pub mod prelude {
@@ -105,29 +101,29 @@ pub mod prelude {
 /// Paths used by generated code. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::codec::{DecodedEvent, decode_event};
-    pub use crate::domain::process_json;
-    pub use crate::handler::{
-        HandledCommand, HandlerReturn, handled_command_category, instance_as,
-    };
+    pub use crate::model::codec::{DecodedEvent, decode_event};
     pub use crate::model::entity_fields;
+    pub use crate::model::validation::check;
     pub use crate::model::{
         Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,
         ValueObject, sort_by_raise_order,
     };
-    pub use crate::registry::{
+    pub use crate::runtime::domain::process_json;
+    pub use crate::runtime::handler::{
+        HandledCommand, HandlerReturn, handled_command_category, instance_as,
+    };
+    pub use crate::runtime::registry::{
         AggregateRegistration, BoxFuture, CommandHandlerRegistration, CommandRegistration,
         DOMAIN_CORE_REGISTRATIONS, EntityRegistration, EventHandlerRegistration, EventRegistration,
         HandledCommandEntry, HandledEventEntry, Instance, OneAnnotatedImplBlockPerHandlerType,
         Register, Registration, default_instance,
     };
-    pub use crate::validation::check;
     /// A JSON value, as the generated `__json_problems` methods receive it.
     pub use serde_json::Value as JsonValue;
 
     /// The field-by-field diagnosis of a command's JSON that did not decode.
     pub mod json {
-        pub use crate::json::{
+        pub use crate::model::json::{
             Check, DecodeFieldList, DecodeFields, DecodeOptionalFields, DecodeWhole, Decoder,
             Fields, Slot, unchecked,
         };

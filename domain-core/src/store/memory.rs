@@ -15,12 +15,12 @@ use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
 
 use super::{CommitBatch, FailedDelivery, PendingCommand};
-use crate::codec::Codec;
-use crate::error::{Error, Result};
-use crate::identifier::Identifier;
-use crate::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
 use crate::model::Aggregate;
-use crate::query::{Filter, QueryResult, QuerySpec};
+use crate::model::codec::Codec;
+use crate::model::error::{Error, Result};
+use crate::model::identifier::Identifier;
+use crate::model::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
+use crate::model::query::{Filter, QueryResult, QuerySpec};
 
 #[derive(Default)]
 pub(crate) struct MemoryStore {
@@ -202,7 +202,7 @@ impl MemoryStore {
         &self,
         type_id: TypeId,
         field: &'static str,
-        key_of: &crate::query::IndexKey<A>,
+        key_of: &crate::model::query::IndexKey<A>,
     ) -> parking_lot::RwLockReadGuard<'_, State> {
         let guard = self.state.upgradable_read();
         let exists = guard

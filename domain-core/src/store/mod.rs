@@ -18,12 +18,12 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
-use crate::codec::Codec;
-use crate::error::{Error, Result};
-use crate::identifier::Identifier;
-use crate::message::{EventEnvelope, RecordedCommand};
+use crate::model::codec::Codec;
+use crate::model::error::{Error, Result};
+use crate::model::identifier::Identifier;
+use crate::model::message::{EventEnvelope, RecordedCommand};
+use crate::model::query::{Filter, QueryResult, QuerySpec};
 use crate::model::{Aggregate, PendingEvent};
-use crate::query::{Filter, QueryResult, QuerySpec};
 
 /// One aggregate staged for commit, with the events it raised.
 pub(crate) struct StagedAggregate {
@@ -35,7 +35,7 @@ pub(crate) struct StagedAggregate {
     pub value: Arc<dyn Any + Send + Sync>,
     /// Serializes `value` (durable stores write aggregates as JSON documents).
     #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
-    pub to_json: fn(&(dyn Any + Send + Sync)) -> crate::error::Result<String>,
+    pub to_json: fn(&(dyn Any + Send + Sync)) -> crate::model::error::Result<String>,
     /// The aggregate's stream category; see [`StagedAggregate::stream`].
     pub category: &'static str,
     pub events: Vec<StagedEvent>,
@@ -82,7 +82,7 @@ pub(crate) struct CommitBatch {
 /// boxed `str`, not a `String`: the serializer's buffer starts at 128 bytes, and the in-memory
 /// log keeps every payload, so the spare capacity would be memory held per command.
 pub(crate) struct PendingCommand {
-    pub metadata: Arc<crate::message::Metadata>,
+    pub metadata: Arc<crate::model::message::Metadata>,
     pub payload: Box<str>,
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sqlx::AssertSqlSafe;
 
 use super::statement::{Dialect, Param, Statement};
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
 
 /// A connection pool to one of the supported databases.
 pub(crate) enum Pool {

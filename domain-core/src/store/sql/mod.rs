@@ -37,12 +37,12 @@ use uuid::Uuid;
 use self::backend::{Cells, FromRow, Pool, Tx};
 use self::statement::{Dialect, Param, Statement};
 use super::{CommitBatch, FailedDelivery};
-use crate::codec::Codec;
-use crate::error::{Error, Result};
-use crate::identifier::Identifier;
-use crate::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
 use crate::model::Aggregate;
-use crate::query::{Filter, QueryResult, QuerySpec};
+use crate::model::codec::Codec;
+use crate::model::error::{Error, Result};
+use crate::model::identifier::Identifier;
+use crate::model::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
+use crate::model::query::{Filter, QueryResult, QuerySpec};
 
 /// At most this many events per `INSERT` (each binds 12 parameters; both drivers cap them).
 const EVENTS_PER_INSERT: usize = 500;

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use crate::query::{Condition, Filter, Op, OrderBy};
+use crate::model::query::{Condition, Filter, Op, OrderBy};
 
 /// Which SQL the text is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,7 +311,7 @@ fn json_path(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::Field;
+    use crate::model::query::Field;
 
     struct Row {
         title: String,

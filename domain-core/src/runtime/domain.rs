@@ -15,19 +15,21 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
-use crate::context::{Context, Query, Reader, pending_command};
-use crate::error::{CommittedOutput, Error, HandlerFailure, Result};
-use crate::handler::{CatchPanic, HandledCommand};
-use crate::identifier::Identifier;
-use crate::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category};
+use crate::model::error::{CommittedOutput, Error, HandlerFailure, Result};
+use crate::model::identifier::Identifier;
+use crate::model::message::{
+    EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category,
+};
+use crate::model::query::Filter;
 use crate::model::{Aggregate, Command};
-use crate::query::Filter;
-use crate::registry::{
+use crate::runtime::context::{Context, Query, Reader, pending_command};
+use crate::runtime::handler::{CatchPanic, HandledCommand};
+use crate::runtime::registry::{
     DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
 };
+use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::memory::MemoryStore;
 use crate::store::{Causation, FailedDelivery, Store};
-use crate::unit_of_work::UnitOfWork;
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
 ///
@@ -285,7 +287,7 @@ impl Domain {
         };
         let Some(type_id) = registry.commands_by_name.get(full.as_str()) else {
             return Err(Error::UnknownMessageType {
-                type_name: crate::error::shorten(type_name),
+                type_name: crate::model::error::shorten(type_name),
                 known: registry.known_commands(),
             });
         };
@@ -1113,7 +1115,7 @@ impl CommandLog<'_> {
 pub fn process_json<C: HandledCommand>(
     domain: &Domain,
     value: serde_json::Value,
-) -> crate::registry::BoxFuture<'_, Result<Box<dyn Any + Send>>> {
+) -> crate::runtime::registry::BoxFuture<'_, Result<Box<dyn Any + Send>>> {
     Box::pin(async move {
         let command = decode_command::<C>(domain, value)?;
         let output = domain.process(command).await?;
@@ -1121,12 +1123,12 @@ pub fn process_json<C: HandledCommand>(
     })
 }
 
-/// `value` as a `C`, or every problem of it (see [`crate::json`]). Takes the value by value so
+/// `value` as a `C`, or every problem of it (see [`crate::model::json`]). Takes the value by value so
 /// it is dropped before the command runs.
 fn decode_command<C: Command>(domain: &Domain, value: serde_json::Value) -> Result<C> {
     // Decoded from a reference: on failure the value is walked again, field by field.
     C::deserialize(&value).map_err(|error| {
         let type_name = domain.type_name_of::<C>().unwrap_or(<C as Command>::NAME);
-        crate::json::decode_error::<C>(type_name, &value, error)
+        crate::model::json::decode_error::<C>(type_name, &value, error)
     })
 }

@@ -267,7 +267,7 @@ impl Validate for String {
 /// assert!(Identifier::new().validate().is_ok());
 /// assert!(Identifier::from("x".repeat(2000).as_str()).validate().is_err());
 /// ```
-impl Validate for crate::Identifier {
+impl Validate for crate::model::identifier::Identifier {
     fn validate_into(&self, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
         if let Some(text) = self.as_text() {
             if text.len() > MAX_IDENTIFIER_BYTES {
@@ -474,7 +474,11 @@ pub mod check {
 
     /// Validates the identity of an aggregate, entity or command target (see
     /// [`MAX_IDENTIFIER_BYTES`]).
-    pub fn identity(id: &crate::Identifier, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
+    pub fn identity(
+        id: &crate::model::identifier::Identifier,
+        path: &FieldPath<'_>,
+        errors: &mut ValidationErrors,
+    ) {
         id.validate_into(path, errors);
     }
 

@@ -8,12 +8,12 @@ use std::any::{Any, TypeId};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::error::{Error, Result};
-use crate::identifier::Identifier;
+use crate::model::error::{Error, Result};
+use crate::model::identifier::Identifier;
+use crate::model::validation::{FieldPath, ValidationErrors};
 use crate::model::{Aggregate, PendingEvent, sort_by_raise_order};
-use crate::registry::Registry;
+use crate::runtime::registry::Registry;
 use crate::store::{Causation, CommitBatch, StagedAggregate, StagedEvent};
-use crate::validation::{FieldPath, ValidationErrors};
 
 #[derive(Default)]
 pub(crate) struct UnitOfWork {

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-use crate::identifier::Identifier;
-use crate::validation::ValidationErrors;
+use crate::model::identifier::Identifier;
+use crate::model::validation::ValidationErrors;
 
 /// `Result` with the framework's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
 use crate::model::{Command, Event, EventVTable};
 
 /// Whether a message is a command or an event.

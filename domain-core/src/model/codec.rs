@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use foldhash::HashMap;
 
-use crate::error::{Error, Result};
+use crate::model::error::{Error, Result};
 
 /// Decodes one serialized event type (emitted for each `#[event]`).
 pub(crate) type DecodeEvent = fn(&str) -> std::result::Result<DecodedEvent, String>;
@@ -20,7 +20,7 @@ pub fn decode_event<E: crate::model::Event>(
     json: &str,
 ) -> std::result::Result<DecodedEvent, String> {
     let event: E = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    crate::validation::Validate::validate(&event).map_err(|e| e.to_string())?;
+    crate::model::validation::Validate::validate(&event).map_err(|e| e.to_string())?;
     Ok(DecodedEvent {
         payload: Arc::new(event),
         vtable: <E as crate::model::EventVTableOf>::VTABLE,
@@ -58,7 +58,7 @@ impl Codec {
             .events
             .get(type_name)
             .ok_or_else(|| Error::UnknownMessageType {
-                type_name: crate::error::shorten(type_name),
+                type_name: crate::model::error::shorten(type_name),
                 known: self.known_events(),
             })?;
         decode(json).map_err(|reason| Error::malformed(type_name, reason))

@@ -21,9 +21,9 @@ use std::marker::PhantomData;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, shorten};
+use crate::model::error::{Error, shorten};
+use crate::model::validation::{FieldPath, ValidationErrors, abbreviate};
 use crate::model::{Command, ValueObject};
-use crate::validation::{FieldPath, ValidationErrors, abbreviate};
 
 /// How many undeclared fields, or failing elements of one list, are named one by one: the input
 /// is the client's, and a million bad entries must not become a million messages.

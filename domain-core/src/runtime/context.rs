@@ -6,17 +6,17 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::domain::DomainInner;
-use crate::domain::Parent;
-use crate::error::{Error, Result};
-use crate::handler::{CatchPanic, HandledCommand};
-use crate::identifier::Identifier;
-use crate::message::{EventEnvelope, Metadata};
 use crate::model::Aggregate;
-use crate::query::{Filter, OrderBy, QueryResult, QuerySpec};
-use crate::registry::BoxFuture;
+use crate::model::error::{Error, Result};
+use crate::model::identifier::Identifier;
+use crate::model::message::{EventEnvelope, Metadata};
+use crate::model::query::{Filter, OrderBy, QueryResult, QuerySpec};
+use crate::runtime::domain::DomainInner;
+use crate::runtime::domain::Parent;
+use crate::runtime::handler::{CatchPanic, HandledCommand};
+use crate::runtime::registry::BoxFuture;
+use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::{Causation, PendingCommand};
-use crate::unit_of_work::UnitOfWork;
 
 /// The handler's view of the domain for one message.
 ///

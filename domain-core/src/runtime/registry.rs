@@ -11,10 +11,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::codec::Codec;
-use crate::context::Context;
-use crate::error::Result;
-use crate::message::EventEnvelope;
+use crate::model::codec::Codec;
+use crate::model::error::Result;
+use crate::model::message::EventEnvelope;
+use crate::runtime::context::Context;
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -98,7 +98,7 @@ pub struct EventRegistration {
     pub aggregate_name: &'static str,
     pub category: &'static str,
     /// Decodes (and validates) a serialized instance.
-    pub decode: crate::codec::DecodeEvent,
+    pub decode: crate::model::codec::DecodeEvent,
 }
 
 #[doc(hidden)]
@@ -112,8 +112,10 @@ pub struct CommandRegistration {
 
 /// Runs a serialized command through a domain (see `Domain::process_json`).
 #[doc(hidden)]
-pub type ProcessJson =
-    for<'a> fn(&'a crate::Domain, serde_json::Value) -> BoxFuture<'a, Result<Box<dyn Any + Send>>>;
+pub type ProcessJson = for<'a> fn(
+    &'a crate::runtime::domain::Domain,
+    serde_json::Value,
+) -> BoxFuture<'a, Result<Box<dyn Any + Send>>>;
 
 #[doc(hidden)]
 pub struct HandledCommandEntry {
@@ -462,13 +464,13 @@ impl Registry {
     /// `Ok` if `category` is a registered aggregate's stream category, one declared external,
     /// or either's command streams (`order:command`); otherwise an error naming the known ones
     /// (reading an unknown category would silently return nothing).
-    pub fn check_category(&self, category: &str) -> crate::error::Result<()> {
+    pub fn check_category(&self, category: &str) -> crate::model::error::Result<()> {
         let category = category.strip_suffix(COMMAND_SUFFIX).unwrap_or(category);
         if self.categories.iter().any(|known| **known == *category) {
             Ok(())
         } else {
-            Err(crate::error::Error::UnknownCategory {
-                category: crate::validation::abbreviate(category).into_owned(),
+            Err(crate::model::error::Error::UnknownCategory {
+                category: crate::model::validation::abbreviate(category).into_owned(),
                 known: self.categories.join(", "),
             })
         }

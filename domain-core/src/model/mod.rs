@@ -1,6 +1,14 @@
 //! The traits the macros implement: what makes a struct an aggregate, entity, value object, event
 //! or command. Users never implement them by hand; they are here to be named in bounds and docs.
 
+pub(crate) mod codec;
+pub(crate) mod error;
+pub(crate) mod identifier;
+pub(crate) mod json;
+pub(crate) mod message;
+pub(crate) mod query;
+pub(crate) mod validation;
+
 use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::Arc;
@@ -9,9 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Result};
-use crate::identifier::Identifier;
-use crate::validation::Validate;
+use crate::model::error::{Error, Result};
+use crate::model::identifier::Identifier;
+use crate::model::validation::Validate;
 
 /// A consistency boundary, persisted and versioned as a whole. Implemented by `#[aggregate]`.
 ///
@@ -81,8 +89,8 @@ pub trait ValueObject: Validate + Clone + PartialEq + Serialize + DeserializeOwn
     #[doc(hidden)]
     fn __json_problems(
         value: &serde_json::Value,
-        path: &crate::validation::FieldPath<'_>,
-        errors: &mut crate::validation::ValidationErrors,
+        path: &crate::model::validation::FieldPath<'_>,
+        errors: &mut crate::model::validation::ValidationErrors,
     ) {
         let _ = (value, path, errors);
     }
@@ -126,8 +134,8 @@ pub trait Command: Validate + Serialize + DeserializeOwned + Send + 'static {
     #[doc(hidden)]
     fn __json_problems(
         value: &serde_json::Value,
-        path: &crate::validation::FieldPath<'_>,
-        errors: &mut crate::validation::ValidationErrors,
+        path: &crate::model::validation::FieldPath<'_>,
+        errors: &mut crate::model::validation::ValidationErrors,
     ) {
         let _ = (value, path, errors);
     }
@@ -154,8 +162,8 @@ pub struct EventVTable {
     /// Validates a payload of this type into `errors`, under `path`.
     pub validate: fn(
         &(dyn Any + Send + Sync),
-        &crate::validation::FieldPath<'_>,
-        &mut crate::validation::ValidationErrors,
+        &crate::model::validation::FieldPath<'_>,
+        &mut crate::model::validation::ValidationErrors,
     ),
 }
 
@@ -184,8 +192,8 @@ impl<E: Event> EventVTableOf for E {
 
 fn validate_event<E: Event>(
     payload: &(dyn Any + Send + Sync),
-    path: &crate::validation::FieldPath<'_>,
-    errors: &mut crate::validation::ValidationErrors,
+    path: &crate::model::validation::FieldPath<'_>,
+    errors: &mut crate::model::validation::ValidationErrors,
 ) {
     if let Some(event) = payload.downcast_ref::<E>() {
         event.validate_into(path, errors);

@@ -6,9 +6,9 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
-use crate::context::Context;
-use crate::error::{Error, Result};
 use crate::model::Command;
+use crate::model::error::{Error, Result};
+use crate::runtime::context::Context;
 
 /// The stream category of a handled command's aggregate, compared at compile time with its
 /// handler's `part_of`. Bounded by `HandledCommand` rather than `Command`, so a `#[handle(X)]` of

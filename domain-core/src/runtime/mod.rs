@@ -1,0 +1,9 @@
+//! The runtime layer: the registry the macros fill, units of work, handler contexts, dispatch and
+//! the `Domain` API. It builds on the model layer (`crate::model`) and the stores
+//! (`crate::store`); neither of those imports anything from here.
+
+pub(crate) mod context;
+pub(crate) mod domain;
+pub(crate) mod handler;
+pub mod registry;
+pub(crate) mod unit_of_work;
