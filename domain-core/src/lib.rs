@@ -79,9 +79,10 @@ pub use model::validation::{
 };
 pub use model::{Aggregate, Command, Entity, Event, RaisableBy, ValueObject};
 pub use runtime::context::{Context, Query, Repository};
+pub use runtime::core::CommandOptions;
 pub use runtime::domain::{
-    CommandLog, CommandOptions, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository,
-    EventStore, Processed, RetryReport,
+    CommandLog, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EventStore, Processed,
+    RetryReport,
 };
 pub use runtime::handler::{HandledCommand, HandlerReturn};
 pub use runtime::registry::Register;

@@ -11,10 +11,7 @@ use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::message::{EventEnvelope, Metadata};
 use crate::model::query::{Filter, OrderBy, QueryResult, QuerySpec};
-use crate::runtime::domain::DomainInner;
-use crate::runtime::domain::Parent;
-use crate::runtime::handler::{CatchPanic, HandledCommand};
-use crate::runtime::registry::BoxFuture;
+use crate::runtime::core::DomainInner;
 use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::{Causation, PendingCommand};
 
@@ -81,7 +78,7 @@ impl Context {
 
     /// A context for a command processed by this handler: its own unit of work, reading
     /// through this handler's.
-    fn nested(&self, metadata: Arc<Metadata>) -> Context {
+    pub(crate) fn nested(&self, metadata: Arc<Metadata>) -> Context {
         let mut units = self.units.as_slice().to_vec();
         units.push(Arc::default());
         let units = Units::Nested(units);
@@ -93,7 +90,7 @@ impl Context {
         }
     }
 
-    fn unit(&self) -> &Mutex<UnitOfWork> {
+    pub(crate) fn unit(&self) -> &Mutex<UnitOfWork> {
         self.units
             .as_slice()
             .last()
@@ -101,7 +98,7 @@ impl Context {
     }
 
     /// The causal context of the events this handler's aggregates raise.
-    fn causation(&self) -> Causation {
+    pub(crate) fn causation(&self) -> Causation {
         Causation {
             correlation_id: self.metadata.correlation_id,
             causation_id: Some(self.metadata.id),
@@ -130,37 +127,6 @@ impl Context {
             ctx: self,
             _aggregate: PhantomData,
         }
-    }
-
-    /// Processes a further command now, caused by the current message (same correlation id),
-    /// **inside this handler's unit of work**: what its handler stages commits together with
-    /// this handler's changes, or not at all. So a handler that fails after processing a command
-    /// leaves nothing of it behind, and its retry runs the command again exactly once in effect
-    /// (Protean's nested unit of work behaves the same way).
-    ///
-    /// The nested handler reads what this handler staged, and this handler reads what the nested
-    /// one staged: load an aggregate again after `process` if both change it. If the nested
-    /// handler fails, its own changes are dropped and its error returned; this handler decides
-    /// what to do with it. Its events are dispatched after the joint commit, caused by it.
-    pub fn process<C: HandledCommand>(&self, command: C) -> BoxFuture<'_, Result<C::Output>> {
-        Box::pin(async move {
-            let (handler, metadata) = self
-                .inner
-                .prepare(&command, Parent::Message(&self.metadata))?;
-            let mut nested = self.nested(metadata.clone());
-            nested
-                .commands
-                .get_mut()
-                .push(pending_command(&command, metadata)?);
-            let output = CatchPanic(Box::pin(C::handle(handler, command, &mut nested))).await?;
-            // Joined: the nested command's changes and log records become this handler's.
-            let causation = nested.causation();
-            let staged = std::mem::take(&mut *nested.unit().lock());
-            self.unit().lock().absorb(staged, &causation);
-            let logged = std::mem::take(nested.commands.get_mut());
-            self.commands.lock().extend(logged);
-            Ok(output)
-        })
     }
 
     /// Ends the handler's work: commits the unit of work if the handler succeeded, discards it
@@ -201,20 +167,6 @@ impl Units {
             Units::Nested(all) => all,
         }
     }
-}
-
-/// The log record of `command`, serialized before its handler takes it by value: text, not a
-/// `Value` tree, is what the stores keep or bind.
-pub(crate) fn pending_command<C: HandledCommand>(
-    command: &C,
-    metadata: Arc<Metadata>,
-) -> Result<PendingCommand> {
-    let payload = serde_json::to_string(command)
-        .map_err(|e| Error::Store(format!("serializing `{}`: {e}", C::NAME)))?;
-    Ok(PendingCommand {
-        metadata,
-        payload: payload.into_boxed_str(),
-    })
 }
 
 /// Reads aggregates: from the store, and from a unit of work first when there is one (so a handler

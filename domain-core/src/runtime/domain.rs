@@ -1,31 +1,29 @@
-//! The domain: the checked registry, the store, and the sync processing loop.
+//! The `Domain` API: building a domain, processing commands, repositories, and reading the event
+//! store and the command log.
 //!
-//! `process(cmd)` runs the command's one handler in a unit of work, commits, and only then
-//! dispatches the committed events breadth-first: each (event, handler) pair runs in its own unit
-//! of work, and the events it commits join the back of the queue. A failing handler never undoes
-//! the commit before it, never stops its siblings, and is recorded for retry.
+//! `process(cmd)` runs the command's one handler in a unit of work, commits, and only then hands
+//! the committed events to the domain's dispatcher (`runtime::dispatch`), as does every other path
+//! that commits: a repository `add` and a retried delivery.
 
 use std::any::{Any, TypeId};
-use std::collections::VecDeque;
 
 use foldhash::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use uuid::Uuid;
 
 use crate::model::error::{CommittedOutput, Error, HandlerFailure, Result};
 use crate::model::identifier::Identifier;
-use crate::model::message::{
-    EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category,
-};
+use crate::model::message::{EventEnvelope, Metadata, RecordedCommand, stream_category};
 use crate::model::query::Filter;
 use crate::model::{Aggregate, Command};
-use crate::runtime::context::{Context, Query, Reader, pending_command};
-use crate::runtime::handler::{CatchPanic, HandledCommand};
+use crate::runtime::context::{Context, Query, Reader};
+use crate::runtime::core::{CommandOptions, DomainInner, Parent};
+use crate::runtime::dispatch::{SyncDispatcher, deliver, record_failure};
+use crate::runtime::handler::{CatchPanic, HandledCommand, pending_command, prepare};
 use crate::runtime::registry::{
-    DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
+    DOMAIN_CORE_REGISTRATIONS, Instance, Register, Registration, Registry,
 };
 use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::memory::MemoryStore;
@@ -69,13 +67,6 @@ use crate::store::{Causation, FailedDelivery, Store};
 #[derive(Clone)]
 pub struct Domain {
     inner: Arc<DomainInner>,
-}
-
-pub(crate) struct DomainInner {
-    pub name: Arc<str>,
-    pub registry: Registry,
-    pub instances: HashMap<TypeId, Instance>,
-    pub store: Store,
 }
 
 /// Configures and builds a [`Domain`].
@@ -184,7 +175,7 @@ impl Domain {
     ) -> Result<Processed<C::Output>> {
         let (output, events, metadata) = self.inner.execute(command, Parent::Caller(options)).await;
         // Dispatch even when the handler failed: commands it processed committed their events.
-        let failures = self.inner.dispatch_all(events).await;
+        let failures = self.inner.dispatcher.dispatch(&self.inner, events).await;
         let output = match output {
             Ok(output) => output,
             // The handler's own error is what the caller needs; deliveries of the commands it
@@ -390,21 +381,27 @@ impl Domain {
                 failed.handler
             )));
         };
-        let (outcome, events) = inner.deliver(handler, &failed.event).await;
+        let (outcome, events) = deliver(inner, handler, &failed.event).await;
         let failure = match outcome {
             Ok(()) => {
                 inner.store.resolve_failure(id).await?;
                 None
             }
             Err(cause) => Some(
-                inner
-                    .record_failure(handler, &failed.event, cause, failed.attempts + 1, id)
-                    .await,
+                record_failure(
+                    inner,
+                    handler,
+                    &failed.event,
+                    cause,
+                    failed.attempts + 1,
+                    id,
+                )
+                .await,
             ),
         };
         let failures: Vec<HandlerFailure> = failure
             .into_iter()
-            .chain(inner.dispatch_all(events).await)
+            .chain(inner.dispatcher.dispatch(inner, events).await)
             .collect();
         failures_to_result(failures)
     }
@@ -451,40 +448,6 @@ fn failures_to_result(failures: Vec<HandlerFailure>) -> Result<()> {
     }
 }
 
-/// Caller-given metadata for one command ([`Domain::process_with`]).
-///
-/// ```
-/// let request_id = domain_core::Uuid::new_v4();
-/// let options = domain_core::CommandOptions::new().correlation_id(request_id);
-/// # let _ = options;
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct CommandOptions {
-    correlation_id: Option<Uuid>,
-    command_id: Option<Uuid>,
-}
-
-impl CommandOptions {
-    /// No caller metadata: the command's id is new and it starts its own correlation.
-    pub fn new() -> Self {
-        CommandOptions::default()
-    }
-
-    /// The correlation id every message of this command's chain carries (an HTTP request id, a
-    /// saga id); by default the command's own id.
-    pub fn correlation_id(mut self, id: Uuid) -> Self {
-        self.correlation_id = Some(id);
-        self
-    }
-
-    /// The command's message id (for example a client-chosen id), new by default. It becomes the
-    /// causation id of the events the command raises.
-    pub fn command_id(mut self, id: Uuid) -> Self {
-        self.command_id = Some(id);
-        self
-    }
-}
-
 /// What [`Domain::process_with`] reports about a committed command.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -512,12 +475,6 @@ impl<T: Send + 'static> Processed<T> {
             })
         }
     }
-}
-
-/// Where a command's metadata comes from: a caller of the domain, or the message being handled.
-pub(crate) enum Parent<'a> {
-    Caller(CommandOptions),
-    Message(&'a Metadata),
 }
 
 /// The outcome of [`Domain::retry_failed_deliveries`].
@@ -677,16 +634,13 @@ impl CheckedDomain {
                 registry: self.registry,
                 instances: self.instances,
                 store,
+                dispatcher: Arc::new(SyncDispatcher),
             }),
         }
     }
 }
 
 impl DomainInner {
-    fn instance(&self, type_id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
-        self.instances.get(&type_id).map(|i| i.as_ref())
-    }
-
     /// Runs a command's handler in its own unit of work and commits; returns the handler's result
     /// and the events to dispatch. A handler error rolls its unit of work back, with every command
     /// it processed (nothing persisted or dispatched).
@@ -696,7 +650,7 @@ impl DomainInner {
         command: C,
         parent: Parent<'_>,
     ) -> (Result<C::Output>, Vec<EventEnvelope>, Option<Arc<Metadata>>) {
-        match self.prepare(&command, parent) {
+        match prepare(self, &command, parent) {
             Err(error) => (Err(error), Vec::new(), None),
             Ok((handler, metadata)) => {
                 let mut ctx = Context::new(self.clone(), metadata.clone());
@@ -711,144 +665,6 @@ impl DomainInner {
             }
         }
     }
-
-    /// Validates a command and finds its handler; builds its metadata.
-    pub(crate) fn prepare<C: HandledCommand>(
-        &self,
-        command: &C,
-        parent: Parent<'_>,
-    ) -> Result<(&C::Handler, Arc<Metadata>)> {
-        command.validate()?;
-        let info = self.registry.commands.get(&TypeId::of::<C>());
-        let handler = info
-            .and(self.instance(TypeId::of::<C::Handler>()))
-            .and_then(|h| h.downcast_ref::<C::Handler>())
-            .ok_or_else(|| Error::NoHandler {
-                command: C::NAME.to_string(),
-                hint: ": register the command and its handler with this domain (`.register::<T>()`)",
-            })?;
-        let (id, correlation_id, parent) = match parent {
-            Parent::Caller(options) => {
-                let id = options.command_id.unwrap_or_else(Uuid::new_v4);
-                (id, options.correlation_id.unwrap_or(id), None)
-            }
-            Parent::Message(parent) => (Uuid::new_v4(), parent.correlation_id, Some(parent)),
-        };
-        // `{category}:command-{target}`, the command's own id standing in for a new aggregate's.
-        let target = command.target().unwrap_or_else(|| Identifier::from(id));
-        let stream = target.prefixed_with(&[<C::Aggregate as Aggregate>::CATEGORY, ":command-"]);
-        let metadata = Arc::new(Metadata {
-            id,
-            kind: MessageKind::Command,
-            type_name: info.map_or_else(|| Arc::from(C::NAME), |i| i.type_name.clone()),
-            correlation_id,
-            causation_id: parent.map(|p| p.id),
-            origin_stream: Some(parent.map_or_else(|| stream.clone(), origin_of)),
-            stream,
-            stream_position: 0,
-            global_position: 0,
-            timestamp: SystemTime::now(),
-            schema_version: 1,
-        });
-        Ok((handler, metadata))
-    }
-
-    /// Dispatches `events` breadth-first; returns every failed delivery (all recorded).
-    pub(crate) async fn dispatch_all(
-        self: &Arc<Self>,
-        events: Vec<EventEnvelope>,
-    ) -> Vec<HandlerFailure> {
-        let mut queue = VecDeque::from(events);
-        let mut failures = Vec::new();
-        while let Some(event) = queue.pop_front() {
-            let Some(routes) = self.registry.routes.get(&event.payload_type_id()) else {
-                continue;
-            };
-            for &index in routes {
-                let handler = self.registry.event_handlers[index];
-                if !source_matches(handler.source_stream, &event.metadata) {
-                    continue;
-                }
-                let (outcome, more) = self.deliver(handler, &event).await;
-                if let Err(cause) = outcome {
-                    let id = Uuid::new_v4();
-                    failures.push(self.record_failure(handler, &event, cause, 1, id).await);
-                }
-                queue.extend(more);
-            }
-        }
-        failures
-    }
-
-    /// One (event, handler) delivery in its own unit of work; returns its outcome and the events
-    /// to dispatch next (its own if it succeeded, and those of commands it processed in any case).
-    pub(crate) async fn deliver(
-        self: &Arc<Self>,
-        handler: &'static EventHandlerRegistration,
-        event: &EventEnvelope,
-    ) -> (Result<()>, Vec<EventEnvelope>) {
-        let Some(instance) = self.instance((handler.type_id)()) else {
-            return (
-                Err(Error::Store(format!(
-                    "no instance of handler `{}`",
-                    handler.name
-                ))),
-                Vec::new(),
-            );
-        };
-        let mut ctx = Context::new(self.clone(), event.metadata.clone());
-        let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
-        ctx.finish(outcome).await
-    }
-
-    /// Records a failed delivery (or updates the record `id`) and describes it. If the store
-    /// cannot record it, the description says so: the caller still learns of the failure.
-    async fn record_failure(
-        &self,
-        handler: &'static EventHandlerRegistration,
-        event: &EventEnvelope,
-        cause: Error,
-        attempts: u32,
-        id: Uuid,
-    ) -> HandlerFailure {
-        let handler_name: Arc<str> = Arc::from(handler.name);
-        let failure = FailedDelivery {
-            id,
-            handler: handler_name.clone(),
-            event: event.clone(),
-            error: cause.to_string(),
-            attempts,
-        };
-        let mut text = failure.error.clone();
-        if let Err(unrecorded) = self.store.record_failure(&failure).await {
-            text = format!("{text} (and recording the failure failed: {unrecorded})");
-        }
-        HandlerFailure {
-            delivery_id: id,
-            handler: handler_name,
-            event_type: event.metadata.type_name.to_string(),
-            event_id: event.metadata.id,
-            cause: text,
-            error: Some(Arc::new(cause)),
-        }
-    }
-}
-
-/// The origin stream a child of `parent` inherits: the chain's origin, or the parent's own stream.
-fn origin_of(parent: &Metadata) -> Arc<str> {
-    parent
-        .origin_stream
-        .clone()
-        .unwrap_or_else(|| parent.stream.clone())
-}
-
-/// `source_stream = "X"` matches events whose origin stream is `X` or belongs to category `X`.
-fn source_matches(source: Option<&str>, metadata: &Metadata) -> bool {
-    let Some(source) = source else { return true };
-    metadata
-        .origin_stream
-        .as_deref()
-        .is_some_and(|origin| origin == source || stream_category(origin) == source)
 }
 
 /// The repository of `A` outside any handler: reads from the store; `add` commits at once in its
@@ -882,7 +698,7 @@ impl<'d, A: Aggregate> DomainRepository<'d, A> {
             },
         )?;
         let events = inner.store.commit(batch).await?;
-        failures_to_result(inner.dispatch_all(events).await)
+        failures_to_result(inner.dispatcher.dispatch(inner, events).await)
     }
 
     /// The aggregate with this identity, or [`Error::NotFound`].

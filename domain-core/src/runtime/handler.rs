@@ -1,14 +1,25 @@
-//! The contracts between the handler macros and the runtime.
+//! The contracts between the handler macros and the runtime, and running a command's handler:
+//! validating the command, finding its handler, building its metadata (`prepare`), and nested
+//! commands (`ctx.process`).
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
+use std::time::SystemTime;
 
-use crate::model::Command;
+use uuid::Uuid;
+
 use crate::model::error::{Error, Result};
+use crate::model::identifier::Identifier;
+use crate::model::message::{MessageKind, Metadata};
+use crate::model::{Aggregate, Command};
 use crate::runtime::context::Context;
+use crate::runtime::core::{DomainInner, Parent, origin_of};
+use crate::runtime::registry::BoxFuture;
+use crate::store::PendingCommand;
 
 /// The stream category of a handled command's aggregate, compared at compile time with its
 /// handler's `part_of`. Bounded by `HandledCommand` rather than `Command`, so a `#[handle(X)]` of
@@ -103,5 +114,94 @@ pub fn instance_as<'a, H: 'static>(
         Error::Store(format!(
             "the instance registered for `{name}` has another type"
         ))
+    })
+}
+
+/// Validates a command and finds its handler; builds its metadata.
+pub(crate) fn prepare<'a, C: HandledCommand>(
+    core: &'a DomainInner,
+    command: &C,
+    parent: Parent<'_>,
+) -> Result<(&'a C::Handler, Arc<Metadata>)> {
+    command.validate()?;
+    let info = core.registry.commands.get(&TypeId::of::<C>());
+    let handler = info
+        .and(core.instance(TypeId::of::<C::Handler>()))
+        .and_then(|h| h.downcast_ref::<C::Handler>())
+        .ok_or_else(|| Error::NoHandler {
+            command: C::NAME.to_string(),
+            hint: ": register the command and its handler with this domain (`.register::<T>()`)",
+        })?;
+    let (id, correlation_id, parent) = match parent {
+        Parent::Caller(options) => {
+            let id = options.command_id.unwrap_or_else(Uuid::new_v4);
+            (id, options.correlation_id.unwrap_or(id), None)
+        }
+        Parent::Message(parent) => (Uuid::new_v4(), parent.correlation_id, Some(parent)),
+    };
+    // `{category}:command-{target}`, the command's own id standing in for a new aggregate's.
+    let target = command.target().unwrap_or_else(|| Identifier::from(id));
+    let stream = target.prefixed_with(&[<C::Aggregate as Aggregate>::CATEGORY, ":command-"]);
+    let metadata = Arc::new(Metadata {
+        id,
+        kind: MessageKind::Command,
+        type_name: info.map_or_else(|| Arc::from(C::NAME), |i| i.type_name.clone()),
+        correlation_id,
+        causation_id: parent.map(|p| p.id),
+        origin_stream: Some(parent.map_or_else(|| stream.clone(), origin_of)),
+        stream,
+        stream_position: 0,
+        global_position: 0,
+        timestamp: SystemTime::now(),
+        schema_version: 1,
+    });
+    Ok((handler, metadata))
+}
+
+// `ctx.process` lives here, beside the command contract it drives, so that the context itself
+// needs nothing from this module.
+impl Context {
+    /// Processes a further command now, caused by the current message (same correlation id),
+    /// **inside this handler's unit of work**: what its handler stages commits together with
+    /// this handler's changes, or not at all. So a handler that fails after processing a command
+    /// leaves nothing of it behind, and its retry runs the command again exactly once in effect
+    /// (Protean's nested unit of work behaves the same way).
+    ///
+    /// The nested handler reads what this handler staged, and this handler reads what the nested
+    /// one staged: load an aggregate again after `process` if both change it. If the nested
+    /// handler fails, its own changes are dropped and its error returned; this handler decides
+    /// what to do with it. Its events are dispatched after the joint commit, caused by it.
+    pub fn process<C: HandledCommand>(&self, command: C) -> BoxFuture<'_, Result<C::Output>> {
+        Box::pin(async move {
+            let (handler, metadata) =
+                prepare(&self.inner, &command, Parent::Message(&self.metadata))?;
+            let mut nested = self.nested(metadata.clone());
+            nested
+                .commands
+                .get_mut()
+                .push(pending_command(&command, metadata)?);
+            let output = CatchPanic(Box::pin(C::handle(handler, command, &mut nested))).await?;
+            // Joined: the nested command's changes and log records become this handler's.
+            let causation = nested.causation();
+            let staged = std::mem::take(&mut *nested.unit().lock());
+            self.unit().lock().absorb(staged, &causation);
+            let logged = std::mem::take(nested.commands.get_mut());
+            self.commands.lock().extend(logged);
+            Ok(output)
+        })
+    }
+}
+
+/// The log record of `command`, serialized before its handler takes it by value: text, not a
+/// `Value` tree, is what the stores keep or bind.
+pub(crate) fn pending_command<C: HandledCommand>(
+    command: &C,
+    metadata: Arc<Metadata>,
+) -> Result<PendingCommand> {
+    let payload = serde_json::to_string(command)
+        .map_err(|e| Error::Store(format!("serializing `{}`: {e}", C::NAME)))?;
+    Ok(PendingCommand {
+        metadata,
+        payload: payload.into_boxed_str(),
     })
 }

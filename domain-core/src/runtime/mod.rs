@@ -3,6 +3,8 @@
 //! (`crate::store`); neither of those imports anything from here.
 
 pub(crate) mod context;
+pub(crate) mod core;
+pub(crate) mod dispatch;
 pub(crate) mod domain;
 pub(crate) mod handler;
 pub mod registry;

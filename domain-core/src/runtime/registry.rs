@@ -481,6 +481,21 @@ impl Registry {
         sorted_keys(&self.commands_by_name)
     }
 
+    /// The handlers `event` is delivered to, in handler-name order: those listening to its
+    /// category (or to `$all`) that handle its type (or `$any`), and whose `source_stream`, if
+    /// any, matches where the event's chain began. Routing is decided here and nowhere else.
+    pub fn handlers_for<'a>(
+        &'a self,
+        event: &'a EventEnvelope,
+    ) -> impl Iterator<Item = &'static EventHandlerRegistration> + 'a {
+        self.routes
+            .get(&event.payload_type_id())
+            .into_iter()
+            .flatten()
+            .map(|&index| self.event_handlers[index])
+            .filter(|handler| source_matches(handler.source_stream, event.metadata()))
+    }
+
     /// What the stores need to decode this domain's messages.
     pub fn codec(&self) -> Arc<Codec> {
         self.codec.clone()
@@ -543,4 +558,12 @@ pub mod default_instance {
             None
         }
     }
+}
+
+/// `source_stream = "X"` matches events whose origin stream is `X` or belongs to category `X`.
+fn source_matches(source: Option<&str>, metadata: &crate::model::message::Metadata) -> bool {
+    let Some(source) = source else { return true };
+    metadata.origin_stream.as_deref().is_some_and(|origin| {
+        origin == source || crate::model::message::stream_category(origin) == source
+    })
 }

@@ -1,0 +1,92 @@
+//! The state every part of the runtime shares: the domain's name, its checked registry, handler
+//! instances, the store, and the dispatcher that delivers committed events. It sits below the
+//! handler context, dispatch and the `Domain` API, and imports none of them.
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+
+use foldhash::HashMap;
+use uuid::Uuid;
+
+use crate::model::error::HandlerFailure;
+use crate::model::message::{EventEnvelope, Metadata};
+use crate::runtime::registry::{BoxFuture, Instance, Registry};
+use crate::store::Store;
+
+pub(crate) struct DomainInner {
+    pub name: Arc<str>,
+    pub registry: Registry,
+    pub instances: HashMap<TypeId, Instance>,
+    pub store: Store,
+    /// Delivers committed events to their handlers: the seam between sync delivery (today) and
+    /// delivery by an engine reading the log.
+    pub dispatcher: Arc<dyn Dispatcher>,
+}
+
+impl DomainInner {
+    pub(crate) fn instance(&self, type_id: TypeId) -> Option<&(dyn Any + Send + Sync)> {
+        self.instances.get(&type_id).map(|i| i.as_ref())
+    }
+}
+
+/// Delivers committed events to the handlers that listen to them. Every path that commits —
+/// processing a command, a repository `add`, a delivery and its retry — hands what it committed
+/// to the domain's dispatcher, so how delivery happens (in the caller's task, breadth-first, as
+/// today; or by an engine following the log) is decided here once.
+pub(crate) trait Dispatcher: Send + Sync {
+    /// Delivers `events` (and what their handlers commit in turn); returns every failed
+    /// delivery, each recorded for retry.
+    fn dispatch<'a>(
+        &'a self,
+        core: &'a Arc<DomainInner>,
+        events: Vec<EventEnvelope>,
+    ) -> BoxFuture<'a, Vec<HandlerFailure>>;
+}
+
+/// Caller-given metadata for one command ([`Domain::process_with`](crate::Domain::process_with)).
+///
+/// ```
+/// let request_id = domain_core::Uuid::new_v4();
+/// let options = domain_core::CommandOptions::new().correlation_id(request_id);
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CommandOptions {
+    pub(crate) correlation_id: Option<Uuid>,
+    pub(crate) command_id: Option<Uuid>,
+}
+
+impl CommandOptions {
+    /// No caller metadata: the command's id is new and it starts its own correlation.
+    pub fn new() -> Self {
+        CommandOptions::default()
+    }
+
+    /// The correlation id every message of this command's chain carries (an HTTP request id, a
+    /// saga id); by default the command's own id.
+    pub fn correlation_id(mut self, id: Uuid) -> Self {
+        self.correlation_id = Some(id);
+        self
+    }
+
+    /// The command's message id (for example a client-chosen id), new by default. It becomes the
+    /// causation id of the events the command raises.
+    pub fn command_id(mut self, id: Uuid) -> Self {
+        self.command_id = Some(id);
+        self
+    }
+}
+
+/// Where a command's metadata comes from: a caller of the domain, or the message being handled.
+pub(crate) enum Parent<'a> {
+    Caller(CommandOptions),
+    Message(&'a Metadata),
+}
+
+/// The origin stream a child of `parent` inherits: the chain's origin, or the parent's own stream.
+pub(crate) fn origin_of(parent: &Metadata) -> Arc<str> {
+    parent
+        .origin_stream
+        .clone()
+        .unwrap_or_else(|| parent.stream.clone())
+}

@@ -1,0 +1,103 @@
+//! Sync delivery: the committed events of one call are delivered in the caller's task,
+//! breadth-first. Each (event, handler) pair runs in its own unit of work, and the events it
+//! commits join the back of the queue. A failing handler never undoes the commit before it, never
+//! stops its siblings, and is recorded for retry.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::model::error::{Error, HandlerFailure, Result};
+use crate::model::message::EventEnvelope;
+use crate::runtime::context::Context;
+use crate::runtime::core::{Dispatcher, DomainInner};
+use crate::runtime::handler::CatchPanic;
+use crate::runtime::registry::{BoxFuture, EventHandlerRegistration};
+use crate::store::FailedDelivery;
+
+/// Delivers in the task that committed, before `process` returns.
+pub(crate) struct SyncDispatcher;
+
+impl Dispatcher for SyncDispatcher {
+    fn dispatch<'a>(
+        &'a self,
+        core: &'a Arc<DomainInner>,
+        events: Vec<EventEnvelope>,
+    ) -> BoxFuture<'a, Vec<HandlerFailure>> {
+        Box::pin(dispatch_all(core, events))
+    }
+}
+
+/// Dispatches `events` breadth-first; returns every failed delivery (all recorded).
+pub(crate) async fn dispatch_all(
+    core: &Arc<DomainInner>,
+    events: Vec<EventEnvelope>,
+) -> Vec<HandlerFailure> {
+    let mut queue = VecDeque::from(events);
+    let mut failures = Vec::new();
+    while let Some(event) = queue.pop_front() {
+        for handler in core.registry.handlers_for(&event) {
+            let (outcome, more) = deliver(core, handler, &event).await;
+            if let Err(cause) = outcome {
+                let id = Uuid::new_v4();
+                failures.push(record_failure(core, handler, &event, cause, 1, id).await);
+            }
+            queue.extend(more);
+        }
+    }
+    failures
+}
+
+/// One (event, handler) delivery in its own unit of work; returns its outcome and the events
+/// to dispatch next (its own if it succeeded, and those of commands it processed in any case).
+pub(crate) async fn deliver(
+    core: &Arc<DomainInner>,
+    handler: &'static EventHandlerRegistration,
+    event: &EventEnvelope,
+) -> (Result<()>, Vec<EventEnvelope>) {
+    let Some(instance) = core.instance((handler.type_id)()) else {
+        return (
+            Err(Error::Store(format!(
+                "no instance of handler `{}`",
+                handler.name
+            ))),
+            Vec::new(),
+        );
+    };
+    let mut ctx = Context::new(core.clone(), event.metadata.clone());
+    let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
+    ctx.finish(outcome).await
+}
+
+/// Records a failed delivery (or updates the record `id`) and describes it. If the store
+/// cannot record it, the description says so: the caller still learns of the failure.
+pub(crate) async fn record_failure(
+    core: &DomainInner,
+    handler: &'static EventHandlerRegistration,
+    event: &EventEnvelope,
+    cause: Error,
+    attempts: u32,
+    id: Uuid,
+) -> HandlerFailure {
+    let handler_name: Arc<str> = Arc::from(handler.name);
+    let failure = FailedDelivery {
+        id,
+        handler: handler_name.clone(),
+        event: event.clone(),
+        error: cause.to_string(),
+        attempts,
+    };
+    let mut text = failure.error.clone();
+    if let Err(unrecorded) = core.store.record_failure(&failure).await {
+        text = format!("{text} (and recording the failure failed: {unrecorded})");
+    }
+    HandlerFailure {
+        delivery_id: id,
+        handler: handler_name,
+        event_type: event.metadata.type_name.to_string(),
+        event_id: event.metadata.id,
+        cause: text,
+        error: Some(Arc::new(cause)),
+    }
+}
