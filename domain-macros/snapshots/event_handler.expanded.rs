@@ -45,6 +45,7 @@ const _: () = {
     #[linkme(crate = __dc::linkme)]
     static __REGISTRATION: __dc::Registration = __dc::Registration::EventHandler(__dc::EventHandlerRegistration {
         name: "ManageInventory",
+        path: ::core::concat!(::core::module_path!(), "::", "ManageInventory"),
         type_id: __dc::TypeId::of::<ManageInventory>,
         aggregate: __dc::TypeId::of::<Inventory>,
         aggregate_name: <Inventory as __dc::Aggregate>::NAME,

@@ -1150,7 +1150,7 @@ async fn failed_deliveries_are_recorded_and_retried(db: TestDb) {
         panic!("expected HandlersFailed, got {err}");
     };
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler.as_ref(), "CfStockKeeper");
+    assert_eq!(failures[0].handler.as_ref(), "conformance::CfStockKeeper");
     // The command's own commit stands.
     assert_eq!(
         domain.repository::<CfBook>().query().count().await.unwrap(),
@@ -1159,7 +1159,7 @@ async fn failed_deliveries_are_recorded_and_retried(db: TestDb) {
     let recorded = domain.failed_deliveries().await.unwrap();
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].attempts, 1);
-    assert_eq!(recorded[0].handler.as_ref(), "CfStockKeeper");
+    assert_eq!(recorded[0].handler.as_ref(), "conformance::CfStockKeeper");
     assert!(
         recorded[0].error.contains("broken"),
         "{}",

@@ -272,7 +272,7 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
     let text = error.to_string();
     assert!(text.contains("committed"), "{text}");
     assert!(
-        text.contains("BbFlaky"),
+        text.contains("failures::BbFlaky"),
         "the error names the handler: {text}"
     );
     assert!(
@@ -282,7 +282,7 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
     assert!(text.contains("flaky is down"), "{text}");
     let failures = handler_failures(error);
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler.as_ref(), "BbFlaky");
+    assert_eq!(failures[0].handler.as_ref(), "failures::BbFlaky");
     assert_eq!(failures[0].event_type, "Failures.FlAccountOpened.v1");
     assert!(failures[0].cause.contains("flaky is down"));
 
@@ -309,7 +309,7 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
     assert_eq!(recorded.len(), 1);
     let record = &recorded[0];
     assert_eq!(record.id, failures[0].delivery_id);
-    assert_eq!(record.handler.as_ref(), "BbFlaky");
+    assert_eq!(record.handler.as_ref(), "failures::BbFlaky");
     assert_eq!(
         &*record.event.metadata().type_name,
         "Failures.FlAccountOpened.v1"
@@ -328,7 +328,7 @@ async fn failing_handler_keeps_the_commit_runs_siblings_and_is_retried() {
     // Retrying before the fix fails again and keeps the record, with one more attempt.
     let again = handler_failures(domain.retry_delivery(record.id).await.unwrap_err());
     assert_eq!(again.len(), 1);
-    assert_eq!(again[0].handler.as_ref(), "BbFlaky");
+    assert_eq!(again[0].handler.as_ref(), "failures::BbFlaky");
     let recorded = domain.failed_deliveries().await.unwrap();
     assert_eq!(recorded.len(), 1);
     assert_eq!(recorded[0].id, record.id);
@@ -367,7 +367,7 @@ async fn panicking_handler_is_recorded_not_propagated() {
             .unwrap_err(),
     );
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler.as_ref(), "CcPanicker");
+    assert_eq!(failures[0].handler.as_ref(), "failures::CcPanicker");
     assert!(
         failures[0].cause.contains("panicked"),
         "{}",
@@ -391,7 +391,7 @@ async fn panicking_handler_is_recorded_not_propagated() {
     );
     let recorded = domain.failed_deliveries().await.unwrap();
     assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0].handler.as_ref(), "CcPanicker");
+    assert_eq!(recorded[0].handler.as_ref(), "failures::CcPanicker");
     assert!(recorded[0].error.contains("boom in panicker"));
 
     probe.panic.store(false, Ordering::SeqCst);
@@ -415,7 +415,7 @@ async fn every_failure_is_reported_and_retried_independently() {
             .unwrap_err(),
     );
     let handlers: Vec<_> = failures.iter().map(|f| f.handler.as_ref()).collect();
-    assert_eq!(handlers, ["BbFlaky", "CcPanicker"]);
+    assert_eq!(handlers, ["failures::BbFlaky", "failures::CcPanicker"]);
     assert_eq!(probe.log(), ["AaRecorder", "ZzAfter"]);
     assert_eq!(domain.failed_deliveries().await.unwrap().len(), 2);
 
@@ -424,10 +424,13 @@ async fn every_failure_is_reported_and_retried_independently() {
     let report = domain.retry_failed_deliveries().await;
     assert_eq!(report.succeeded, 1);
     assert_eq!(report.still_failing.len(), 1);
-    assert_eq!(report.still_failing[0].handler.as_ref(), "BbFlaky");
+    assert_eq!(
+        report.still_failing[0].handler.as_ref(),
+        "failures::BbFlaky"
+    );
     let recorded = domain.failed_deliveries().await.unwrap();
     assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0].handler.as_ref(), "BbFlaky");
+    assert_eq!(recorded[0].handler.as_ref(), "failures::BbFlaky");
     assert_eq!(recorded[0].attempts, 2);
 
     probe.fail.store(false, Ordering::SeqCst);
@@ -452,7 +455,7 @@ async fn failure_after_a_plain_repository_add_keeps_the_add() {
             .unwrap_err(),
     );
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler.as_ref(), "BbFlaky");
+    assert_eq!(failures[0].handler.as_ref(), "failures::BbFlaky");
     assert_eq!(
         domain
             .repository::<FlAccount>()
@@ -507,7 +510,7 @@ async fn a_nested_command_rolls_back_with_the_handler_that_processed_it() {
             .unwrap_err(),
     );
     assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].handler.as_ref(), "EeNester");
+    assert_eq!(failures[0].handler.as_ref(), "failures::EeNester");
     // Nothing of the nested command: no entry, no event, no delivery.
     assert!(!entry_sources(&domain).await.contains(&"nested".to_string()));
     let written = domain
@@ -616,7 +619,7 @@ async fn a_committed_command_keeps_its_output_when_a_handler_fails() {
         "ann"
     );
     assert_eq!(failures.len(), 1);
-    assert_eq!(&*failures[0].handler, "BbFlaky");
+    assert_eq!(&*failures[0].handler, "failures::BbFlaky");
 
     // Asking for the wrong type gives the error back, failures intact.
     probe.fail.store(true, Ordering::SeqCst);
@@ -820,4 +823,72 @@ async fn a_failed_handler_keeps_its_own_error_type_and_variant() {
     // Records read back from the store have the text only.
     let recorded = domain.failed_deliveries().await.unwrap();
     assert!(recorded.iter().any(|r| r.error.contains("flaky is down")));
+}
+
+/// Two handlers with one short name in different modules: a failure of one is retried by that
+/// one, never by its namesake (which once reported success and deleted the record).
+mod twin_a {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct FlTwin;
+
+    #[event_handler(part_of = FlLedger)]
+    impl FlTwin {
+        #[handle(FlLedgerOpened)]
+        fn on_opened(&self, event: &FlLedgerOpened) -> Result<()> {
+            if event.account == "twin" {
+                return Err(Error::rule("twin_a is down"));
+            }
+            Ok(())
+        }
+    }
+}
+
+mod twin_b {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct FlTwin;
+
+    #[event_handler(part_of = FlLedger)]
+    impl FlTwin {
+        #[handle(FlLedgerOpened)]
+        fn on_opened(&self, _event: &FlLedgerOpened) {}
+    }
+}
+
+#[tokio::test]
+async fn handlers_with_one_short_name_are_told_apart_by_their_path() {
+    let (domain, _probe) = domain();
+    let mut ledger = FlLedger::builder().account("twin").build().unwrap();
+    ledger.raise(FlLedgerOpened {
+        account: "twin".into(),
+    });
+    let err = domain
+        .repository::<FlLedger>()
+        .add(ledger)
+        .await
+        .unwrap_err();
+    let twins: Vec<String> = handler_failures(err)
+        .into_iter()
+        .map(|f| f.handler.to_string())
+        .filter(|h| h.ends_with("FlTwin"))
+        .collect();
+    assert_eq!(twins, ["failures::twin_a::FlTwin"]);
+    // The retry runs twin_a again (still failing): the record stays, with one more attempt.
+    let report = domain.retry_failed_deliveries().await;
+    let retried: Vec<&str> = report
+        .still_failing
+        .iter()
+        .map(|f| f.handler.as_ref())
+        .filter(|h| h.ends_with("FlTwin"))
+        .collect();
+    assert_eq!(retried, ["failures::twin_a::FlTwin"]);
+    let records = domain.failed_deliveries().await.unwrap();
+    let twin = records
+        .iter()
+        .find(|r| r.handler.as_ref() == "failures::twin_a::FlTwin")
+        .expect("the record is kept");
+    assert_eq!(twin.attempts, 2);
 }

@@ -371,7 +371,7 @@ impl fmt::Debug for CommittedOutput {
 pub struct HandlerFailure {
     /// The id of the recorded failed delivery (for retries).
     pub delivery_id: uuid::Uuid,
-    /// The handler's type name.
+    /// The handler's full path, e.g. `my_shop::mail::Mailer` (what identifies it for retries).
     pub handler: std::sync::Arc<str>,
     /// The event's type name, e.g. `Bookshelf.BookAdded.v1`.
     pub event_type: String,

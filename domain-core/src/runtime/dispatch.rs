@@ -80,7 +80,8 @@ pub(crate) async fn record_failure(
     attempts: u32,
     id: Uuid,
 ) -> HandlerFailure {
-    let handler_name: Arc<str> = Arc::from(handler.name);
+    // The full path: a retry must find this handler, not another of the same short name.
+    let handler_name: Arc<str> = Arc::from(handler.path);
     let failure = FailedDelivery {
         id,
         handler: handler_name.clone(),

@@ -370,14 +370,9 @@ impl Domain {
                 aggregate: "FailedDelivery",
                 id: id.to_string(),
             })?;
-        let Some(handler) = inner
-            .registry
-            .event_handlers
-            .iter()
-            .find(|h| *h.name == *failed.handler)
-        else {
+        let Some(handler) = inner.registry.event_handler(&failed.handler) else {
             return Err(Error::Store(format!(
-                "handler `{}` is no longer registered",
+                "handler `{}` is no longer registered (or its short name is now ambiguous)",
                 failed.handler
             )));
         };

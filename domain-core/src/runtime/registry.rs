@@ -152,6 +152,9 @@ pub struct HandledEventEntry {
 #[doc(hidden)]
 pub struct EventHandlerRegistration {
     pub name: &'static str,
+    /// The full path (`my_crate::billing::Mailer`): what identifies the handler in failure
+    /// records, so two handlers with one short name in different modules stay apart.
+    pub path: &'static str,
     pub type_id: fn() -> TypeId,
     pub aggregate: fn() -> TypeId,
     pub aggregate_name: &'static str,
@@ -247,7 +250,7 @@ impl Registry {
             }
         }
         command_handlers.sort_by_key(|h| h.name);
-        event_handlers.sort_by_key(|h| h.name);
+        event_handlers.sort_by_key(|h| (h.name, h.path));
 
         let mut categories: HashMap<&'static str, &'static str> = HashMap::default();
         let mut sorted_aggregates: Vec<_> = aggregates.values().collect();
@@ -494,6 +497,22 @@ impl Registry {
             .flatten()
             .map(|&index| self.event_handlers[index])
             .filter(|handler| source_matches(handler.source_stream, event.metadata()))
+    }
+
+    /// The event handler a failure record names: by full path, or, for records written before
+    /// paths were recorded, by a short name only one registered handler has.
+    pub fn event_handler(&self, recorded: &str) -> Option<&'static EventHandlerRegistration> {
+        self.event_handlers
+            .iter()
+            .find(|h| h.path == recorded)
+            .or_else(|| {
+                let mut by_name = self.event_handlers.iter().filter(|h| h.name == recorded);
+                match (by_name.next(), by_name.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
+            })
+            .copied()
     }
 
     /// What the stores need to decode this domain's messages.

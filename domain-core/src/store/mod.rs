@@ -91,7 +91,7 @@ pub(crate) struct PendingCommand {
 pub struct FailedDelivery {
     /// The record's id (give it to [`Domain::retry_delivery`](crate::Domain::retry_delivery)).
     pub id: Uuid,
-    /// The handler that failed.
+    /// The full path of the handler that failed (`my_shop::mail::Mailer`).
     pub handler: Arc<str>,
     /// The event it failed on.
     pub event: EventEnvelope,

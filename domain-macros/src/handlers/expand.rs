@@ -233,6 +233,7 @@ fn event_handler(model: &HandlerModel) -> TokenStream {
         quote! {
             __dc::Registration::EventHandler(__dc::EventHandlerRegistration {
                 name: #name,
+                path: ::core::concat!(::core::module_path!(), "::", #name),
                 type_id: __dc::TypeId::of::<#self_ty>,
                 aggregate: __dc::TypeId::of::<#part_of>,
                 aggregate_name: <#part_of as __dc::Aggregate>::NAME,
