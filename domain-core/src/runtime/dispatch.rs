@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::model::error::{Error, HandlerFailure, Result};
@@ -65,9 +66,29 @@ pub(crate) async fn deliver(
             Vec::new(),
         );
     };
-    let mut ctx = Context::new(core.clone(), event.metadata.clone());
-    let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
-    ctx.finish(outcome).await
+    let meta = &event.metadata;
+    // Field values are formatted only when a subscriber enables the span.
+    let span = tracing::info_span!(
+        "domain.delivery",
+        handler = handler.path,
+        message_id = %meta.id,
+        type_name = %meta.type_name,
+        stream = %meta.stream,
+        global_position = meta.global_position,
+        correlation_id = %meta.correlation_id,
+        causation_id = ?meta.causation_id,
+    );
+    async move {
+        let mut ctx = Context::new(core.clone(), event.metadata.clone());
+        let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
+        let (outcome, events) = ctx.finish(outcome).await;
+        if let Err(error) = &outcome {
+            tracing::warn!(%error, "delivery failed; recorded for retry");
+        }
+        (outcome, events)
+    }
+    .instrument(span)
+    .await
 }
 
 /// Records a failed delivery (or updates the record `id`) and describes it. If the store

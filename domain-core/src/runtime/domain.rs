@@ -11,6 +11,7 @@ use foldhash::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::model::error::{CommittedOutput, Error, HandlerFailure, Result};
@@ -173,16 +174,17 @@ impl Domain {
         command: C,
         options: CommandOptions,
     ) -> Result<Processed<C::Output>> {
-        let (output, events, metadata) = self.inner.execute(command, Parent::Caller(options)).await;
-        // Dispatch even when the handler failed: commands it processed committed their events.
-        let failures = self.inner.dispatcher.dispatch(&self.inner, events).await;
-        let output = match output {
-            Ok(output) => output,
-            // The handler's own error is what the caller needs; deliveries of the commands it
-            // processed before failing are recorded and retried like any other.
-            Err(error) => return Err(error),
-        };
-        let metadata = metadata.expect("a command that committed has metadata");
+        let (output, events, started) = self.inner.execute(command, Parent::Caller(options)).await;
+        // A failed handler committed nothing, nested commands included: nothing to deliver.
+        let output = output?;
+        let (metadata, span) = started.expect("a command that committed has metadata");
+        // Deliveries are children of the command's span.
+        let failures = self
+            .inner
+            .dispatcher
+            .dispatch(&self.inner, events)
+            .instrument(span)
+            .await;
         Ok(Processed {
             output,
             command_id: metadata.id,
@@ -639,24 +641,40 @@ impl DomainInner {
     /// Runs a command's handler in its own unit of work and commits; returns the handler's result
     /// and the events to dispatch. A handler error rolls its unit of work back, with every command
     /// it processed (nothing persisted or dispatched).
-    /// The command's metadata is returned too (`None` if it never got as far as its handler).
+    /// The command's metadata and span are returned too (`None` if it never got as far as its
+    /// handler).
     pub(crate) async fn execute<C: HandledCommand>(
         self: &Arc<Self>,
         command: C,
         parent: Parent<'_>,
-    ) -> (Result<C::Output>, Vec<EventEnvelope>, Option<Arc<Metadata>>) {
+    ) -> (
+        Result<C::Output>,
+        Vec<EventEnvelope>,
+        Option<(Arc<Metadata>, tracing::Span)>,
+    ) {
         match prepare(self, &command, parent) {
             Err(error) => (Err(error), Vec::new(), None),
             Ok((handler, metadata)) => {
-                let mut ctx = Context::new(self.clone(), metadata.clone());
-                // Every store logs the command with its handler's commit.
-                match pending_command(&command, metadata.clone()) {
-                    Ok(record) => ctx.commands.get_mut().push(record),
-                    Err(error) => return (Err(error), Vec::new(), Some(metadata)),
-                }
-                let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
-                let (output, events) = ctx.finish(output).await;
-                (output, events, Some(metadata))
+                let span = tracing::info_span!(
+                    "domain.command",
+                    message_id = %metadata.id,
+                    type_name = %metadata.type_name,
+                    stream = %metadata.stream,
+                    correlation_id = %metadata.correlation_id,
+                    causation_id = ?metadata.causation_id,
+                );
+                let run = async {
+                    let mut ctx = Context::new(self.clone(), metadata.clone());
+                    // Every store logs the command with its handler's commit.
+                    match pending_command(&command, metadata.clone()) {
+                        Ok(record) => ctx.commands.get_mut().push(record),
+                        Err(error) => return (Err(error), Vec::new()),
+                    }
+                    let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
+                    ctx.finish(output).await
+                };
+                let (output, events) = run.instrument(span.clone()).await;
+                (output, events, Some((metadata, span)))
             }
         }
     }
