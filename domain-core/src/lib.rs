@@ -82,7 +82,7 @@ pub use runtime::context::{Context, Query, Repository};
 pub use runtime::core::CommandOptions;
 pub use runtime::domain::{
     CommandLog, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EventStore, Processed,
-    RetryReport,
+    RETRY_CLAIM, RetryReport,
 };
 pub use runtime::handler::{HandledCommand, HandlerReturn};
 pub use runtime::registry::Register;

@@ -381,6 +381,7 @@ suite! {
         a_conflict_in_a_multi_aggregate_commit_writes_nothing,
         event_handlers_run_after_the_commit,
         failed_deliveries_are_recorded_and_retried,
+        racing_retriers_run_each_failed_delivery_once,
         concurrent_writers_on_one_aggregate_lose_nothing,
         readers_following_the_global_position_never_skip,
         the_command_log_is_read_by_stream_and_by_position,
@@ -1133,6 +1134,67 @@ async fn event_handlers_run_after_the_commit(db: TestDb) {
     assert!(domain.failed_deliveries().await.unwrap().is_empty());
 }
 
+/// Two retriers at once (two processes on a durable store; two tasks on memory): each failed
+/// delivery is claimed by one of them, its handler runs once, and no record is left behind.
+/// Before claims, two processes ran most handlers twice and left records that never succeeded.
+async fn racing_retriers_run_each_failed_delivery_once(db: TestDb) {
+    const BOOKS: usize = 30;
+    let domain = db.domain().await;
+    let switch = CfSwitch::builder().broken(true).build().unwrap();
+    let switch_id = switch.id();
+    domain.repository::<CfSwitch>().add(switch).await.unwrap();
+    for n in 0..BOOKS {
+        let err = domain
+            .process(CfAddBook {
+                title: format!("Race {n}"),
+                then_fail: false,
+            })
+            .await
+            .unwrap_err();
+        assert!(err.is_committed(), "{err}");
+    }
+    assert_eq!(domain.failed_deliveries().await.unwrap().len(), BOOKS);
+    let mut fixed = domain
+        .repository::<CfSwitch>()
+        .get(&switch_id)
+        .await
+        .unwrap();
+    fixed.broken = false;
+    domain.repository::<CfSwitch>().add(fixed).await.unwrap();
+
+    let other = if db.durable() {
+        db.domain().await
+    } else {
+        domain.clone()
+    };
+    let first = tokio::spawn({
+        let domain = domain.clone();
+        async move { domain.retry_failed_deliveries().await }
+    });
+    let second = tokio::spawn(async move { other.retry_failed_deliveries().await });
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    for report in [&first, &second] {
+        assert!(report.still_failing.is_empty(), "{report:?}");
+        assert!(report.error.is_none(), "{report:?}");
+    }
+    assert_eq!(
+        first.succeeded + second.succeeded,
+        BOOKS,
+        "{first:?} {second:?}"
+    );
+    // What one retrier ran, the other skipped (or never listed, if it listed after).
+    assert!(first.claimed_elsewhere + second.claimed_elsewhere <= BOOKS);
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
+    // Each handler's effect happened once: one stock row per book.
+    let stock = domain
+        .repository::<CfStock>()
+        .query()
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(stock, BOOKS);
+}
+
 async fn failed_deliveries_are_recorded_and_retried(db: TestDb) {
     let domain = db.domain().await;
     let switch = CfSwitch::builder().broken(true).build().unwrap();
@@ -1767,9 +1829,9 @@ async fn a_lost_schema_version_row_is_recovered_or_explained(db: TestDb) {
         assert_eq!((b.title.as_str(), b.version()), ("Northanger Abbey", 1));
     }
     // The version is recorded again (this touches exactly the one row at this build's version,
-    // 2: migration 1 -> 2 made the command log readable).
+    // 3: migration 1 -> 2 made the command log readable, 2 -> 3 added retry claims).
     assert_eq!(
-        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 2")
+        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 3")
             .await,
         1
     );
@@ -2205,6 +2267,9 @@ async fn the_command_log_migration_numbers_existing_commands(db: TestDb) {
         "DROP TABLE commands".into(),
         "DROP TABLE command_position".into(),
         "ALTER TABLE commands_v1 RENAME TO commands".into(),
+        // Version 3's retry claims are not part of version 1 either.
+        "ALTER TABLE failed_deliveries DROP COLUMN claimed_by".into(),
+        "ALTER TABLE failed_deliveries DROP COLUMN claimed_until".into(),
         "UPDATE schema_version SET version = 1".into(),
     ] {
         db.raw_sql(&sql).await;

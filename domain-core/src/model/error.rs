@@ -106,6 +106,14 @@ pub enum Error {
         output: CommittedOutput,
     },
 
+    /// A failed delivery that another retrier has claimed and is running now
+    /// ([`Domain::retry_delivery`](crate::Domain::retry_delivery)); it is left to that one.
+    #[error("failed delivery {id} is being retried elsewhere")]
+    DeliveryClaimed {
+        /// The failed delivery's id.
+        id: uuid::Uuid,
+    },
+
     /// The registry is inconsistent: every problem found, in one error.
     #[error("the domain registry has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
     Registry(Vec<String>),

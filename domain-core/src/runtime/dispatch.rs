@@ -110,13 +110,26 @@ pub(crate) async fn record_failure(
         error: cause.to_string(),
         attempts,
     };
-    let mut text = failure.error.clone();
-    if let Err(unrecorded) = core.store.record_failure(&failure).await {
+    let unrecorded = core.store.record_failure(&failure).await.err();
+    describe_failure(handler, event, cause, id, unrecorded)
+}
+
+/// The caller's view of a failed delivery: which handler, which event, the handler's own error,
+/// and whether the store could not record it (`unrecorded`).
+pub(crate) fn describe_failure(
+    handler: &'static EventHandlerRegistration,
+    event: &EventEnvelope,
+    cause: Error,
+    id: Uuid,
+    unrecorded: Option<Error>,
+) -> HandlerFailure {
+    let mut text = cause.to_string();
+    if let Some(unrecorded) = unrecorded {
         text = format!("{text} (and recording the failure failed: {unrecorded})");
     }
     HandlerFailure {
         delivery_id: id,
-        handler: handler_name,
+        handler: Arc::from(handler.path),
         event_type: event.metadata.type_name.to_string(),
         event_id: event.metadata.id,
         cause: text,

@@ -10,6 +10,7 @@ use std::any::{Any, TypeId};
 use foldhash::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use tracing::Instrument;
 use uuid::Uuid;
@@ -21,7 +22,7 @@ use crate::model::query::Filter;
 use crate::model::{Aggregate, Command};
 use crate::runtime::context::{Context, Query, Reader};
 use crate::runtime::core::{CommandOptions, DomainInner, Parent};
-use crate::runtime::dispatch::{SyncDispatcher, deliver, record_failure};
+use crate::runtime::dispatch::{SyncDispatcher, deliver, describe_failure};
 use crate::runtime::handler::{CatchPanic, HandledCommand, pending_command, prepare};
 use crate::runtime::registry::{
     DOMAIN_CORE_REGISTRATIONS, Instance, Register, Registration, Registry,
@@ -358,43 +359,48 @@ impl Domain {
         self.inner.store.failed_deliveries().await
     }
 
-    /// Retries one failed delivery. On success the record is removed and the events the handler
-    /// committed are dispatched; on failure the record stays with one more attempt. The record is
-    /// only deleted after the handler's commit, so a crash in between retries it again
-    /// (at-least-once).
+    /// Retries one failed delivery. The record is claimed first (one attempt counted before the
+    /// handler runs), so two processes retrying at once never run the handler twice: the loser
+    /// gets [`Error::DeliveryClaimed`]. On success the record is removed and the events the
+    /// handler committed are dispatched; on failure the claim is released and the record stays,
+    /// with the new error. The record is deleted only after the handler's commit, so a crash in
+    /// between retries it again once the claim expires ([`RETRY_CLAIM`]; at-least-once).
     pub async fn retry_delivery(&self, id: Uuid) -> Result<()> {
         let inner = &self.inner;
-        let failed = inner
+        let claimant = Uuid::new_v4();
+        let now = SystemTime::now();
+        let Some(failed) = inner
             .store
-            .failure(id)
+            .claim_failure(id, claimant, now, now + RETRY_CLAIM)
             .await?
-            .ok_or_else(|| Error::NotFound {
-                aggregate: "FailedDelivery",
-                id: id.to_string(),
-            })?;
+        else {
+            return Err(match inner.store.failure(id).await? {
+                Some(_) => Error::DeliveryClaimed { id },
+                None => Error::NotFound {
+                    aggregate: "FailedDelivery",
+                    id: id.to_string(),
+                },
+            });
+        };
         let Some(handler) = inner.registry.event_handler(&failed.handler) else {
-            return Err(Error::Store(format!(
+            let error = format!(
                 "handler `{}` is no longer registered (or its short name is now ambiguous)",
                 failed.handler
-            )));
+            );
+            inner.store.release_failure(id, claimant, &error).await?;
+            return Err(Error::Store(error));
         };
         let (outcome, events) = deliver(inner, handler, &failed.event).await;
         let failure = match outcome {
             Ok(()) => {
-                inner.store.resolve_failure(id).await?;
+                inner.store.resolve_failure(id, claimant).await?;
                 None
             }
-            Err(cause) => Some(
-                record_failure(
-                    inner,
-                    handler,
-                    &failed.event,
-                    cause,
-                    failed.attempts + 1,
-                    id,
-                )
-                .await,
-            ),
+            Err(cause) => {
+                let text = cause.to_string();
+                let note = inner.store.release_failure(id, claimant, &text).await.err();
+                Some(describe_failure(handler, &failed.event, cause, id, note))
+            }
         };
         let failures: Vec<HandlerFailure> = failure
             .into_iter()
@@ -419,6 +425,10 @@ impl Domain {
                 Err(Error::HandlersFailed { failures, .. }) => {
                     report.still_failing.extend(failures)
                 }
+                // Another retrier holds it right now, or resolved it since it was listed.
+                Err(Error::DeliveryClaimed { .. } | Error::NotFound { .. }) => {
+                    report.claimed_elsewhere += 1
+                }
                 Err(other) => report.still_failing.push(HandlerFailure {
                     delivery_id: failed.id,
                     handler: failed.handler.clone(),
@@ -432,6 +442,10 @@ impl Domain {
         report
     }
 }
+
+/// How long a retry's claim on a failed delivery lasts: another retrier may take the record over
+/// once it expires (the process holding it may have died).
+pub const RETRY_CLAIM: Duration = Duration::from_secs(300);
 
 /// `Ok(())`, or [`Error::HandlersFailed`] without a command value (a retry, a repository `add`).
 fn failures_to_result(failures: Vec<HandlerFailure>) -> Result<()> {
@@ -481,6 +495,8 @@ pub struct RetryReport {
     pub succeeded: usize,
     /// Deliveries that failed again, or that their retry caused; all recorded.
     pub still_failing: Vec<HandlerFailure>,
+    /// Deliveries another retrier held a claim on (left to it) or resolved since they were listed.
+    pub claimed_elsewhere: usize,
     /// Set if the failed deliveries could not be read at all (the store is unreachable).
     pub error: Option<Error>,
 }

@@ -10,6 +10,7 @@
 use foldhash::{HashMap, HashSet};
 use std::any::{Any, TypeId};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
@@ -58,6 +59,8 @@ struct State {
     /// and an allocation per command for an index that may never be read).
     command_streams: Option<HashMap<Arc<str>, Vec<usize>>>,
     failed: Vec<FailedDelivery>,
+    /// Retry claims: failed delivery -> (claimant, valid until).
+    claims: HashMap<Uuid, (Uuid, SystemTime)>,
     /// Equality indexes, built on the first `find_by`/query on a field and kept up to date by
     /// every commit after, so lookups by value cost O(matches), not O(table).
     indexes: HashMap<TypeId, Vec<EqIndex>>,
@@ -425,8 +428,55 @@ impl MemoryStore {
             .cloned())
     }
 
-    pub async fn resolve_failure(&self, id: Uuid) -> Result<()> {
-        self.state.write().failed.retain(|f| f.id != id);
+    pub async fn claim_failure(
+        &self,
+        id: Uuid,
+        claimant: Uuid,
+        now: SystemTime,
+        until: SystemTime,
+    ) -> Result<Option<FailedDelivery>> {
+        let mut state = self.state.write();
+        if state
+            .claims
+            .get(&id)
+            .is_some_and(|(_, valid)| *valid >= now)
+        {
+            return Ok(None);
+        }
+        let Some(failed) = state.failed.iter_mut().find(|f| f.id == id) else {
+            return Ok(None);
+        };
+        failed.attempts += 1;
+        let claimed = failed.clone();
+        state.claims.insert(id, (claimant, until));
+        Ok(Some(claimed))
+    }
+
+    pub async fn release_failure(&self, id: Uuid, claimant: Uuid, error: &str) -> Result<()> {
+        let mut state = self.state.write();
+        if state
+            .claims
+            .get(&id)
+            .is_some_and(|(holder, _)| *holder == claimant)
+        {
+            state.claims.remove(&id);
+            if let Some(failed) = state.failed.iter_mut().find(|f| f.id == id) {
+                failed.error = error.to_string();
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn resolve_failure(&self, id: Uuid, claimant: Uuid) -> Result<()> {
+        let mut state = self.state.write();
+        if state
+            .claims
+            .get(&id)
+            .is_some_and(|(holder, _)| *holder == claimant)
+        {
+            state.claims.remove(&id);
+            state.failed.retain(|f| f.id != id);
+        }
         Ok(())
     }
 }

@@ -224,7 +224,22 @@ impl Store {
     }
 
     /// Deletes a failure record once its retry succeeded.
-    pub async fn resolve_failure(&self, id: Uuid) -> Result<()> {
-        each_store!(self, s => s.resolve_failure(id))
+    /// Claims a failed delivery for a retry (see the stores' `claim_failure`).
+    pub async fn claim_failure(
+        &self,
+        id: Uuid,
+        claimant: Uuid,
+        now: std::time::SystemTime,
+        until: std::time::SystemTime,
+    ) -> Result<Option<FailedDelivery>> {
+        each_store!(self, s => s.claim_failure(id, claimant, now, until))
+    }
+
+    pub async fn release_failure(&self, id: Uuid, claimant: Uuid, error: &str) -> Result<()> {
+        each_store!(self, s => s.release_failure(id, claimant, error))
+    }
+
+    pub async fn resolve_failure(&self, id: Uuid, claimant: Uuid) -> Result<()> {
+        each_store!(self, s => s.resolve_failure(id, claimant))
     }
 }

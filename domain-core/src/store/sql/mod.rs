@@ -745,9 +745,56 @@ impl SqlStore {
             .transpose()
     }
 
-    pub async fn resolve_failure(&self, id: Uuid) -> Result<()> {
+    /// Claims the failed delivery `id` for `claimant` until `until`, counting the attempt before
+    /// the handler runs; `None` if there is no such record or another claim on it is still
+    /// valid at `now`. One conditional `UPDATE`: of two racing claimants, one wins.
+    pub async fn claim_failure(
+        &self,
+        id: Uuid,
+        claimant: Uuid,
+        now: SystemTime,
+        until: SystemTime,
+    ) -> Result<Option<FailedDelivery>> {
+        let mut update = self.statement("UPDATE failed_deliveries SET claimed_by = ");
+        update
+            .bind_text(claimant.to_string())
+            .push(", claimed_until = ")
+            .bind_int(micros(until))
+            .push(", attempts = attempts + 1 WHERE id = ")
+            .bind_text(id.to_string())
+            .push(" AND (claimed_until IS NULL OR claimed_until < ")
+            .bind_int(micros(now))
+            .push(")");
+        let mut tx = self.pool.begin_write().await?;
+        let claimed = tx.execute(&update, "claiming a failed delivery").await?;
+        tx.commit().await?;
+        if claimed == 0 {
+            return Ok(None);
+        }
+        self.failure(id).await
+    }
+
+    /// Gives up `claimant`'s claim on `id` after another failure, keeping `error`.
+    pub async fn release_failure(&self, id: Uuid, claimant: Uuid, error: &str) -> Result<()> {
+        let mut update = self.statement("UPDATE failed_deliveries SET error = ");
+        update
+            .bind_text(error)
+            .push(", claimed_by = NULL, claimed_until = NULL WHERE id = ")
+            .bind_text(id.to_string())
+            .push(" AND claimed_by = ")
+            .bind_text(claimant.to_string());
+        let mut tx = self.pool.begin_write().await?;
+        tx.execute(&update, "releasing a failed delivery").await?;
+        tx.commit().await
+    }
+
+    /// Deletes `id` after a successful retry, if `claimant` still holds it.
+    pub async fn resolve_failure(&self, id: Uuid, claimant: Uuid) -> Result<()> {
         let mut delete = self.statement("DELETE FROM failed_deliveries WHERE id = ");
-        delete.bind_text(id.to_string());
+        delete
+            .bind_text(id.to_string())
+            .push(" AND claimed_by = ")
+            .bind_text(claimant.to_string());
         let mut tx = self.pool.begin_write().await?;
         tx.execute(&delete, "deleting a failed delivery").await?;
         tx.commit().await

@@ -65,6 +65,8 @@ pub(crate) const LAYOUT: &[(&str, &[&str])] = &[
             "error",
             "attempts",
             "recorded_at",
+            "claimed_by",
+            "claimed_until",
         ],
     ),
     (
@@ -142,6 +144,14 @@ const POSTGRES: &[&[&str]] = &[
     )",
     ],
     COMMAND_LOG_POSTGRES,
+    RETRY_CLAIMS_POSTGRES,
+];
+
+/// Migration 2 -> 3: a retry claims its failed delivery first (who, until when), so two
+/// processes retrying at once never run one handler twice; a claim whose process died expires.
+const RETRY_CLAIMS_POSTGRES: &[&str] = &[
+    "ALTER TABLE failed_deliveries ADD COLUMN claimed_by TEXT",
+    "ALTER TABLE failed_deliveries ADD COLUMN claimed_until BIGINT",
 ];
 
 /// Migration 1 -> 2: the command log becomes readable. `commands` is rebuilt with a dense,
@@ -227,6 +237,13 @@ const SQLITE: &[&[&str]] = &[
     )",
     ],
     COMMAND_LOG_SQLITE,
+    RETRY_CLAIMS_SQLITE,
+];
+
+/// Migration 2 -> 3 on SQLite: see [`RETRY_CLAIMS_POSTGRES`].
+const RETRY_CLAIMS_SQLITE: &[&str] = &[
+    "ALTER TABLE failed_deliveries ADD COLUMN claimed_by TEXT",
+    "ALTER TABLE failed_deliveries ADD COLUMN claimed_until INTEGER",
 ];
 
 /// Migration 1 -> 2 on SQLite: see [`COMMAND_LOG_POSTGRES`].
@@ -269,6 +286,14 @@ mod tests {
         for ddl in migrations(dialect).iter().flat_map(|m| m.iter()) {
             if let Some(name) = ddl.strip_prefix("DROP TABLE ") {
                 tables.retain(|(table, _)| table != name);
+                continue;
+            }
+            if let Some(rest) = ddl.strip_prefix("ALTER TABLE ")
+                && let Some((table, column)) = rest.split_once(" ADD COLUMN ")
+            {
+                let column = column.split_whitespace().next().unwrap().to_owned();
+                let table = tables.iter_mut().find(|(name, _)| name == table).unwrap();
+                table.1.push(column);
                 continue;
             }
             if let Some(rest) = ddl.strip_prefix("ALTER TABLE ") {
