@@ -14,13 +14,14 @@ use crate::model::error::{Error, Result};
 pub(crate) type DecodeEvent = fn(&str) -> std::result::Result<DecodedEvent, String>;
 
 /// Decodes a serialized event of type `E` (behind `EventStore::decode` and the durable stores'
-/// event reads).
+/// event reads). It does not validate: a stored event is a fact, validated when it was committed,
+/// and a rule added since must not make history unreadable. Events from outside are validated
+/// by their reader (`EventStore::decode`).
 #[doc(hidden)]
 pub fn decode_event<E: crate::model::Event>(
     json: &str,
 ) -> std::result::Result<DecodedEvent, String> {
     let event: E = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    crate::model::validation::Validate::validate(&event).map_err(|e| e.to_string())?;
     Ok(DecodedEvent {
         payload: Arc::new(event),
         vtable: <E as crate::model::EventVTableOf>::VTABLE,

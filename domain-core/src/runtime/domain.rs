@@ -800,14 +800,26 @@ impl EventStore<'_> {
         self.domain.inner.store.last_position().await
     }
 
-    /// Decodes a serialized event of this domain, named by type name (`Shop.OrderPlaced.v1`).
+    /// Decodes and validates a serialized event of this domain, named by type name
+    /// (`Shop.OrderPlaced.v1`): an invalid one is [`Error::Malformed`] naming every failing field.
     pub fn decode(&self, type_name: &str, json: &str) -> Result<Arc<dyn Any + Send + Sync>> {
-        self.domain
+        let decoded = self
+            .domain
             .inner
             .registry
             .codec()
-            .decode_event(type_name, json)
-            .map(|decoded| decoded.payload)
+            .decode_event(type_name, json)?;
+        // Input from outside is validated (stored events are not: they are facts).
+        let mut errors = crate::model::validation::ValidationErrors::default();
+        (decoded.vtable.validate)(
+            &*decoded.payload,
+            &crate::model::validation::FieldPath::ROOT,
+            &mut errors,
+        );
+        if !errors.is_empty() {
+            return Err(Error::malformed(type_name, errors));
+        }
+        Ok(decoded.payload)
     }
 }
 
