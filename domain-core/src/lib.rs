@@ -86,7 +86,7 @@ pub use runtime::domain::{
 };
 pub use runtime::handler::{HandledCommand, HandlerReturn};
 pub use runtime::registry::Register;
-pub use store::FailedDelivery;
+pub use store::{FailedDelivery, StoreOptions};
 /// The UUID type of message ids and generated identities (the `uuid` crate, re-exported).
 pub use uuid::Uuid;
 

@@ -29,7 +29,7 @@ use crate::runtime::registry::{
 };
 use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::memory::MemoryStore;
-use crate::store::{Causation, FailedDelivery, Store};
+use crate::store::{Causation, FailedDelivery, Store, StoreOptions};
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
 ///
@@ -83,6 +83,7 @@ pub struct DomainBuilder {
     instances: HashMap<TypeId, Instance>,
     database: Option<String>,
     external_categories: Vec<String>,
+    store_options: StoreOptions,
 }
 
 /// The environment variable [`DomainBuilder::open`] reads the database URL from when
@@ -104,6 +105,7 @@ impl Domain {
             instances: HashMap::default(),
             database: None,
             external_categories: Vec::new(),
+            store_options: StoreOptions::default(),
         }
     }
 
@@ -550,6 +552,13 @@ impl DomainBuilder {
         self
     }
 
+    /// How a durable store connects: pool size and timeout ([`StoreOptions`]); takes effect in
+    /// [`DomainBuilder::open`].
+    pub fn store_options(mut self, options: StoreOptions) -> Self {
+        self.store_options = options;
+        self
+    }
+
     /// Runs the domain on the database at `url`: `sqlite://path.db` (created if missing),
     /// `sqlite::memory:`, `postgres://user@host/db`, or `memory:`. Needs the matching cargo feature
     /// of domain-core (`sqlite`, `postgres`); takes effect in [`DomainBuilder::open`].
@@ -585,10 +594,11 @@ impl DomainBuilder {
             Some(url) => url,
             None => std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| "memory:".to_string()),
         };
+        let store_options = std::mem::take(&mut self.store_options);
         // Check the registry first: a misconfigured domain fails before touching the database.
         let checked = self.check()?;
         let codec = checked.registry.codec();
-        Ok(checked.with_store(Store::open(&url, codec).await?))
+        Ok(checked.with_store(Store::open(&url, codec, &store_options).await?))
     }
 
     /// Checks the whole registry once and builds the domain on the in-memory store; every problem

@@ -86,6 +86,58 @@ pub(crate) struct PendingCommand {
     pub payload: Box<str>,
 }
 
+/// How a durable store connects: the size of its connection pool, and how long an operation
+/// may wait for the database before failing. The default waits at most 10 seconds, so that when
+/// the database is down or saturated a command fails with [`Error::Store`](crate::Error::Store)
+/// instead of hanging; the store reconnects by itself once the database is back.
+///
+/// ```
+/// use std::time::Duration;
+/// use domain_core::StoreOptions;
+///
+/// let options = StoreOptions::new().max_connections(32).timeout(Duration::from_secs(2));
+/// assert_eq!(options.timeout_duration(), Duration::from_secs(2));
+/// ```
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub(crate) max_connections: Option<u32>,
+    pub(crate) timeout: std::time::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: None,
+            timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// The defaults: 8 connections on SQLite, 16 on PostgreSQL, a 10 second timeout.
+    pub fn new() -> Self {
+        StoreOptions::default()
+    }
+
+    /// The most connections the pool opens (an in-memory SQLite database always has one).
+    pub fn max_connections(mut self, max: u32) -> Self {
+        self.max_connections = Some(max.max(1));
+        self
+    }
+
+    /// How long an operation waits for a connection (PostgreSQL, SQLite) or for a lock held by
+    /// another writer (SQLite) before it fails.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The configured timeout.
+    pub fn timeout_duration(&self) -> std::time::Duration {
+        self.timeout
+    }
+}
+
 /// An event delivery that failed, kept until a retry succeeds.
 #[derive(Debug, Clone)]
 pub struct FailedDelivery {
@@ -129,14 +181,18 @@ impl Store {
     /// Opens the store `url` names: `memory:`, `sqlite://path.db`, `sqlite::memory:`,
     /// `postgres://...`. Durable stores connect and migrate their schema now.
     /// Opens the store at `url`; `codec` is what it decodes stored messages with.
-    pub async fn open(url: &str, codec: Arc<Codec>) -> Result<Store> {
+    pub async fn open(url: &str, codec: Arc<Codec>, options: &StoreOptions) -> Result<Store> {
+        #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+        let _ = options;
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
             "memory" => Ok(Store::Memory(memory::MemoryStore::new(codec))),
             #[cfg(feature = "sqlite")]
-            "sqlite" => Ok(Store::Sql(sql::SqlStore::open(url, codec).await?)),
+            "sqlite" => Ok(Store::Sql(sql::SqlStore::open(url, codec, options).await?)),
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => Ok(Store::Sql(sql::SqlStore::open(url, codec).await?)),
+            "postgres" | "postgresql" => {
+                Ok(Store::Sql(sql::SqlStore::open(url, codec, options).await?))
+            }
             #[allow(unreachable_patterns)] // reachable only when a feature is off
             "sqlite" | "postgres" | "postgresql" => Err(Error::Store(format!(
                 "`{url}` needs the `{}` feature of domain-core, which this build does not enable",

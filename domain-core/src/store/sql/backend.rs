@@ -4,8 +4,6 @@
 //! Each operation is written once; `on_backend!` expands it for each enabled driver, so the code
 //! is type-checked against the concrete sqlx types (no generic bounds, no boxed dispatch).
 
-use std::time::Duration;
-
 use sqlx::AssertSqlSafe;
 
 use super::statement::{Dialect, Param, Statement};
@@ -114,7 +112,11 @@ impl FromRow for (String, String) {
 
 impl Pool {
     /// Connects to `url` (checked by the caller to name SQLite or PostgreSQL).
-    pub async fn connect(dialect: Dialect, url: &str) -> Result<Pool> {
+    pub async fn connect(
+        dialect: Dialect,
+        url: &str,
+        settings: &crate::store::StoreOptions,
+    ) -> Result<Pool> {
         let unreachable =
             |e: sqlx::Error| Error::Store(format!("cannot open `{}`: {e}", redact(url)));
         match dialect {
@@ -126,7 +128,7 @@ impl Pool {
                     .map_err(unreachable)?
                     .create_if_missing(true)
                     .journal_mode(SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(30))
+                    .busy_timeout(settings.timeout)
                     .foreign_keys(true);
                 // Each connection to an in-memory database is a database of its own: keep
                 // exactly one, forever.
@@ -138,7 +140,9 @@ impl Pool {
                         .idle_timeout(None)
                         .max_lifetime(None)
                 } else {
-                    SqlitePoolOptions::new().max_connections(8)
+                    SqlitePoolOptions::new()
+                        .max_connections(settings.max_connections.unwrap_or(8))
+                        .acquire_timeout(settings.timeout)
                 };
                 Ok(Pool::Sqlite(
                     pool.connect_with(options).await.map_err(unreachable)?,
@@ -147,7 +151,7 @@ impl Pool {
             #[cfg(feature = "postgres")]
             Dialect::Postgres => {
                 // The pool retries failed connections until its acquire timeout; probe once so an
-                // unreachable server is reported now, not 30 seconds from now.
+                // unreachable server is reported now, not a timeout from now.
                 use sqlx::Connection;
                 sqlx::PgConnection::connect(url)
                     .await
@@ -156,8 +160,8 @@ impl Pool {
                     .await
                     .map_err(unreachable)?;
                 let pool = sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(30))
+                    .max_connections(settings.max_connections.unwrap_or(16))
+                    .acquire_timeout(settings.timeout)
                     .connect(url)
                     .await
                     .map_err(unreachable)?;

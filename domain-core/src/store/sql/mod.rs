@@ -62,14 +62,18 @@ pub(crate) struct SqlStore {
 
 impl SqlStore {
     /// Connects to `url` and brings its schema up to date.
-    pub async fn open(url: &str, codec: Arc<Codec>) -> Result<SqlStore> {
+    pub async fn open(
+        url: &str,
+        codec: Arc<Codec>,
+        options: &crate::store::StoreOptions,
+    ) -> Result<SqlStore> {
         let dialect = if url.starts_with("sqlite:") {
             Dialect::Sqlite
         } else {
             Dialect::Postgres
         };
         let store = SqlStore {
-            pool: Pool::connect(dialect, url).await?,
+            pool: Pool::connect(dialect, url, options).await?,
             codec,
         };
         store.migrate().await?;
