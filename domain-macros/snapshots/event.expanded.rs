@@ -35,7 +35,6 @@ const _: () = {
             }
             {
                 let __field = __path.field("title");
-                __dc::check::required_text(&self.title, &__field, __errors);
                 __dc::check::max_length(
                     &self.title,
                     {

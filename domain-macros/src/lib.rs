@@ -67,6 +67,7 @@ use structs::model::Kind;
 /// | `max_length = n`, `min_length = n` (integer literal) | `String`, `Vec<T>`, `Option` of those | length in characters (text) or elements |
 /// | `min = x`, `max = x` (an expression of the field's number type: `0` for `i64`, `0.0` for `f64`) | integers, `f32`, `f64`, `Option` of those | inclusive bound |
 /// | `choices = ["A", "B"]` (string literals) | `String`, `Option<String>` | one of the listed texts (for other types, use an `enum`) |
+/// | `allow_blank` | `String` (not `Option`) | lets the text be empty or whitespace: by default a required `String` of an aggregate, entity, value object or command must not be (events are facts and may hold empty text; a blank `default` implies it) |
 /// | `default` | any type with `Default` | `Default::default()` when not given |
 /// | `default = expr` | any | `expr` when not given; a string literal is converted with `Into` (`default = "USD"` on a `String`); on an `Option<T>` field, write the `T` |
 ///

@@ -58,6 +58,7 @@ pub struct CfCopy {
 
 #[event(part_of = CfBook)]
 pub struct CfBookAdded {
+    #[field(max_length = 40)]
     pub title: String,
 }
 
@@ -2341,8 +2342,8 @@ async fn an_unreachable_database_is_a_clear_error() {
     assert!(err.to_string().contains("cannot open"), "{err}");
 }
 
-/// Events are facts: one stored before a validation rule existed (here an empty required string,
-/// accepted until required text had to be non-blank) still reads back, by stream and by category.
+/// Events are facts: one stored before a validation rule existed (here a title longer than the
+/// `max_length` added since) still reads back, by stream and by category.
 async fn stored_events_stay_readable_when_validation_rules_tighten(db: TestDb) {
     let domain = db.domain().await;
     domain
@@ -2352,10 +2353,11 @@ async fn stored_events_stay_readable_when_validation_rules_tighten(db: TestDb) {
         })
         .await
         .unwrap();
+    let long = "x".repeat(50);
     let data = if db.backend == Backend::Postgres {
-        "'{\"title\": \"\"}'::jsonb"
+        format!("'{{\"title\": \"{long}\"}}'::jsonb")
     } else {
-        "'{\"title\": \"\"}'"
+        format!("'{{\"title\": \"{long}\"}}'")
     };
     let changed = db
         .raw_sql(&format!(
@@ -2372,12 +2374,13 @@ async fn stored_events_stay_readable_when_validation_rules_tighten(db: TestDb) {
         .iter()
         .find_map(|e| e.downcast_ref::<CfBookAdded>())
         .expect("the old event reads back");
-    assert_eq!(added.title, "");
+    assert_eq!(added.title, long);
     // From outside, the same payload is refused: input is validated, history is not.
+    let outside = format!(r#"{{"title": "{long}"}}"#);
     assert!(matches!(
         domain
             .event_store()
-            .decode("Conformance.CfBookAdded.v1", r#"{"title": ""}"#),
+            .decode("Conformance.CfBookAdded.v1", &outside),
         Err(Error::Malformed { .. })
     ));
 }

@@ -118,3 +118,201 @@ async fn a_failed_nested_command_drops_only_its_own_changes() {
     assert_eq!(log.len(), 1, "only the outer command is logged");
     assert!(log[0].is::<NsOpenShelf>());
 }
+
+// ---- a stale copy, concurrent nested commands, and causation per event ----------------------
+
+#[aggregate]
+pub struct NsAccount {
+    pub balance: i64,
+    pub note: String,
+}
+
+#[event(part_of = NsAccount)]
+pub struct NsMoved {
+    pub by: i64,
+}
+
+#[command(part_of = NsAccount)]
+pub struct NsStaleOuter {
+    #[identifier]
+    pub account: Identifier,
+}
+
+#[command(part_of = NsAccount)]
+pub struct NsMove {
+    #[identifier]
+    pub account: Identifier,
+    pub by: i64,
+}
+
+#[command(part_of = NsAccount)]
+pub struct NsMoveTwiceAtOnce {
+    #[identifier]
+    pub account: Identifier,
+}
+
+#[command(part_of = NsAccount)]
+pub struct NsRaiseThenMove {
+    #[identifier]
+    pub account: Identifier,
+}
+
+#[derive(Default)]
+pub struct NsAccounts;
+
+#[command_handler(part_of = NsAccount)]
+impl NsAccounts {
+    /// Reads, processes a command that changes the account, then saves its own stale copy.
+    #[handle(NsStaleOuter)]
+    async fn stale_outer(&self, command: NsStaleOuter, ctx: &mut Context) -> Result<()> {
+        let repo = ctx.repository::<NsAccount>();
+        let mut account = repo.get(&command.account).await?;
+        ctx.process(NsMove {
+            account: command.account.clone(),
+            by: 100,
+        })
+        .await?;
+        account.note = "outer".into();
+        repo.add(account)
+    }
+
+    #[handle(NsMove)]
+    async fn move_by(&self, command: NsMove, ctx: &mut Context) -> Result<()> {
+        let repo = ctx.repository::<NsAccount>();
+        let mut account = repo.get(&command.account).await?;
+        tokio::task::yield_now().await; // where a real store's I/O would suspend
+        account.balance += command.by;
+        account.raise(NsMoved { by: command.by });
+        repo.add(account)
+    }
+
+    #[handle(NsMoveTwiceAtOnce)]
+    async fn twice(&self, command: NsMoveTwiceAtOnce, ctx: &mut Context) -> Result<()> {
+        let (one, ten) = tokio::join!(
+            ctx.process(NsMove {
+                account: command.account.clone(),
+                by: 1
+            }),
+            ctx.process(NsMove {
+                account: command.account.clone(),
+                by: 10
+            }),
+        );
+        one?;
+        ten?;
+        Ok(())
+    }
+
+    #[handle(NsRaiseThenMove)]
+    async fn raise_then_move(&self, command: NsRaiseThenMove, ctx: &mut Context) -> Result<()> {
+        let repo = ctx.repository::<NsAccount>();
+        let mut account = repo.get(&command.account).await?;
+        account.balance += 5;
+        account.raise(NsMoved { by: 5 });
+        repo.add(account)?;
+        ctx.process(NsMove {
+            account: command.account.clone(),
+            by: 7,
+        })
+        .await
+    }
+}
+
+async fn account(domain: &Domain) -> Identifier {
+    let account = NsAccount::builder().balance(0).note("n").build().unwrap();
+    let id = account.id();
+    domain.repository::<NsAccount>().add(account).await.unwrap();
+    id
+}
+
+/// Saving a copy read before a nested command changed the aggregate would undo that change
+/// silently: it is an error, and nothing of the unit of work commits.
+#[tokio::test]
+async fn a_stale_copy_cannot_overwrite_a_nested_commands_change() {
+    let domain = Domain::builder("Nested").build().unwrap();
+    let id = account(&domain).await;
+    let err = domain
+        .process(NsStaleOuter {
+            account: id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::StaleCopy { .. }), "{err}");
+    let stored = domain.repository::<NsAccount>().get(&id).await.unwrap();
+    assert_eq!((stored.balance, stored.note.as_str()), (0, "n"));
+    assert!(
+        domain
+            .event_store()
+            .stream_of::<NsAccount>(&id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Two nested commands changing one aggregate at once: the second to finish read a copy the
+/// first has changed since, so it fails instead of losing the first one's change.
+#[tokio::test]
+async fn concurrent_nested_commands_on_one_aggregate_do_not_lose_a_change() {
+    let domain = Domain::builder("Nested").build().unwrap();
+    let id = account(&domain).await;
+    let err = domain
+        .process(NsMoveTwiceAtOnce {
+            account: id.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::StaleCopy { .. }), "{err}");
+    assert_eq!(
+        domain
+            .repository::<NsAccount>()
+            .get(&id)
+            .await
+            .unwrap()
+            .balance,
+        0
+    );
+}
+
+/// Each event keeps the command that raised it, across re-stagings of its aggregate.
+#[tokio::test]
+async fn events_keep_the_causation_of_the_command_that_raised_them() {
+    let domain = Domain::builder("Nested").build().unwrap();
+    let id = account(&domain).await;
+    let processed = domain
+        .process_with(
+            NsRaiseThenMove {
+                account: id.clone(),
+            },
+            domain_core::CommandOptions::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        domain
+            .repository::<NsAccount>()
+            .get(&id)
+            .await
+            .unwrap()
+            .balance,
+        12
+    );
+    let events = domain
+        .event_store()
+        .stream_of::<NsAccount>(&id)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].downcast_ref::<NsMoved>().unwrap().by, 5);
+    assert_eq!(
+        events[0].metadata().causation_id,
+        Some(processed.command_id)
+    );
+    let log = domain.command_log().read_all(0, 10).await.unwrap();
+    let nested = log.iter().find(|c| c.is::<NsMove>()).unwrap();
+    assert_eq!(events[1].downcast_ref::<NsMoved>().unwrap().by, 7);
+    assert_eq!(
+        events[1].metadata().causation_id,
+        Some(nested.metadata().id)
+    );
+}

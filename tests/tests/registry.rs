@@ -453,3 +453,52 @@ async fn raising_an_unregistered_event_fails_the_commit() {
     );
     assert_eq!(domain.event_store().last_position().await.unwrap(), 0);
 }
+
+#[aggregate(stream_category = "rg_shop:order")]
+pub struct RgShopOrder {
+    pub customer: String,
+}
+
+#[event(part_of = RgShopOrder)]
+pub struct RgShopOrderPlaced {
+    pub customer: String,
+}
+
+#[tokio::test]
+async fn streams_of_a_category_with_a_colon_are_readable() {
+    let domain = Domain::builder("Registry")
+        .without_auto_registration()
+        .register::<RgShopOrder>()
+        .register::<RgShopOrderPlaced>()
+        .build()
+        .unwrap();
+    let mut order = RgShopOrder::builder().customer("ann").build().unwrap();
+    order.raise(RgShopOrderPlaced {
+        customer: "ann".into(),
+    });
+    let id = order.id();
+    domain.repository::<RgShopOrder>().add(order).await.unwrap();
+    let stream = format!("rg_shop:order-{id}");
+    assert_eq!(
+        domain
+            .event_store()
+            .read_stream(&stream)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let commands = format!("rg_shop:order:command-{id}");
+    assert!(
+        domain
+            .command_log()
+            .read_stream(&commands)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        domain.event_store().read_stream("rg_shop-1").await,
+        Err(Error::UnknownCategory { .. })
+    ));
+}

@@ -527,3 +527,31 @@ async fn commands_with_a_blank_required_string_are_rejected() {
             .any(|m| m.contains("required"))
     );
 }
+
+#[aggregate]
+pub struct VlDoc {
+    pub title: String,
+    #[field(default)]
+    pub body: String,
+    #[field(default = "")]
+    pub footer: String,
+}
+
+#[event(part_of = VlDoc)]
+pub struct VlDocCleared {
+    pub previous_body: String,
+}
+
+#[tokio::test]
+async fn blank_defaults_and_event_text_may_be_empty() {
+    // A blank default allows blank text: otherwise no value could be built without the field.
+    let doc = VlDoc::builder().title("t").build().unwrap();
+    assert_eq!((doc.body.as_str(), doc.footer.as_str()), ("", ""));
+    // Events are facts: an empty text is one (the body that was cleared was empty).
+    let domain = Domain::builder("Validation").build().unwrap();
+    let mut doc = doc;
+    doc.raise(VlDocCleared {
+        previous_body: String::new(),
+    });
+    domain.repository::<VlDoc>().add(doc).await.unwrap();
+}

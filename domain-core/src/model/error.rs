@@ -106,6 +106,19 @@ pub enum Error {
         output: CommittedOutput,
     },
 
+    /// A handler saved a copy of an aggregate read before a command it processed
+    /// (`ctx.process`) changed that aggregate: saving it would silently undo the command's change.
+    /// Nothing is staged; read the aggregate again after `ctx.process`.
+    #[error(
+        "{aggregate} `{id}` was changed by a command processed in this unit of work after this copy was read: read it again after `ctx.process`"
+    )]
+    StaleCopy {
+        /// The aggregate type.
+        aggregate: &'static str,
+        /// Its identity.
+        id: String,
+    },
+
     /// A failed delivery that another retrier has claimed and is running now
     /// ([`Domain::retry_delivery`](crate::Domain::retry_delivery)); it is left to that one.
     #[error("failed delivery {id} is being retried elsewhere")]

@@ -276,6 +276,9 @@ impl fmt::Debug for PendingEvents {
 pub struct AggregateState {
     pub(crate) version: u64,
     pub events: PendingEvents,
+    /// When read back from a unit of work: the staging revision it was read at, so a copy read
+    /// before a nested command changed the aggregate is not saved over that change.
+    pub(crate) staged_revision: u64,
 }
 
 impl AggregateState {

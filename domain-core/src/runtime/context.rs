@@ -278,7 +278,7 @@ impl<'c, A: Aggregate> Repository<'c, A> {
     /// Invalid aggregates are rejected here with every failing field.
     pub fn add(&self, aggregate: A) -> Result<()> {
         aggregate.validate()?;
-        self.ctx.unit().lock().stage(aggregate);
+        self.ctx.unit().lock().stage(aggregate)?;
         Ok(())
     }
 

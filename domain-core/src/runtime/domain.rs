@@ -725,7 +725,7 @@ impl<'d, A: Aggregate> DomainRepository<'d, A> {
     pub async fn add(&self, aggregate: A) -> Result<()> {
         aggregate.validate()?;
         let mut unit = UnitOfWork::default();
-        unit.stage(aggregate);
+        unit.stage(aggregate)?;
         let inner = &self.domain.inner;
         let correlation_id = Uuid::new_v4();
         let batch = unit.into_batch(
@@ -767,12 +767,9 @@ impl EventStore<'_> {
     /// which cannot misspell it.
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
         let inner = &self.domain.inner;
-        let category = stream_category(stream);
-        // A command stream (`order:command-…`) belongs to its aggregate's category too.
-        let category = category
-            .split_once(':')
-            .map_or(category, |(aggregate, _)| aggregate);
-        inner.registry.check_category(category)?;
+        // `check_category` also accepts a category's command streams (`shop:order:command`); a
+        // category may itself contain `:` (`shop:order`).
+        inner.registry.check_category(stream_category(stream))?;
         inner.store.read_stream(stream).await
     }
 
@@ -911,11 +908,9 @@ impl CommandLog<'_> {
     /// ```
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<RecordedCommand>> {
         let inner = &self.domain.inner;
-        let category = stream_category(stream);
-        let category = category
-            .split_once(':')
-            .map_or(category, |(aggregate, _)| aggregate);
-        inner.registry.check_category(category)?;
+        // `check_category` also accepts a category's command streams (`shop:order:command`); a
+        // category may itself contain `:` (`shop:order`).
+        inner.registry.check_category(stream_category(stream))?;
         inner.store.read_command_stream(stream).await
     }
 

@@ -184,7 +184,7 @@ impl Context {
             // Joined: the nested command's changes and log records become this handler's.
             let causation = nested.causation();
             let staged = std::mem::take(&mut *nested.unit().lock());
-            self.unit().lock().absorb(staged, &causation);
+            self.unit().lock().absorb(staged, &causation)?;
             let logged = std::mem::take(nested.commands.get_mut());
             self.commands.lock().extend(logged);
             Ok(output)

@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::validation::{FieldPath, ValidationErrors};
-use crate::model::{Aggregate, PendingEvent, sort_by_raise_order};
+use crate::model::{Aggregate, PendingEvent};
 use crate::runtime::registry::Registry;
 use crate::store::{Causation, CommitBatch, StagedAggregate, StagedEvent};
 
@@ -26,14 +26,18 @@ struct Entry {
     aggregate: &'static str,
     category: &'static str,
     expected_version: u64,
-    /// Shared-pointer from the start so the store keeps it without a copy; the unit of work
-    /// holds the only reference until commit, so draining events can borrow it mutably.
+    /// Shared-pointer from the start so the store keeps it without a copy. Its raised events
+    /// are taken out when it is staged (`events`), so a copy read back carries none.
     value: Arc<dyn Any + Send + Sync>,
-    drain: fn(&mut (dyn Any + Send + Sync), &mut Vec<PendingEvent>),
     to_json: fn(&(dyn Any + Send + Sync)) -> Result<String>,
-    /// Set when a nested command staged it: its events are caused by that command, not by the
-    /// message of the unit of work it joined.
-    causation: Option<Causation>,
+    /// Every event raised on this aggregate in this unit of work, in raise order, each with the
+    /// causation of the command that raised it when a nested command did (`None`: the unit's
+    /// own message). Kept across re-stagings, so no event is lost or re-attributed.
+    events: Vec<(PendingEvent, Option<Causation>)>,
+    /// How many nested commands' changes to this aggregate were absorbed (see `put`).
+    revision: u64,
+    /// The `revision` of the staged copy this value was read from (0: read from the store).
+    read_revision: u64,
 }
 
 fn aggregate_to_json<A: Aggregate>(value: &(dyn Any + Send + Sync)) -> Result<String> {
@@ -44,52 +48,70 @@ fn aggregate_to_json<A: Aggregate>(value: &(dyn Any + Send + Sync)) -> Result<St
         .map_err(|e| Error::Store(format!("serializing `{}`: {e}", A::NAME)))
 }
 
-fn drain_events<A: Aggregate>(value: &mut (dyn Any + Send + Sync), out: &mut Vec<PendingEvent>) {
-    if let Some(aggregate) = value.downcast_mut::<A>() {
-        aggregate.__drain_events(out);
-    }
-}
-
 impl UnitOfWork {
-    /// Stages `aggregate`, replacing an earlier staging of the same identity.
-    pub fn stage<A: Aggregate>(&mut self, aggregate: A) {
-        let id = aggregate.identifier();
-        let type_id = TypeId::of::<A>();
+    /// Stages `aggregate`, replacing an earlier staging of the same identity (whose raised events
+    /// are kept). A copy read before a nested command changed the aggregate is refused
+    /// ([`Error::StaleCopy`]): saving it would silently undo that command's change.
+    pub fn stage<A: Aggregate>(&mut self, mut aggregate: A) -> Result<()> {
+        let mut raised = Vec::new();
+        aggregate.__drain_events(&mut raised);
+        let read_revision = aggregate.__state().staged_revision;
         let entry = Entry {
-            type_id,
+            type_id: TypeId::of::<A>(),
             expected_version: aggregate.__state().version(),
-            id,
+            id: aggregate.identifier(),
             aggregate: A::NAME,
             category: A::CATEGORY,
             value: Arc::new(aggregate),
-            drain: drain_events::<A>,
             to_json: aggregate_to_json::<A>,
-            causation: None,
+            events: raised.into_iter().map(|event| (event, None)).collect(),
+            revision: 0,
+            read_revision,
         };
-        self.put(entry);
+        self.put(entry, false)
     }
 
-    /// Adds `entry`, replacing an earlier staging of the same identity.
-    fn put(&mut self, entry: Entry) {
+    /// Adds `entry`, replacing an earlier staging of the same identity and keeping its events.
+    /// `absorbed`: the entry comes from a nested command, which counts as a new revision.
+    fn put(&mut self, mut entry: Entry, absorbed: bool) -> Result<()> {
         // Units of work hold a handful of aggregates: a linear scan beats hashing here.
         match self
             .entries
             .iter_mut()
             .find(|e| e.type_id == entry.type_id && e.id == entry.id)
         {
-            Some(existing) => *existing = entry,
-            None => self.entries.push(entry),
+            Some(existing) => {
+                if entry.read_revision < existing.revision {
+                    return Err(Error::StaleCopy {
+                        aggregate: entry.aggregate,
+                        id: entry.id.to_string(),
+                    });
+                }
+                let mut events = std::mem::take(&mut existing.events);
+                events.append(&mut entry.events);
+                entry.events = events;
+                entry.revision = existing.revision + u64::from(absorbed);
+                *existing = entry;
+            }
+            None => {
+                entry.revision = u64::from(absorbed);
+                self.entries.push(entry);
+            }
         }
+        Ok(())
     }
 
     /// Takes in what a nested command's handler staged (it commits with this unit of work, or
-    /// not at all); its aggregates' events are caused by that command (`causation`), unless a
-    /// command nested deeper staged them.
-    pub fn absorb(&mut self, nested: UnitOfWork, causation: &Causation) {
+    /// not at all). The events it raised are caused by that command (`causation`), unless a
+    /// command nested deeper raised them.
+    pub fn absorb(&mut self, nested: UnitOfWork, causation: &Causation) -> Result<()> {
         for mut entry in nested.entries {
-            entry.causation.get_or_insert_with(|| causation.clone());
-            self.put(entry);
+            for (_, cause) in &mut entry.events {
+                cause.get_or_insert_with(|| causation.clone());
+            }
+            self.put(entry, true)?;
         }
+        Ok(())
     }
 
     /// The staged `A` with this identity, if any.
@@ -98,8 +120,11 @@ impl UnitOfWork {
         self.entries
             .iter()
             .find(|e| e.type_id == type_id && &e.id == id)
-            .and_then(|e| e.value.downcast_ref::<A>())
-            .cloned()
+            .and_then(|e| {
+                let mut copy = e.value.downcast_ref::<A>()?.clone();
+                copy.__state_mut().staged_revision = e.revision;
+                Some(copy)
+            })
     }
 
     /// Every staged `A`.
@@ -127,14 +152,13 @@ impl UnitOfWork {
     pub fn into_batch(self, registry: &Registry, causation: Causation) -> Result<CommitBatch> {
         let mut aggregates = Vec::with_capacity(self.entries.len());
         let mut invalid = ValidationErrors::default();
-        for mut entry in self.entries {
-            let mut raised = Vec::new();
-            let value = Arc::get_mut(&mut entry.value)
-                .expect("a staged aggregate is shared with no one before its commit");
-            (entry.drain)(value, &mut raised);
-            sort_by_raise_order(&mut raised);
+        for entry in self.entries {
+            let mut raised = entry.events;
+            if raised.windows(2).any(|w| w[0].0.seq > w[1].0.seq) {
+                raised.sort_by_key(|(event, _)| event.seq);
+            }
             let mut events = Vec::with_capacity(raised.len());
-            for event in raised {
+            for (event, cause) in raised {
                 let name = FieldPath::ROOT;
                 (event.vtable.validate)(
                     &*event.payload,
@@ -151,6 +175,7 @@ impl UnitOfWork {
                 events.push(StagedEvent {
                     event,
                     type_name: info.type_name.clone(),
+                    causation: cause.unwrap_or_else(|| causation.clone()),
                 });
             }
             aggregates.push(StagedAggregate {
@@ -162,7 +187,6 @@ impl UnitOfWork {
                 value: entry.value,
                 to_json: entry.to_json,
                 events,
-                causation: entry.causation.unwrap_or_else(|| causation.clone()),
             });
         }
         invalid.into_result()?;

@@ -300,9 +300,9 @@ impl MemoryStore {
                         stream_position: stream_index.len() as u64,
                         global_position: index as u64 + 1,
                         timestamp: batch.timestamp,
-                        correlation_id: staged.causation.correlation_id,
-                        causation_id: staged.causation.causation_id,
-                        origin_stream: staged.causation.origin_stream.clone(),
+                        correlation_id: event.causation.correlation_id,
+                        causation_id: event.causation.causation_id,
+                        origin_stream: event.causation.origin_stream.clone(),
                         schema_version: vtable.version,
                     }),
                 };
@@ -508,7 +508,7 @@ fn recorded(codec: &Codec, command: &PendingCommand, index: usize) -> Result<Rec
 mod tests {
     use super::*;
     use crate::prelude::*;
-    use crate::store::{Causation, StagedAggregate};
+    use crate::store::StagedAggregate;
 
     #[aggregate(stream_category = "memory_store_test_shelf")]
     pub struct Shelf {
@@ -526,11 +526,6 @@ mod tests {
                 to_json: |_| Ok(String::new()),
                 category: "shelf",
                 events: Vec::new(),
-                causation: Causation {
-                    correlation_id: Uuid::new_v4(),
-                    causation_id: None,
-                    origin_stream: None,
-                },
             }],
             commands: Vec::new(),
             timestamp: std::time::SystemTime::now(),

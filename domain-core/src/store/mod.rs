@@ -39,9 +39,6 @@ pub(crate) struct StagedAggregate {
     /// The aggregate's stream category; see [`StagedAggregate::stream`].
     pub category: &'static str,
     pub events: Vec<StagedEvent>,
-    /// The causal context of its events: the message whose handler staged it (a nested
-    /// command's aggregates commit with the outer handler's, under their own command).
-    pub causation: Causation,
 }
 
 impl StagedAggregate {
@@ -56,9 +53,12 @@ impl StagedAggregate {
 pub(crate) struct StagedEvent {
     pub event: PendingEvent,
     pub type_name: Arc<str>,
+    /// The message whose handler raised it (a nested command's events commit with the outer
+    /// handler's unit of work, under their own command).
+    pub causation: Causation,
 }
 
-/// The causal context of the events of one staged aggregate.
+/// The causal context of a staged event.
 #[derive(Clone)]
 pub(crate) struct Causation {
     pub correlation_id: Uuid,

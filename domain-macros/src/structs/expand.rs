@@ -384,10 +384,22 @@ fn field_checks(
         }
     });
     // Protean rejects an empty or blank required string; so do we, unless `allow_blank`.
-    let required_text = (is_required_text(&field.ty) && !field.allow_blank).then(|| {
-        let value = value(None);
-        quote!(__dc::check::required_text(#value, #path, __errors);)
-    });
+    // Not on events: they are facts, and an empty text can be one (a cleared note). A blank
+    // default (`#[field(default)]`, `default = ""`) allows blank text, or no value could be built.
+    let blank_default = matches!(&field.default, Some(DefaultValue::TypeDefault))
+        || matches!(
+            &field.default,
+            Some(DefaultValue::Expr(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(text), .. })))
+                if text.value().trim().is_empty()
+        );
+    let required_text = (is_required_text(&field.ty)
+        && !field.allow_blank
+        && !blank_default
+        && model.kind != Kind::Event)
+        .then(|| {
+            let value = value(None);
+            quote!(__dc::check::required_text(#value, #path, __errors);)
+        });
     if checks.is_empty() && nested.is_none() && identity.is_none() && required_text.is_none() {
         return None;
     }

@@ -497,9 +497,9 @@ impl SqlStore {
                         stream_position: stream_start[write.index] + offset as u64 + 1,
                         global_position: first_global + envelopes.len() as u64,
                         timestamp: batch.timestamp,
-                        correlation_id: staged.causation.correlation_id,
-                        causation_id: staged.causation.causation_id,
-                        origin_stream: staged.causation.origin_stream.clone(),
+                        correlation_id: event.causation.correlation_id,
+                        causation_id: event.causation.causation_id,
+                        origin_stream: event.causation.origin_stream.clone(),
                         schema_version: vtable.version,
                     }),
                 });
