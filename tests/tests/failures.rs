@@ -629,8 +629,19 @@ async fn a_committed_command_keeps_its_output_when_a_handler_fails() {
         })
         .await
         .unwrap_err();
+    // Asking for the wrong type keeps the value in the error for another try.
     let err = err.into_committed::<String>().unwrap_err();
-    assert_eq!(handler_failures(err).len(), 1);
+    let (id, failures) = err.into_committed::<Identifier>().unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        domain
+            .repository::<FlAccount>()
+            .get(&id)
+            .await
+            .unwrap()
+            .owner,
+        "bob"
+    );
 
     // An error that is not a committed command is given back unchanged.
     let not_committed = Error::rule("refused")

@@ -115,6 +115,33 @@ fn has(problems: &[String], words: &[&str]) -> bool {
     problems.iter().any(|p| words.iter().all(|w| p.contains(w)))
 }
 
+/// Two handler types of one short name, annotated in one module: their paths would be the same,
+/// so a failure record could not tell them apart.
+pub mod rg_paths {
+    use super::*;
+
+    pub mod a {
+        #[derive(Default)]
+        pub struct RgAudit;
+    }
+    pub mod b {
+        #[derive(Default)]
+        pub struct RgAudit;
+    }
+
+    #[event_handler(part_of = RgShop)]
+    impl a::RgAudit {
+        #[handle(RgShopOpened)]
+        fn on_opened(&self, _event: &RgShopOpened) {}
+    }
+
+    #[event_handler(part_of = RgShop)]
+    impl b::RgAudit {
+        #[handle(RgShopOpened)]
+        fn on_opened(&self, _event: &RgShopOpened) {}
+    }
+}
+
 #[test]
 fn auto_registration_reports_every_problem_at_once() {
     let result = Domain::builder("Registry").build();
@@ -123,7 +150,14 @@ fn auto_registration_reports_every_problem_at_once() {
     };
     let text = error.to_string();
     let problems = problems(Err(error));
-    assert_eq!(problems.len(), 5, "{problems:#?}");
+    assert_eq!(problems.len(), 6, "{problems:#?}");
+    assert!(
+        has(
+            &problems,
+            &["registry::rg_paths::RgAudit", "two event handlers"]
+        ),
+        "{problems:#?}"
+    );
     assert!(
         has(&problems, &["RgTypoSource", "rg_shpo"]),
         "{problems:#?}"
@@ -141,7 +175,7 @@ fn auto_registration_reports_every_problem_at_once() {
         has(&problems, &["Registry.RgDuplicate.v1"]),
         "{problems:#?}"
     );
-    assert!(text.contains("5 problem"), "{text}");
+    assert!(text.contains("6 problem"), "{text}");
     for problem in &problems {
         assert!(text.contains(problem.as_str()), "{text}");
     }

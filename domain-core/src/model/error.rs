@@ -277,12 +277,10 @@ impl Error {
     /// ```
     pub fn into_committed<T: 'static>(self) -> Result<(T, Vec<HandlerFailure>)> {
         match self {
+            // Asked for the wrong type, the value stays in the error for another try.
             Error::HandlersFailed { failures, output } => match output.take::<T>() {
-                Some(value) => Ok((value, failures)),
-                None => Err(Error::HandlersFailed {
-                    failures,
-                    output: CommittedOutput::none(),
-                }),
+                Ok(value) => Ok((value, failures)),
+                Err(output) => Err(Error::HandlersFailed { failures, output }),
             },
             other => Err(other),
         }
@@ -330,10 +328,15 @@ impl CommittedOutput {
         CommittedOutput::default()
     }
 
-    /// The value, if there is one and it is a `T`.
-    pub fn take<T: 'static>(self) -> Option<T> {
-        let boxed = self.0.into_inner().unwrap_or_else(|e| e.into_inner())?;
-        boxed.downcast::<T>().ok().map(|b| *b)
+    /// The value if it is a `T`; otherwise `self` back, unchanged.
+    pub fn take<T: 'static>(self) -> std::result::Result<T, Self> {
+        match self.0.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            None => Err(CommittedOutput::none()),
+            Some(boxed) => boxed
+                .downcast::<T>()
+                .map(|value| *value)
+                .map_err(|boxed| CommittedOutput(std::sync::Mutex::new(Some(boxed)))),
+        }
     }
 }
 

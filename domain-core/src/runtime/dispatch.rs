@@ -50,8 +50,8 @@ pub(crate) async fn dispatch_all(
     failures
 }
 
-/// One (event, handler) delivery in its own unit of work; returns its outcome and the events
-/// to dispatch next (its own if it succeeded, and those of commands it processed in any case).
+/// One (event, handler) delivery in its own unit of work; returns its outcome and, if it
+/// succeeded, the events it committed (commands it processed commit with it, or not at all).
 pub(crate) async fn deliver(
     core: &Arc<DomainInner>,
     handler: &'static EventHandlerRegistration,

@@ -395,7 +395,11 @@ impl Domain {
         let (outcome, events) = deliver(inner, handler, &failed.event).await;
         let failure = match outcome {
             Ok(()) => {
-                inner.store.resolve_failure(id, claimant).await?;
+                // The handler committed: its events are delivered whatever happens to the record.
+                // If it cannot be deleted, the claim expires and a later retry runs it again.
+                if let Err(error) = inner.store.resolve_failure(id, claimant).await {
+                    tracing::warn!(%error, delivery = %id, "a retried delivery succeeded but its record was not deleted");
+                }
                 None
             }
             Err(cause) => {

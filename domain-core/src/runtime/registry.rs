@@ -251,6 +251,17 @@ impl Registry {
         }
         command_handlers.sort_by_key(|h| h.name);
         event_handlers.sort_by_key(|h| (h.name, h.path));
+        // The path identifies a handler in failure records: two with one path (types of one
+        // short name written `impl a::Audit` and `impl b::Audit` in one module) could be confused
+        // by a retry.
+        for pair in event_handlers.windows(2) {
+            if pair[0].path == pair[1].path && (pair[0].type_id)() != (pair[1].type_id)() {
+                problems.push(format!(
+                    "two event handlers are identified as `{}`: annotate each `impl` in the module that defines its type",
+                    pair[0].path
+                ));
+            }
+        }
 
         let mut categories: HashMap<&'static str, &'static str> = HashMap::default();
         let mut sorted_aggregates: Vec<_> = aggregates.values().collect();

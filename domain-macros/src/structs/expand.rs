@@ -133,14 +133,16 @@ fn strip_derives(attrs: &mut Vec<syn::Attribute>, names: &[&str]) {
         else {
             return true;
         };
-        let kept: Vec<&syn::Path> = paths
-            .iter()
-            .filter(|p| {
-                !p.segments
-                    .last()
-                    .is_some_and(|s| names.iter().any(|n| s.ident == n))
-            })
-            .collect();
+        // Only serde's: `Serialize`, `serde::Serialize`, `::serde::Serialize` (another crate's
+        // `rkyv::Serialize` is left alone).
+        let is_serde = |p: &syn::Path| {
+            let segments: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+            let named = segments
+                .last()
+                .is_some_and(|last| names.contains(&last.as_str()));
+            named && (segments.len() == 1 || (segments.len() == 2 && segments[0] == "serde"))
+        };
+        let kept: Vec<&syn::Path> = paths.iter().filter(|p| !is_serde(p)).collect();
         if kept.len() == paths.len() {
             return true;
         }
