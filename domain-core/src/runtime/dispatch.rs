@@ -6,13 +6,12 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::model::error::{Error, HandlerFailure, Result};
 use crate::model::message::EventEnvelope;
 use crate::runtime::context::Context;
-use crate::runtime::core::{Dispatcher, DomainInner};
+use crate::runtime::core::{Dispatcher, DomainInner, in_span};
 use crate::runtime::handler::CatchPanic;
 use crate::runtime::registry::{BoxFuture, EventHandlerRegistration};
 use crate::store::FailedDelivery;
@@ -78,7 +77,7 @@ pub(crate) async fn deliver(
         correlation_id = %meta.correlation_id,
         causation_id = ?meta.causation_id,
     );
-    async move {
+    let delivery = async move {
         let mut ctx = Context::new(core.clone(), event.metadata.clone());
         let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
         let (outcome, events) = ctx.finish(outcome).await;
@@ -86,9 +85,8 @@ pub(crate) async fn deliver(
             tracing::warn!(%error, "delivery failed; recorded for retry");
         }
         (outcome, events)
-    }
-    .instrument(span)
-    .await
+    };
+    in_span(span, delivery).await
 }
 
 /// Records a failed delivery (or updates the record `id`) and describes it. If the store

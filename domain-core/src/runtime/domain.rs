@@ -12,7 +12,6 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::model::error::{CommittedOutput, Error, HandlerFailure, Result};
@@ -21,7 +20,7 @@ use crate::model::message::{EventEnvelope, Metadata, RecordedCommand, stream_cat
 use crate::model::query::Filter;
 use crate::model::{Aggregate, Command};
 use crate::runtime::context::{Context, Query, Reader};
-use crate::runtime::core::{CommandOptions, DomainInner, Parent};
+use crate::runtime::core::{CommandOptions, DomainInner, Parent, in_span};
 use crate::runtime::dispatch::{SyncDispatcher, deliver, describe_failure};
 use crate::runtime::handler::{CatchPanic, HandledCommand, pending_command, prepare};
 use crate::runtime::registry::{
@@ -182,12 +181,7 @@ impl Domain {
         let output = output?;
         let (metadata, span) = started.expect("a command that committed has metadata");
         // Deliveries are children of the command's span.
-        let failures = self
-            .inner
-            .dispatcher
-            .dispatch(&self.inner, events)
-            .instrument(span)
-            .await;
+        let failures = in_span(span, self.inner.dispatcher.dispatch(&self.inner, events)).await;
         Ok(Processed {
             output,
             command_id: metadata.id,
@@ -703,7 +697,7 @@ impl DomainInner {
                     let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
                     ctx.finish(output).await
                 };
-                let (output, events) = run.instrument(span.clone()).await;
+                let (output, events) = in_span(span.clone(), run).await;
                 (output, events, Some((metadata, span)))
             }
         }

@@ -30,10 +30,13 @@ struct Entry {
     /// are taken out when it is staged (`events`), so a copy read back carries none.
     value: Arc<dyn Any + Send + Sync>,
     to_json: fn(&(dyn Any + Send + Sync)) -> Result<String>,
-    /// Every event raised on this aggregate in this unit of work, in raise order, each with the
-    /// causation of the command that raised it when a nested command did (`None`: the unit's
-    /// own message). Kept across re-stagings, so no event is lost or re-attributed.
-    events: Vec<(PendingEvent, Option<Causation>)>,
+    /// Every event raised on this aggregate in this unit of work, in raise order. Kept across
+    /// re-stagings, so no event is lost or re-attributed.
+    events: Vec<PendingEvent>,
+    /// For each of `events`, the causation of the nested command that raised it (`None`: the
+    /// unit's own message). Empty until a nested command's staging is absorbed, so the usual
+    /// unit of work allocates nothing for it.
+    causes: Vec<Option<Causation>>,
     /// How many nested commands' changes to this aggregate were absorbed (see `put`).
     revision: u64,
     /// The `revision` of the staged copy this value was read from (0: read from the store).
@@ -64,7 +67,8 @@ impl UnitOfWork {
             category: A::CATEGORY,
             value: Arc::new(aggregate),
             to_json: aggregate_to_json::<A>,
-            events: raised.into_iter().map(|event| (event, None)).collect(),
+            events: raised,
+            causes: Vec::new(),
             revision: 0,
             read_revision,
         };
@@ -88,8 +92,15 @@ impl UnitOfWork {
                     });
                 }
                 let mut events = std::mem::take(&mut existing.events);
+                let mut causes = std::mem::take(&mut existing.causes);
+                if !causes.is_empty() || !entry.causes.is_empty() {
+                    causes.resize(events.len(), None);
+                    entry.causes.resize(entry.events.len(), None);
+                    causes.append(&mut entry.causes);
+                }
                 events.append(&mut entry.events);
                 entry.events = events;
+                entry.causes = causes;
                 entry.revision = existing.revision + u64::from(absorbed);
                 *existing = entry;
             }
@@ -106,7 +117,8 @@ impl UnitOfWork {
     /// command nested deeper raised them.
     pub fn absorb(&mut self, nested: UnitOfWork, causation: &Causation) -> Result<()> {
         for mut entry in nested.entries {
-            for (_, cause) in &mut entry.events {
+            entry.causes.resize(entry.events.len(), None);
+            for cause in &mut entry.causes {
                 cause.get_or_insert_with(|| causation.clone());
             }
             self.put(entry, true)?;
@@ -153,12 +165,20 @@ impl UnitOfWork {
         let mut aggregates = Vec::with_capacity(self.entries.len());
         let mut invalid = ValidationErrors::default();
         for entry in self.entries {
-            let mut raised = entry.events;
-            if raised.windows(2).any(|w| w[0].0.seq > w[1].0.seq) {
-                raised.sort_by_key(|(event, _)| event.seq);
+            let (mut raised, mut causes) = (entry.events, entry.causes);
+            // Raise order across the aggregate and its entities (rarely out of order).
+            if raised.windows(2).any(|w| w[0].seq > w[1].seq) {
+                let mut pairs: Vec<(PendingEvent, Option<Causation>)> = raised
+                    .into_iter()
+                    .zip(causes.into_iter().chain(std::iter::repeat(None)))
+                    .collect();
+                pairs.sort_by_key(|(event, _)| event.seq);
+                (raised, causes) = pairs.into_iter().unzip();
             }
+            let mut causes = causes.into_iter();
             let mut events = Vec::with_capacity(raised.len());
-            for (event, cause) in raised {
+            for event in raised {
+                let cause = causes.next().flatten();
                 let name = FieldPath::ROOT;
                 (event.vtable.validate)(
                     &*event.payload,
