@@ -41,6 +41,12 @@ pub(crate) trait Dispatcher: Send + Sync {
         core: &'a Arc<DomainInner>,
         events: Vec<EventEnvelope>,
     ) -> BoxFuture<'a, Vec<HandlerFailure>>;
+
+    /// True for delivery in the committing task: the runtime then calls it directly, without
+    /// boxing its future (the hot path of every command).
+    fn delivers_inline(&self) -> bool {
+        false
+    }
 }
 
 /// Caller-given metadata for one command ([`Domain::process_with`](crate::Domain::process_with)).
@@ -89,14 +95,4 @@ pub(crate) fn origin_of(parent: &Metadata) -> Arc<str> {
         .origin_stream
         .clone()
         .unwrap_or_else(|| parent.stream.clone())
-}
-
-/// Runs `future` inside `span`, or as it is when no subscriber listens: a disabled span then
-/// costs nothing, instead of an enter and an exit on every poll of the future.
-pub(crate) async fn in_span<F: std::future::Future>(span: tracing::Span, future: F) -> F::Output {
-    if span.is_disabled() {
-        future.await
-    } else {
-        tracing::Instrument::instrument(future, span).await
-    }
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::model::error::{Error, HandlerFailure, Result};
 use crate::model::message::EventEnvelope;
 use crate::runtime::context::Context;
-use crate::runtime::core::{Dispatcher, DomainInner, in_span};
+use crate::runtime::core::{Dispatcher, DomainInner};
 use crate::runtime::handler::CatchPanic;
 use crate::runtime::registry::{BoxFuture, EventHandlerRegistration};
 use crate::store::FailedDelivery;
@@ -26,6 +26,28 @@ impl Dispatcher for SyncDispatcher {
         events: Vec<EventEnvelope>,
     ) -> BoxFuture<'a, Vec<HandlerFailure>> {
         Box::pin(dispatch_all(core, events))
+    }
+
+    fn delivers_inline(&self) -> bool {
+        true
+    }
+}
+
+impl DomainInner {
+    /// The one way from a commit to its reactions: every path that commits (a command, a
+    /// repository `add`, a retried delivery) hands its committed events here.
+    pub(crate) async fn deliver_committed(
+        self: &Arc<Self>,
+        events: Vec<EventEnvelope>,
+    ) -> Vec<HandlerFailure> {
+        if events.is_empty() {
+            return Vec::new();
+        }
+        if self.dispatcher.delivers_inline() {
+            dispatch_all(self, events).await
+        } else {
+            self.dispatcher.dispatch(self, events).await
+        }
     }
 }
 
@@ -86,7 +108,11 @@ pub(crate) async fn deliver(
         }
         (outcome, events)
     };
-    in_span(span, delivery).await
+    if span.is_disabled() {
+        delivery.await
+    } else {
+        tracing::Instrument::instrument(delivery, span).await
+    }
 }
 
 /// Records a failed delivery (or updates the record `id`) and describes it. If the store

@@ -20,7 +20,7 @@ use crate::model::message::{EventEnvelope, Metadata, RecordedCommand, stream_cat
 use crate::model::query::Filter;
 use crate::model::{Aggregate, Command};
 use crate::runtime::context::{Context, Query, Reader};
-use crate::runtime::core::{CommandOptions, DomainInner, Parent, in_span};
+use crate::runtime::core::{CommandOptions, DomainInner, Parent};
 use crate::runtime::dispatch::{SyncDispatcher, deliver, describe_failure};
 use crate::runtime::handler::{CatchPanic, HandledCommand, pending_command, prepare};
 use crate::runtime::registry::{
@@ -181,7 +181,12 @@ impl Domain {
         let output = output?;
         let (metadata, span) = started.expect("a command that committed has metadata");
         // Deliveries are children of the command's span.
-        let failures = in_span(span, self.inner.dispatcher.dispatch(&self.inner, events)).await;
+        let delivery = self.inner.deliver_committed(events);
+        let failures = if span.is_disabled() {
+            delivery.await
+        } else {
+            tracing::Instrument::instrument(delivery, span).await
+        };
         Ok(Processed {
             output,
             command_id: metadata.id,
@@ -404,7 +409,7 @@ impl Domain {
         };
         let failures: Vec<HandlerFailure> = failure
             .into_iter()
-            .chain(inner.dispatcher.dispatch(inner, events).await)
+            .chain(inner.deliver_committed(events).await)
             .collect();
         failures_to_result(failures)
     }
@@ -697,7 +702,13 @@ impl DomainInner {
                     let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
                     ctx.finish(output).await
                 };
-                let (output, events) = in_span(span.clone(), run).await;
+                // Awaited in place when no subscriber listens: wrapping the handler's future would
+                // copy it into another future for nothing.
+                let (output, events) = if span.is_disabled() {
+                    run.await
+                } else {
+                    tracing::Instrument::instrument(run, span.clone()).await
+                };
                 (output, events, Some((metadata, span)))
             }
         }
@@ -735,7 +746,7 @@ impl<'d, A: Aggregate> DomainRepository<'d, A> {
             },
         )?;
         let events = inner.store.commit(batch).await?;
-        failures_to_result(inner.dispatcher.dispatch(inner, events).await)
+        failures_to_result(inner.deliver_committed(events).await)
     }
 
     /// The aggregate with this identity, or [`Error::NotFound`].
