@@ -107,7 +107,7 @@ pub mod __private {
     pub use crate::model::validation::check;
     pub use crate::model::{
         Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,
-        ValueObject, sort_by_raise_order,
+        ValueObject,
     };
     pub use crate::runtime::domain::process_json;
     pub use crate::runtime::handler::{

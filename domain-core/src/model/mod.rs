@@ -315,14 +315,6 @@ macro_rules! transparent_to_comparisons {
 }
 transparent_to_comparisons!(AggregateState, PendingEvents);
 
-/// Sorts merged aggregate and entity events back into raise order.
-#[doc(hidden)]
-pub fn sort_by_raise_order(events: &mut [PendingEvent]) {
-    if events.windows(2).any(|w| w[0].seq > w[1].seq) {
-        events.sort_by_key(|e| e.seq);
-    }
-}
-
 /// The check that a field holding entities carries `#[has_many]` / `#[has_one]`: without it the
 /// entities are stored, but the events they raise are never collected. The macros probe each
 /// such field's type by autoref specialization; the entity cases resolve to a method whose bound

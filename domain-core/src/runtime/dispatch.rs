@@ -62,8 +62,7 @@ pub(crate) async fn dispatch_all(
         for handler in core.registry.handlers_for(&event) {
             let (outcome, more) = deliver(core, handler, &event).await;
             if let Err(cause) = outcome {
-                let id = Uuid::new_v4();
-                failures.push(record_failure(core, handler, &event, cause, 1, id).await);
+                failures.push(record_failure(core, handler, &event, cause).await);
             }
             queue.extend(more);
         }
@@ -115,16 +114,16 @@ pub(crate) async fn deliver(
     }
 }
 
-/// Records a failed delivery (or updates the record `id`) and describes it. If the store
-/// cannot record it, the description says so: the caller still learns of the failure.
-pub(crate) async fn record_failure(
+/// Records a first failed delivery and describes it (retries update their record through their
+/// claim instead). If the store cannot record it, the description says so: the caller still
+/// learns of the failure.
+async fn record_failure(
     core: &DomainInner,
     handler: &'static EventHandlerRegistration,
     event: &EventEnvelope,
     cause: Error,
-    attempts: u32,
-    id: Uuid,
 ) -> HandlerFailure {
+    let id = Uuid::new_v4();
     // The full path: a retry must find this handler, not another of the same short name.
     let handler_name: Arc<str> = Arc::from(handler.path);
     let failure = FailedDelivery {
@@ -132,7 +131,7 @@ pub(crate) async fn record_failure(
         handler: handler_name.clone(),
         event: event.clone(),
         error: cause.to_string(),
-        attempts,
+        attempts: 1,
     };
     let unrecorded = core.store.record_failure(&failure).await.err();
     describe_failure(handler, event, cause, id, unrecorded)
