@@ -127,6 +127,19 @@ pub enum Error {
         id: uuid::Uuid,
     },
 
+    /// A delivery's commit found its subscription's checkpoint moved: another process delivered
+    /// the event first, and this delivery's writes were rolled back. The runtime handles it by
+    /// re-reading the checkpoint; callers of the domain do not see it.
+    #[error(
+        "subscription `{subscription}` is no longer at position {expected}: another process delivered first"
+    )]
+    CheckpointMoved {
+        /// The subscription (the event handler's full path).
+        subscription: String,
+        /// The checkpoint the delivery expected.
+        expected: u64,
+    },
+
     /// The registry is inconsistent: every problem found, in one error.
     #[error("the domain registry has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
     Registry(Vec<String>),

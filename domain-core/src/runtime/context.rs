@@ -11,9 +11,10 @@ use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::message::{EventEnvelope, Metadata};
 use crate::model::query::{Filter, OrderBy, QueryResult, QuerySpec};
+use crate::runtime::chain::Chain;
 use crate::runtime::core::DomainInner;
 use crate::runtime::unit_of_work::UnitOfWork;
-use crate::store::{Causation, PendingCommand};
+use crate::store::{Causation, CommitBatch, DeliveryMark, PendingCommand};
 
 /// The handler's view of the domain for one message.
 ///
@@ -64,15 +65,22 @@ pub struct Context {
     units: Units,
     /// The command being handled, then those it processed: logged with the commit.
     pub(crate) commands: Mutex<Vec<PendingCommand>>,
+    /// The caller's claim on the events this handler commits (checkpointed delivery only).
+    chain: Option<Arc<Chain>>,
 }
 
 impl Context {
-    pub(crate) fn new(inner: Arc<DomainInner>, metadata: Arc<Metadata>) -> Self {
+    pub(crate) fn new(
+        inner: Arc<DomainInner>,
+        metadata: Arc<Metadata>,
+        chain: Option<Arc<Chain>>,
+    ) -> Self {
         Context {
             inner,
             metadata,
             units: Units::One([Arc::default()]),
             commands: Mutex::default(),
+            chain,
         }
     }
 
@@ -87,6 +95,7 @@ impl Context {
             metadata,
             units,
             commands: Mutex::default(),
+            chain: self.chain.clone(),
         }
     }
 
@@ -143,14 +152,76 @@ impl Context {
     }
 
     async fn commit(self) -> Result<Vec<EventEnvelope>> {
+        match self.take_batch()? {
+            Some(batch) => self.inner.commit(batch, self.chain.as_ref()).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// What the handler staged and the commands it processed, as one batch; `None` if nothing.
+    fn take_batch(&self) -> Result<Option<CommitBatch>> {
         let unit = std::mem::take(&mut *self.unit().lock());
         let commands = std::mem::take(&mut *self.commands.lock());
         if unit.is_empty() && commands.is_empty() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
         let mut batch = unit.into_batch(&self.inner.registry, self.causation())?;
         batch.commands = commands;
-        self.inner.store.commit(batch).await
+        Ok(Some(batch))
+    }
+
+    /// Ends an event handler's work on a subscription: commits what it staged together with
+    /// `mark`, the subscription's progress. A handler that staged nothing commits nothing, and
+    /// its progress is recorded by a later commit (`persisted` is false): redelivering such a
+    /// delivery after a crash repeats no write to the store.
+    pub(crate) async fn finish_delivery(
+        self,
+        outcome: Result<()>,
+        mark: DeliveryMark,
+    ) -> FinishedDelivery {
+        let batch = match outcome.and_then(|()| self.take_batch()) {
+            Ok(Some(mut batch)) => {
+                batch.mark = Some(mark);
+                batch
+            }
+            Ok(None) => return FinishedDelivery::default(),
+            Err(error) => {
+                return FinishedDelivery {
+                    outcome: Err(error),
+                    ..FinishedDelivery::default()
+                };
+            }
+        };
+        match self.inner.commit(batch, self.chain.as_ref()).await {
+            Ok(events) => FinishedDelivery {
+                outcome: Ok(()),
+                events,
+                persisted: true,
+            },
+            Err(error) => FinishedDelivery {
+                outcome: Err(error),
+                ..FinishedDelivery::default()
+            },
+        }
+    }
+}
+
+/// How a delivery on a subscription ended.
+pub(crate) struct FinishedDelivery {
+    pub outcome: Result<()>,
+    /// The events the handler committed.
+    pub events: Vec<EventEnvelope>,
+    /// Whether the subscription's progress was committed with it.
+    pub persisted: bool,
+}
+
+impl Default for FinishedDelivery {
+    fn default() -> Self {
+        FinishedDelivery {
+            outcome: Ok(()),
+            events: Vec::new(),
+            persisted: false,
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The state every part of the runtime shares: the domain's name, its checked registry, handler
 //! instances, the store, and the dispatcher that delivers committed events. It sits below the
-//! handler context, dispatch and the `Domain` API, and imports none of them.
+//! handler context, dispatch and the `Domain` API, and imports none of them (only the chain of
+//! claimed deliveries, which imports nothing of the runtime).
 
 use std::any::{Any, TypeId};
 use std::sync::Arc;
@@ -8,10 +9,11 @@ use std::sync::Arc;
 use foldhash::HashMap;
 use uuid::Uuid;
 
-use crate::model::error::HandlerFailure;
+use crate::model::error::{HandlerFailure, Result};
 use crate::model::message::{EventEnvelope, Metadata};
+use crate::runtime::chain::Chain;
 use crate::runtime::registry::{BoxFuture, Instance, Registry};
-use crate::store::Store;
+use crate::store::{CommitBatch, Store};
 
 pub(crate) struct DomainInner {
     pub name: Arc<str>,
@@ -31,21 +33,57 @@ impl DomainInner {
 
 /// Delivers committed events to the handlers that listen to them. Every path that commits —
 /// processing a command, a repository `add`, a delivery and its retry — hands what it committed
-/// to the domain's dispatcher, so how delivery happens (in the caller's task, breadth-first, as
-/// today; or by an engine following the log) is decided here once.
+/// to the domain's dispatcher, so how delivery happens is decided here once: in the caller's task
+/// without recorded progress (`dispatch::SyncDispatcher`, the in-memory store), or in the caller's
+/// task through subscriptions whose checkpoints commit with each delivery
+/// (`subscription::CheckpointedDispatcher`, the durable stores); later, by an engine following
+/// the log.
 pub(crate) trait Dispatcher: Send + Sync {
     /// Delivers `events` (and what their handlers commit in turn); returns every failed
-    /// delivery, each recorded for retry.
+    /// delivery, each recorded for retry. `chain` is the caller's claim on the events it
+    /// committed ([`Dispatcher::chain`]).
     fn dispatch<'a>(
         &'a self,
         core: &'a Arc<DomainInner>,
         events: Vec<EventEnvelope>,
+        chain: Option<Arc<Chain>>,
     ) -> BoxFuture<'a, Vec<HandlerFailure>>;
 
-    /// True for delivery in the committing task: the runtime then calls it directly, without
-    /// boxing its future (the hot path of every command).
+    /// True for delivery in the committing task without recorded progress: the runtime then
+    /// calls it directly, without boxing its future (the hot path of every in-memory command).
     fn delivers_inline(&self) -> bool {
         false
+    }
+
+    /// A new caller's claim on the events it is about to commit, for dispatchers where another
+    /// task may deliver them; `None` where the committing task always delivers its own.
+    fn chain(&self) -> Option<Arc<Chain>> {
+        None
+    }
+}
+
+impl DomainInner {
+    /// Commits `batch`, first claiming its events for `chain` (so that whichever task delivers
+    /// them hands the outcome to the caller waiting for it).
+    pub(crate) async fn commit(
+        &self,
+        batch: CommitBatch,
+        chain: Option<&Arc<Chain>>,
+    ) -> Result<Vec<EventEnvelope>> {
+        let Some(chain) = chain else {
+            return self.store.commit(batch).await;
+        };
+        let ids: Vec<Uuid> = batch
+            .aggregates
+            .iter()
+            .flat_map(|a| a.events.iter().map(|e| e.id))
+            .collect();
+        chain.claim(&ids);
+        let committed = self.store.commit(batch).await;
+        if committed.is_err() {
+            chain.unclaim(&ids);
+        }
+        committed
     }
 }
 

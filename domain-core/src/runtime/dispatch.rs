@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use crate::model::error::{Error, HandlerFailure, Result};
+use crate::model::error::{Error, HandlerFailure};
 use crate::model::message::EventEnvelope;
-use crate::runtime::context::Context;
+use crate::runtime::chain::Chain;
+use crate::runtime::context::{Context, FinishedDelivery};
 use crate::runtime::core::{Dispatcher, DomainInner};
 use crate::runtime::handler::CatchPanic;
 use crate::runtime::registry::{BoxFuture, EventHandlerRegistration};
-use crate::store::FailedDelivery;
+use crate::store::{DeliveryMark, FailedDelivery};
 
 /// Delivers in the task that committed, before `process` returns.
 pub(crate) struct SyncDispatcher;
@@ -24,6 +25,7 @@ impl Dispatcher for SyncDispatcher {
         &'a self,
         core: &'a Arc<DomainInner>,
         events: Vec<EventEnvelope>,
+        _chain: Option<Arc<Chain>>,
     ) -> BoxFuture<'a, Vec<HandlerFailure>> {
         Box::pin(dispatch_all(core, events))
     }
@@ -36,9 +38,11 @@ impl Dispatcher for SyncDispatcher {
 impl DomainInner {
     /// The one way from a commit to its reactions: every path that commits (a command, a
     /// repository `add`, a retried delivery) hands its committed events here.
+    /// `chain` is the caller's claim on `events` (see [`Dispatcher::chain`]).
     pub(crate) async fn deliver_committed(
         self: &Arc<Self>,
         events: Vec<EventEnvelope>,
+        chain: Option<Arc<Chain>>,
     ) -> Vec<HandlerFailure> {
         if events.is_empty() {
             return Vec::new();
@@ -46,7 +50,7 @@ impl DomainInner {
         if self.dispatcher.delivers_inline() {
             dispatch_all(self, events).await
         } else {
-            self.dispatcher.dispatch(self, events).await
+            self.dispatcher.dispatch(self, events, chain).await
         }
     }
 }
@@ -60,11 +64,11 @@ pub(crate) async fn dispatch_all(
     let mut failures = Vec::new();
     while let Some(event) = queue.pop_front() {
         for handler in core.registry.handlers_for(&event) {
-            let (outcome, more) = deliver(core, handler, &event).await;
-            if let Err(cause) = outcome {
+            let delivered = deliver(core, handler, &event, None, None).await;
+            if let Err(cause) = delivered.outcome {
                 failures.push(record_failure(core, handler, &event, cause).await);
             }
-            queue.extend(more);
+            queue.extend(delivered.events);
         }
     }
     failures
@@ -72,19 +76,24 @@ pub(crate) async fn dispatch_all(
 
 /// One (event, handler) delivery in its own unit of work; returns its outcome and, if it
 /// succeeded, the events it committed (commands it processed commit with it, or not at all).
+/// With a `mark` (a delivery on a subscription) the subscription's progress commits with the
+/// handler's writes; `chain` claims the events the handler commits for the caller waiting for
+/// them.
 pub(crate) async fn deliver(
     core: &Arc<DomainInner>,
     handler: &'static EventHandlerRegistration,
     event: &EventEnvelope,
-) -> (Result<()>, Vec<EventEnvelope>) {
+    chain: Option<Arc<Chain>>,
+    mark: Option<DeliveryMark>,
+) -> FinishedDelivery {
     let Some(instance) = core.instance((handler.type_id)()) else {
-        return (
-            Err(Error::Store(format!(
+        return FinishedDelivery {
+            outcome: Err(Error::Store(format!(
                 "no instance of handler `{}`",
                 handler.name
             ))),
-            Vec::new(),
-        );
+            ..FinishedDelivery::default()
+        };
     };
     let meta = &event.metadata;
     // Field values are formatted only when a subscriber enables the span.
@@ -99,13 +108,25 @@ pub(crate) async fn deliver(
         causation_id = ?meta.causation_id,
     );
     let delivery = async move {
-        let mut ctx = Context::new(core.clone(), event.metadata.clone());
+        let mut ctx = Context::new(core.clone(), event.metadata.clone(), chain);
         let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
-        let (outcome, events) = ctx.finish(outcome).await;
-        if let Err(error) = &outcome {
+        let finished = match mark {
+            Some(mark) => ctx.finish_delivery(outcome, mark).await,
+            None => {
+                let (outcome, events) = ctx.finish(outcome).await;
+                FinishedDelivery {
+                    outcome,
+                    events,
+                    persisted: false,
+                }
+            }
+        };
+        if let Err(error) = &finished.outcome
+            && !matches!(error, Error::CheckpointMoved { .. })
+        {
             tracing::warn!(%error, "delivery failed; recorded for retry");
         }
-        (outcome, events)
+        finished
     };
     if span.is_disabled() {
         delivery.await

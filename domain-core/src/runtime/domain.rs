@@ -19,13 +19,16 @@ use crate::model::identifier::Identifier;
 use crate::model::message::{EventEnvelope, Metadata, RecordedCommand, stream_category};
 use crate::model::query::Filter;
 use crate::model::{Aggregate, Command};
+use crate::runtime::chain::Chain;
 use crate::runtime::context::{Context, Query, Reader};
-use crate::runtime::core::{CommandOptions, DomainInner, Parent};
+use crate::runtime::core::{CommandOptions, Dispatcher, DomainInner, Parent};
 use crate::runtime::dispatch::{SyncDispatcher, deliver, describe_failure};
 use crate::runtime::handler::{CatchPanic, HandledCommand, pending_command, prepare};
 use crate::runtime::registry::{
     DOMAIN_CORE_REGISTRATIONS, Instance, Register, Registration, Registry,
 };
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use crate::runtime::subscription::CheckpointedDispatcher;
 use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::memory::MemoryStore;
 use crate::store::{Causation, FailedDelivery, Store, StoreOptions};
@@ -176,12 +179,16 @@ impl Domain {
         command: C,
         options: CommandOptions,
     ) -> Result<Processed<C::Output>> {
-        let (output, events, started) = self.inner.execute(command, Parent::Caller(options)).await;
+        let chain = self.inner.dispatcher.chain();
+        let (output, events, started) = self
+            .inner
+            .execute(command, Parent::Caller(options), chain.clone())
+            .await;
         // A failed handler committed nothing, nested commands included: nothing to deliver.
         let output = output?;
         let (metadata, span) = started.expect("a command that committed has metadata");
         // Deliveries are children of the command's span.
-        let delivery = self.inner.deliver_committed(events);
+        let delivery = self.inner.deliver_committed(events, chain);
         let failures = if span.is_disabled() {
             delivery.await
         } else {
@@ -391,8 +398,10 @@ impl Domain {
             inner.store.release_failure(id, claimant, &error).await?;
             return Err(Error::Store(error));
         };
-        let (outcome, events) = deliver(inner, handler, &failed.event).await;
-        let failure = match outcome {
+        let chain = inner.dispatcher.chain();
+        let delivered = deliver(inner, handler, &failed.event, chain.clone(), None).await;
+        let events = delivered.events;
+        let failure = match delivered.outcome {
             Ok(()) => {
                 // The handler committed: its events are delivered whatever happens to the record.
                 // If it cannot be deleted, the claim expires and a later retry runs it again.
@@ -409,7 +418,7 @@ impl Domain {
         };
         let failures: Vec<HandlerFailure> = failure
             .into_iter()
-            .chain(inner.deliver_committed(events).await)
+            .chain(inner.deliver_committed(events, chain).await)
             .collect();
         failures_to_result(failures)
     }
@@ -601,7 +610,18 @@ impl DomainBuilder {
         // Check the registry first: a misconfigured domain fails before touching the database.
         let checked = self.check()?;
         let codec = checked.registry.codec();
-        Ok(checked.with_store(Store::open(&url, codec, &store_options).await?))
+        let store = Store::open(&url, codec, &store_options).await?;
+        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        if matches!(store, Store::Sql(_)) {
+            // Durable stores deliver through checkpointed subscriptions, and a start delivers
+            // what the last stop (a crash, a dropped future) left undelivered.
+            let dispatcher = CheckpointedDispatcher::open(&store, &checked.registry).await?;
+            let dispatcher = Arc::new(dispatcher);
+            let domain = checked.with_store(store, dispatcher.clone());
+            dispatcher.recover(&domain.inner).await?;
+            return Ok(domain);
+        }
+        Ok(checked.with_store(store, Arc::new(SyncDispatcher)))
     }
 
     /// Checks the whole registry once and builds the domain on the in-memory store; every problem
@@ -614,7 +634,10 @@ impl DomainBuilder {
         }
         let checked = self.check()?;
         let codec = checked.registry.codec();
-        Ok(checked.with_store(Store::Memory(MemoryStore::new(codec))))
+        Ok(checked.with_store(
+            Store::Memory(MemoryStore::new(codec)),
+            Arc::new(SyncDispatcher),
+        ))
     }
 
     /// Builds and checks the registry (no I/O).
@@ -653,14 +676,14 @@ struct CheckedDomain {
 }
 
 impl CheckedDomain {
-    fn with_store(self, store: Store) -> Domain {
+    fn with_store(self, store: Store, dispatcher: Arc<dyn Dispatcher>) -> Domain {
         Domain {
             inner: Arc::new(DomainInner {
                 name: self.name.into(),
                 registry: self.registry,
                 instances: self.instances,
                 store,
-                dispatcher: Arc::new(SyncDispatcher),
+                dispatcher,
             }),
         }
     }
@@ -676,6 +699,7 @@ impl DomainInner {
         self: &Arc<Self>,
         command: C,
         parent: Parent<'_>,
+        chain: Option<Arc<Chain>>,
     ) -> (
         Result<C::Output>,
         Vec<EventEnvelope>,
@@ -693,7 +717,7 @@ impl DomainInner {
                     causation_id = ?metadata.causation_id,
                 );
                 let run = async {
-                    let mut ctx = Context::new(self.clone(), metadata.clone());
+                    let mut ctx = Context::new(self.clone(), metadata.clone(), chain);
                     // Every store logs the command with its handler's commit.
                     match pending_command(&command, metadata.clone()) {
                         Ok(record) => ctx.commands.get_mut().push(record),
@@ -745,8 +769,9 @@ impl<'d, A: Aggregate> DomainRepository<'d, A> {
                 origin_stream: None,
             },
         )?;
-        let events = inner.store.commit(batch).await?;
-        failures_to_result(inner.deliver_committed(events).await)
+        let chain = inner.dispatcher.chain();
+        let events = inner.commit(batch, chain.as_ref()).await?;
+        failures_to_result(inner.deliver_committed(events, chain).await)
     }
 
     /// The aggregate with this identity, or [`Error::NotFound`].

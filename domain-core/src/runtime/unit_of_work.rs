@@ -193,6 +193,9 @@ impl UnitOfWork {
                     )])
                 })?;
                 events.push(StagedEvent {
+                    // Chosen before the commit, so a delivery can be claimed by the task that
+                    // waits for it before any other task can see the event.
+                    id: uuid::Uuid::new_v4(),
                     event,
                     type_name: info.type_name.clone(),
                     causation: cause.unwrap_or_else(|| causation.clone()),
@@ -214,6 +217,7 @@ impl UnitOfWork {
             aggregates,
             commands: Vec::new(),
             timestamp: SystemTime::now(),
+            mark: None,
         })
     }
 }

@@ -61,6 +61,8 @@ struct State {
     failed: Vec<FailedDelivery>,
     /// Retry claims: failed delivery -> (claimant, valid until).
     claims: HashMap<Uuid, (Uuid, SystemTime)>,
+    /// Subscription (event handler path) -> checkpoint (the last global position handled).
+    subscriptions: HashMap<&'static str, u64>,
     /// Equality indexes, built on the first `find_by`/query on a field and kept up to date by
     /// every commit after, so lookups by value cost O(matches), not O(table).
     indexes: HashMap<TypeId, Vec<EqIndex>>,
@@ -252,7 +254,23 @@ impl MemoryStore {
                 });
             }
         }
+        if let Some(mark) = &batch.mark {
+            let at = state.subscriptions.get(mark.subscription).copied();
+            if at != Some(mark.from) {
+                return Err(Error::CheckpointMoved {
+                    subscription: mark.subscription.to_string(),
+                    expected: mark.from,
+                });
+            }
+        }
         // Nothing below can fail: the command is logged exactly when the changes are written.
+        if let Some(mark) = batch.mark {
+            state.subscriptions.insert(mark.subscription, mark.to);
+            if let Some(failure) = mark.failure {
+                state.failed.retain(|f| f.id != failure.id);
+                state.failed.push(failure);
+            }
+        }
         for command in batch.commands {
             if let Some(streams) = &mut state.command_streams {
                 let stream = command.metadata.stream.clone();
@@ -293,7 +311,7 @@ impl MemoryStore {
                     payload: event.event.payload,
                     vtable,
                     metadata: Arc::new(Metadata {
-                        id: Uuid::new_v4(),
+                        id: event.id,
                         kind: MessageKind::Event,
                         type_name: event.type_name,
                         stream: stream.clone(),
@@ -414,6 +432,39 @@ impl MemoryStore {
         Ok(())
     }
 
+    pub async fn failure_of(
+        &self,
+        handler: &str,
+        global_position: u64,
+    ) -> Result<Option<FailedDelivery>> {
+        Ok(self
+            .state
+            .read()
+            .failed
+            .iter()
+            .find(|f| &*f.handler == handler && f.event.metadata.global_position == global_position)
+            .cloned())
+    }
+
+    pub async fn open_subscriptions(&self, names: &[&'static str]) -> Result<Vec<u64>> {
+        let mut state = self.state.write();
+        let head = state.log.len() as u64;
+        Ok(names
+            .iter()
+            .map(|name| *state.subscriptions.entry(name).or_insert(head))
+            .collect())
+    }
+
+    pub async fn checkpoint(&self, name: &str) -> Result<u64> {
+        Ok(self
+            .state
+            .read()
+            .subscriptions
+            .get(name)
+            .copied()
+            .unwrap_or_default())
+    }
+
     pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
         Ok(self.state.read().failed.clone())
     }
@@ -528,6 +579,7 @@ mod tests {
                 events: Vec::new(),
             }],
             commands: Vec::new(),
+            mark: None,
             timestamp: std::time::SystemTime::now(),
         };
         store.commit_now(batch).map(|_| ())

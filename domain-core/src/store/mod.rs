@@ -51,6 +51,8 @@ impl StagedAggregate {
 
 /// An event about to be committed: everything but its positions is known.
 pub(crate) struct StagedEvent {
+    /// The event's message id.
+    pub id: Uuid,
     pub event: PendingEvent,
     pub type_name: Arc<str>,
     /// The message whose handler raised it (a nested command's events commit with the outer
@@ -73,6 +75,37 @@ pub(crate) struct CommitBatch {
     /// outer one first, then those it processed with `ctx.process` (they commit together).
     pub commands: Vec<PendingCommand>,
     pub timestamp: SystemTime,
+    /// Set when the batch is a delivery's: the subscription's progress (and the delivery's
+    /// failure, if the handler failed) commit with the handler's writes, or not at all.
+    pub mark: Option<DeliveryMark>,
+}
+
+/// A subscription's progress, committed in the same transaction as a delivery's writes.
+///
+/// The store first moves the subscription's checkpoint from `from` to `to` with a compare and
+/// set. If the checkpoint is not at `from`, another process delivered first: the commit writes
+/// nothing and fails with [`Error::CheckpointMoved`], and the runtime re-reads the checkpoint.
+/// So a handler whose effects are writes to this store has them applied exactly once, even
+/// across crashes: its writes and its checkpoint are one transaction.
+pub(crate) struct DeliveryMark {
+    /// The subscription: the event handler's full path.
+    pub subscription: &'static str,
+    pub from: u64,
+    pub to: u64,
+    /// The record of a failed delivery, written with the advance so it cannot be lost.
+    pub failure: Option<FailedDelivery>,
+}
+
+impl CommitBatch {
+    /// A batch that only records a delivery's progress (a handler that wrote nothing, or failed).
+    pub fn mark_only(mark: DeliveryMark) -> CommitBatch {
+        CommitBatch {
+            aggregates: Vec::new(),
+            commands: Vec::new(),
+            timestamp: SystemTime::now(),
+            mark: Some(mark),
+        }
+    }
 }
 
 /// A processed command, written in the same transaction as its handler's changes by every store.
@@ -273,6 +306,26 @@ impl Store {
 
     pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
         each_store!(self, s => s.failed_deliveries())
+    }
+
+    /// The failure record of `handler`'s delivery of the event at `global_position`, if any.
+    pub async fn failure_of(
+        &self,
+        handler: &str,
+        global_position: u64,
+    ) -> Result<Option<FailedDelivery>> {
+        each_store!(self, s => s.failure_of(handler, global_position))
+    }
+
+    /// The checkpoints of the named subscriptions, in order. A subscription not yet stored starts
+    /// at the log's head: a handler added to a running system reacts to new events only.
+    pub async fn open_subscriptions(&self, names: &[&'static str]) -> Result<Vec<u64>> {
+        each_store!(self, s => s.open_subscriptions(names))
+    }
+
+    /// One subscription's stored checkpoint.
+    pub async fn checkpoint(&self, name: &str) -> Result<u64> {
+        each_store!(self, s => s.checkpoint(name))
     }
 
     pub async fn failure(&self, id: Uuid) -> Result<Option<FailedDelivery>> {

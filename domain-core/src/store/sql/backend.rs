@@ -110,6 +110,12 @@ impl FromRow for (String, String) {
     }
 }
 
+impl FromRow for (String, i64) {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        Ok((row.text(0)?, row.int(1)?))
+    }
+}
+
 impl Pool {
     /// Connects to `url` (checked by the caller to name SQLite or PostgreSQL).
     pub async fn connect(

@@ -366,6 +366,10 @@ impl SqlStore {
         });
 
         let mut tx = self.pool.begin_write().await?;
+        // A delivery's progress first (lock order: checkpoint row, aggregate rows, counters).
+        if let Some(mark) = &batch.mark {
+            self.advance(&mut tx, mark, recorded_at).await?;
+        }
         // Each aggregate's last stream position before this commit, by batch index.
         let mut stream_start = vec![0u64; batch.aggregates.len()];
         for write in &writes {
@@ -490,7 +494,7 @@ impl SqlStore {
                     payload: event.event.payload.clone(),
                     vtable,
                     metadata: Arc::new(Metadata {
-                        id: Uuid::new_v4(),
+                        id: event.id,
                         kind: MessageKind::Event,
                         type_name: event.type_name.clone(),
                         stream: stream.clone(),
@@ -552,6 +556,76 @@ impl SqlStore {
         }
         tx.commit().await?;
         Ok(envelopes)
+    }
+
+    /// Moves a subscription's checkpoint `from` -> `to` (and writes the delivery's failure
+    /// record) in `tx`; [`Error::CheckpointMoved`] if the checkpoint is elsewhere.
+    async fn advance(&self, tx: &mut Tx, mark: &super::DeliveryMark, now: i64) -> Result<()> {
+        let mut update = self.statement("UPDATE subscriptions SET position = ");
+        update
+            .bind_int(column(mark.to, "a checkpoint")?)
+            .push(", updated_at = ")
+            .bind_int(now)
+            .push(" WHERE name = ")
+            .bind_text(mark.subscription)
+            .push(" AND segment = 0 AND position = ")
+            .bind_int(column(mark.from, "a checkpoint")?);
+        if tx.execute(&update, "advancing a subscription").await? == 0 {
+            return Err(Error::CheckpointMoved {
+                subscription: mark.subscription.to_string(),
+                expected: mark.from,
+            });
+        }
+        if let Some(failure) = &mark.failure {
+            tx.execute(&self.failure_upsert(failure)?, "writing a failed delivery")
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The checkpoints of `names`; those not stored yet start at the log's head.
+    pub async fn open_subscriptions(&self, names: &[&'static str]) -> Result<Vec<u64>> {
+        let mut tx = self.pool.begin_write().await?;
+        for name in names {
+            // `WHERE true`: SQLite's parser needs it between `SELECT` and `ON CONFLICT`.
+            let mut insert = self.statement(
+                "INSERT INTO subscriptions (name, segment, position, fence, updated_at) SELECT ",
+            );
+            insert
+                .bind_text(*name)
+                .push(", 0, last, 0, ")
+                .bind_int(micros(SystemTime::now()))
+                .push(" FROM event_position WHERE true ON CONFLICT DO NOTHING");
+            tx.execute(&insert, "registering a subscription").await?;
+        }
+        tx.commit().await?;
+        let rows: Vec<(String, i64)> = self
+            .pool
+            .fetch(&self.statement("SELECT name, position FROM subscriptions WHERE segment = 0"))
+            .await?;
+        names
+            .iter()
+            .map(|name| {
+                let (_, position) = rows
+                    .iter()
+                    .find(|(stored, _)| stored == name)
+                    .ok_or_else(|| Error::Store(format!("subscription `{name}` was not stored")))?;
+                checkpoint_value(name, *position)
+            })
+            .collect()
+    }
+
+    /// One subscription's stored checkpoint.
+    pub async fn checkpoint(&self, name: &str) -> Result<u64> {
+        let mut select =
+            self.statement("SELECT position FROM subscriptions WHERE segment = 0 AND name = ");
+        select.bind_text(name);
+        let rows: Vec<i64> = self.pool.fetch(&select).await?;
+        let position = rows
+            .first()
+            .copied()
+            .ok_or_else(|| Error::Store(format!("subscription `{name}` is not stored")))?;
+        checkpoint_value(name, position)
     }
 
     /// The error for a write that found another version in the store (and rolls `tx` back).
@@ -691,6 +765,14 @@ impl SqlStore {
     // ---- failed deliveries -----------------------------------------------------------------
 
     pub async fn record_failure(&self, failure: &FailedDelivery) -> Result<()> {
+        let upsert = self.failure_upsert(failure)?;
+        let mut tx = self.pool.begin_write().await?;
+        tx.execute(&upsert, "writing a failed delivery").await?;
+        tx.commit().await
+    }
+
+    /// Writes `failure`, or updates the record with its id.
+    fn failure_upsert(&self, failure: &FailedDelivery) -> Result<Statement> {
         let global_position = column(failure.event.metadata.global_position, "a global position")?;
         let mut upsert = self.statement(
             "INSERT INTO failed_deliveries (id, handler, global_position, error, attempts, recorded_at) VALUES (",
@@ -710,9 +792,26 @@ impl SqlStore {
             .push(
                 ") ON CONFLICT (id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts",
             );
-        let mut tx = self.pool.begin_write().await?;
-        tx.execute(&upsert, "writing a failed delivery").await?;
-        tx.commit().await
+        Ok(upsert)
+    }
+
+    /// The failure record of `handler`'s delivery of the event at `global_position`.
+    pub async fn failure_of(
+        &self,
+        handler: &str,
+        global_position: u64,
+    ) -> Result<Option<FailedDelivery>> {
+        let mut select = self.failure_select();
+        select
+            .push(" WHERE f.handler = ")
+            .bind_text(handler)
+            .push(" AND f.global_position = ")
+            .bind_int(to_i64(global_position));
+        let rows: Vec<FailureRow> = self.pool.fetch(&select).await?;
+        rows.into_iter()
+            .next()
+            .map(|row| row.decode(&self.codec))
+            .transpose()
     }
 
     fn failure_select(&self) -> Statement {
@@ -1103,6 +1202,15 @@ fn column<T: TryInto<i64> + Copy + std::fmt::Display>(value: T, what: &str) -> R
 /// A `count(*)` as a `usize`.
 fn row_count(count: i64) -> Result<usize> {
     usize::try_from(count).map_err(|_| Error::Store(format!("the database counted {count} rows")))
+}
+
+/// A stored checkpoint as a position (checkpoints are never written below 0).
+fn checkpoint_value(name: &str, stored: i64) -> Result<u64> {
+    u64::try_from(stored).map_err(|_| {
+        Error::Store(format!(
+            "subscription `{name}` is stored at position {stored}, which is not a position"
+        ))
+    })
 }
 
 /// The error for an `event_position` row whose last position is not one (it is below 0).

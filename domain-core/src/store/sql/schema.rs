@@ -18,6 +18,7 @@
 //! - `command_position`: one row holding the last command position handed out, locked like
 //!   `event_position` (and always before it, so the two cannot deadlock).
 //! - `failed_deliveries`: event deliveries that failed, by handler and global position.
+//! - `subscriptions`: each event handler's checkpoint, advanced with each delivery's writes.
 
 use super::statement::Dialect;
 
@@ -84,6 +85,18 @@ pub(crate) const LAYOUT: &[(&str, &[&str])] = &[
         ],
     ),
     ("command_position", &["singleton", "last"]),
+    (
+        "subscriptions",
+        &[
+            "name",
+            "segment",
+            "position",
+            "owner",
+            "lease_until",
+            "fence",
+            "updated_at",
+        ],
+    ),
 ];
 
 /// Migrations in order; each entry is a list of statements.
@@ -145,6 +158,27 @@ const POSTGRES: &[&[&str]] = &[
     ],
     COMMAND_LOG_POSTGRES,
     RETRY_CLAIMS_POSTGRES,
+    SUBSCRIPTIONS_POSTGRES,
+];
+
+/// Migration 3 -> 4: every event handler is a subscription with a checkpoint, the global
+/// position up to which it has handled its events, advanced in the same transaction as each
+/// delivery's writes. One row per subscription and `segment` (0 until scale-out partitions a
+/// subscription by a stable hash of the stream id); `owner`, `lease_until` and `fence` are the
+/// lease and fencing token worker processes will take. Failure records are looked up by
+/// delivery (handler, event).
+const SUBSCRIPTIONS_POSTGRES: &[&str] = &[
+    "CREATE TABLE subscriptions (
+        name TEXT NOT NULL,
+        segment BIGINT NOT NULL,
+        position BIGINT NOT NULL,
+        owner TEXT,
+        lease_until BIGINT,
+        fence BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (name, segment)
+    )",
+    "CREATE INDEX failed_deliveries_by_delivery ON failed_deliveries (handler, global_position)",
 ];
 
 /// Migration 2 -> 3: a retry claims its failed delivery first (who, until when), so two
@@ -238,6 +272,22 @@ const SQLITE: &[&[&str]] = &[
     ],
     COMMAND_LOG_SQLITE,
     RETRY_CLAIMS_SQLITE,
+    SUBSCRIPTIONS_SQLITE,
+];
+
+/// Migration 3 -> 4 on SQLite: see [`SUBSCRIPTIONS_POSTGRES`].
+const SUBSCRIPTIONS_SQLITE: &[&str] = &[
+    "CREATE TABLE subscriptions (
+        name TEXT NOT NULL,
+        segment INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        owner TEXT,
+        lease_until INTEGER,
+        fence INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (name, segment)
+    ) WITHOUT ROWID",
+    "CREATE INDEX failed_deliveries_by_delivery ON failed_deliveries (handler, global_position)",
 ];
 
 /// Migration 2 -> 3 on SQLite: see [`RETRY_CLAIMS_POSTGRES`].

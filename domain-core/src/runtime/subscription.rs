@@ -1,0 +1,372 @@
+//! Checkpointed sync delivery: every event handler is a subscription, with a checkpoint (the
+//! global position up to which it has handled its events) stored in the same database as the
+//! events and advanced in the same transaction as each delivery's writes.
+//!
+//! Delivery stays what sync mode promises: after its commit the caller delivers its events
+//! breadth-first, one unit of work per (event, handler), and sees every failure. What changes is
+//! how: to deliver an event to a handler, the caller *catches the handler's subscription up* to
+//! the event's position, delivering every event of the handler's category after the checkpoint in
+//! position order. Usually that is only its own event; when another task (or a process that
+//! crashed) left events undelivered before it, those go first. So:
+//! - a crash between a commit and its reactions loses nothing: the events are still after the
+//!   checkpoint, and [`CheckpointedDispatcher::open`] delivers them when the next process starts;
+//! - a handler whose effects are writes to the store has them applied exactly once: its writes
+//!   and the checkpoint's compare-and-set commit together, so a redelivery after a crash, or a
+//!   second process delivering the same event, finds the checkpoint moved and writes nothing;
+//! - a failed delivery's record commits with the checkpoint's advance: it cannot be lost because
+//!   it could not be written afterwards.
+//!
+//! Within a process, one task at a time delivers to a subscription (an async lock per
+//! subscription); an event another task of this process waits for is delivered on its behalf and
+//! the outcome handed over ([`Chain`]). The same catch-up is what an engine following the log in
+//! the background will drive.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use foldhash::HashMap;
+use uuid::Uuid;
+
+use crate::model::error::{Error, HandlerFailure, Result};
+use crate::model::message::EventEnvelope;
+use crate::runtime::chain::{Chain, Outcome, Owners};
+use crate::runtime::core::{Dispatcher, DomainInner};
+use crate::runtime::dispatch::{deliver, describe_failure};
+use crate::runtime::registry::{ALL_CATEGORIES, BoxFuture, EventHandlerRegistration, Registry};
+use crate::store::{CommitBatch, DeliveryMark, FailedDelivery, Store};
+
+/// Events read per page while catching a subscription up.
+const PAGE: u64 = 256;
+
+/// A handler that writes nothing to the store commits no checkpoint with its delivery; the
+/// checkpoint is written after this many such deliveries (or skipped events) instead, bounding
+/// what a crash makes the next start deliver again to at-least-once handlers.
+const UNPERSISTED_LIMIT: u32 = 32;
+
+/// Delivers through the domain's subscriptions, in the committing task.
+pub(crate) struct CheckpointedDispatcher {
+    subscriptions: HashMap<&'static str, Subscription>,
+    owners: Arc<Owners>,
+}
+
+struct Subscription {
+    handler: &'static EventHandlerRegistration,
+    cursor: tokio::sync::Mutex<Cursor>,
+}
+
+/// Where a subscription stands, as this process knows it.
+struct Cursor {
+    /// The checkpoint as stored (what the next delivery's compare-and-set expects).
+    persisted: u64,
+    /// The last position handled: `persisted`, or past it by deliveries that wrote nothing and
+    /// events the handler does not route.
+    scanned: u64,
+    /// Deliveries and skipped events since `persisted`.
+    unpersisted: u32,
+}
+
+impl Cursor {
+    fn at(position: u64) -> Cursor {
+        Cursor {
+            persisted: position,
+            scanned: position,
+            unpersisted: 0,
+        }
+    }
+}
+
+impl CheckpointedDispatcher {
+    /// Reads (or starts, at the log's head) every event handler's subscription.
+    pub async fn open(store: &Store, registry: &Registry) -> Result<CheckpointedDispatcher> {
+        let paths: Vec<&'static str> = registry.event_handlers.iter().map(|h| h.path).collect();
+        let positions = store.open_subscriptions(&paths).await?;
+        let subscriptions = registry
+            .event_handlers
+            .iter()
+            .zip(positions)
+            .map(|(&handler, position)| {
+                let cursor = tokio::sync::Mutex::new(Cursor::at(position));
+                (handler.path, Subscription { handler, cursor })
+            })
+            .collect();
+        Ok(CheckpointedDispatcher {
+            subscriptions,
+            owners: Arc::default(),
+        })
+    }
+
+    /// Delivers what a stop left undelivered: catches every subscription up to the log's head,
+    /// then delivers what those deliveries committed. Failures are recorded, as always.
+    pub async fn recover(&self, core: &Arc<DomainInner>) -> Result<()> {
+        let head = core.store.last_position().await?;
+        let chain = Chain::new(self.owners.clone());
+        let mut adopted = Vec::new();
+        for subscription in self.subscriptions.values() {
+            self.catch_up(core, subscription, head, None, &chain, &mut adopted)
+                .await?;
+            let mut cursor = subscription.cursor.lock().await;
+            self.persist(core, subscription, &mut cursor).await?;
+        }
+        let queue = adopted.into_iter().map(|e| (e, false)).collect();
+        self.deliver_all(core, queue, chain).await;
+        Ok(())
+    }
+
+    /// Breadth-first delivery of `queue`; the flag says whether a delivery's failure is the
+    /// caller's to hear about (its own events) or only to record (events it adopted).
+    async fn deliver_all(
+        &self,
+        core: &Arc<DomainInner>,
+        mut queue: VecDeque<(EventEnvelope, bool)>,
+        chain: Arc<Chain>,
+    ) -> Vec<HandlerFailure> {
+        let mut failures = Vec::new();
+        while let Some((event, reported)) = queue.pop_front() {
+            let position = event.metadata.global_position;
+            for handler in core.registry.handlers_for(&event) {
+                let subscription = &self.subscriptions[handler.path];
+                let mut adopted = Vec::new();
+                let caught_up = self
+                    .catch_up(
+                        core,
+                        subscription,
+                        position,
+                        Some(&event),
+                        &chain,
+                        &mut adopted,
+                    )
+                    .await;
+                queue.extend(adopted.into_iter().map(|e| (e, false)));
+                let failure = match (chain.take(event.metadata.id, handler.path), caught_up) {
+                    (Some(outcome), _) => {
+                        queue.extend(outcome.events.into_iter().map(|e| (e, reported)));
+                        outcome.failure
+                    }
+                    // Not delivered: the store failed first. The event stays after the
+                    // checkpoint and is delivered by the next catch-up, or the next start.
+                    (None, Err(error)) => {
+                        let cause = Error::Store(format!(
+                            "not delivered yet ({error}); the event stays in the log and is \
+                             delivered by the next delivery to this handler or on the next start"
+                        ));
+                        Some(describe_failure(handler, &event, cause, Uuid::nil(), None))
+                    }
+                    // Delivered by another process: its failure, if any, is recorded.
+                    (None, Ok(())) => self.recorded_failure(core, handler, &event).await,
+                };
+                if reported {
+                    failures.extend(failure);
+                }
+            }
+        }
+        failures
+    }
+
+    /// The recorded failure of `handler`'s delivery of `event`, as the caller's failure.
+    async fn recorded_failure(
+        &self,
+        core: &DomainInner,
+        handler: &'static EventHandlerRegistration,
+        event: &EventEnvelope,
+    ) -> Option<HandlerFailure> {
+        match core
+            .store
+            .failure_of(handler.path, event.metadata.global_position)
+            .await
+        {
+            Ok(Some(record)) => {
+                let cause = Error::Store(record.error);
+                Some(describe_failure(handler, event, cause, record.id, None))
+            }
+            Ok(None) => None,
+            Err(error) => {
+                let cause = Error::Store(format!(
+                    "delivered by another process, whose outcome could not be read: {error}"
+                ));
+                Some(describe_failure(handler, event, cause, Uuid::nil(), None))
+            }
+        }
+    }
+
+    /// Delivers every event of `subscription`'s handler after its checkpoint, up to position
+    /// `up_to` (the position of `target`, the event in hand, if given), in position order. Each outcome goes to the chain that claimed the event; events
+    /// no chain claimed are delivered on behalf of `chain`, and what their handlers committed
+    /// is pushed onto `adopted` for the caller to deliver next.
+    ///
+    /// An error means the store failed: the subscription stays where it got to, and the rest is
+    /// delivered by a later catch-up.
+    async fn catch_up(
+        &self,
+        core: &Arc<DomainInner>,
+        subscription: &Subscription,
+        up_to: u64,
+        target: Option<&EventEnvelope>,
+        chain: &Arc<Chain>,
+        adopted: &mut Vec<EventEnvelope>,
+    ) -> Result<()> {
+        let handler = subscription.handler;
+        let mut cursor = subscription.cursor.lock().await;
+        'pages: while cursor.scanned < up_to {
+            let page = match target {
+                // Positions are dense: nothing lies between the checkpoint and the event in hand.
+                Some(event) if cursor.scanned + 1 == up_to => vec![event.clone()],
+                _ => {
+                    let limit = (up_to - cursor.scanned).min(PAGE) as usize;
+                    read_after(&core.store, handler, cursor.scanned, limit).await?
+                }
+            };
+            if page.is_empty() {
+                // Nothing of the handler's categories up to `up_to`.
+                cursor.scanned = up_to;
+                break;
+            }
+            for event in page {
+                let position = event.metadata.global_position;
+                if position > up_to {
+                    break 'pages;
+                }
+                if !core
+                    .registry
+                    .handlers_for(&event)
+                    .any(|h| std::ptr::eq(h, handler))
+                {
+                    cursor.scanned = position;
+                    cursor.unpersisted += 1;
+                    continue;
+                }
+                let owner = Chain::owner_of(&self.owners, event.metadata.id);
+                let on_behalf_of = owner.clone().unwrap_or_else(|| chain.clone());
+                let mark = DeliveryMark {
+                    subscription: handler.path,
+                    from: cursor.persisted,
+                    to: position,
+                    failure: None,
+                };
+                let delivered =
+                    deliver(core, handler, &event, Some(on_behalf_of), Some(mark)).await;
+                let failure = match delivered.outcome {
+                    Ok(()) => {
+                        cursor.scanned = position;
+                        if delivered.persisted {
+                            cursor.persisted = position;
+                            cursor.unpersisted = 0;
+                        } else {
+                            cursor.unpersisted += 1;
+                        }
+                        None
+                    }
+                    Err(Error::CheckpointMoved { .. }) => {
+                        // Another process delivered past here: its writes stand, ours rolled back.
+                        *cursor = Cursor::at(core.store.checkpoint(handler.path).await?);
+                        continue 'pages;
+                    }
+                    Err(cause) => {
+                        let id = Uuid::new_v4();
+                        let record = FailedDelivery {
+                            id,
+                            handler: Arc::from(handler.path),
+                            event: event.clone(),
+                            error: cause.to_string(),
+                            attempts: 1,
+                        };
+                        let mark = DeliveryMark {
+                            subscription: handler.path,
+                            from: cursor.persisted,
+                            to: position,
+                            failure: Some(record),
+                        };
+                        match core.store.commit(CommitBatch::mark_only(mark)).await {
+                            Ok(_) => {
+                                *cursor = Cursor::at(position);
+                                Some(describe_failure(handler, &event, cause, id, None))
+                            }
+                            Err(Error::CheckpointMoved { .. }) => {
+                                *cursor = Cursor::at(core.store.checkpoint(handler.path).await?);
+                                continue 'pages;
+                            }
+                            Err(error) => return Err(error),
+                        }
+                    }
+                };
+                let outcome = Outcome {
+                    event_id: event.metadata.id,
+                    handler: handler.path,
+                    failure,
+                    events: delivered.events,
+                };
+                match owner {
+                    Some(owner) => owner.deposit(outcome),
+                    None => adopted.extend(outcome.events),
+                }
+            }
+        }
+        if cursor.unpersisted >= UNPERSISTED_LIMIT {
+            // Best effort: a failure here only means more is delivered again after a crash.
+            let _ = self.persist(core, subscription, &mut cursor).await;
+        }
+        Ok(())
+    }
+
+    /// Commits the checkpoint up to what the cursor has handled.
+    async fn persist(
+        &self,
+        core: &DomainInner,
+        subscription: &Subscription,
+        cursor: &mut Cursor,
+    ) -> Result<()> {
+        if cursor.scanned == cursor.persisted {
+            return Ok(());
+        }
+        let path = subscription.handler.path;
+        let mark = DeliveryMark {
+            subscription: path,
+            from: cursor.persisted,
+            to: cursor.scanned,
+            failure: None,
+        };
+        match core.store.commit(CommitBatch::mark_only(mark)).await {
+            Ok(_) => {
+                *cursor = Cursor::at(cursor.scanned);
+                Ok(())
+            }
+            Err(Error::CheckpointMoved { .. }) => {
+                *cursor = Cursor::at(core.store.checkpoint(path).await?);
+                Ok(())
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// Up to `limit` events of the handler's category (every category for `$all`) after `after`.
+async fn read_after(
+    store: &Store,
+    handler: &EventHandlerRegistration,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<EventEnvelope>> {
+    if handler.stream_category == ALL_CATEGORIES {
+        store.read_all(after, limit).await
+    } else {
+        store
+            .read_category(handler.stream_category, after, limit)
+            .await
+    }
+}
+
+impl Dispatcher for CheckpointedDispatcher {
+    fn dispatch<'a>(
+        &'a self,
+        core: &'a Arc<DomainInner>,
+        events: Vec<EventEnvelope>,
+        chain: Option<Arc<Chain>>,
+    ) -> BoxFuture<'a, Vec<HandlerFailure>> {
+        let chain = chain.unwrap_or_else(|| Chain::new(self.owners.clone()));
+        let queue = events.into_iter().map(|e| (e, true)).collect();
+        Box::pin(self.deliver_all(core, queue, chain))
+    }
+
+    fn chain(&self) -> Option<Arc<Chain>> {
+        Some(Chain::new(self.owners.clone()))
+    }
+}
