@@ -1,0 +1,130 @@
+//! The child process of the crash harness (`tests/tests/crash.rs`).
+//!
+//! `crash_child <database-url> run` opens the domain (which delivers whatever the last run left
+//! undelivered), prints `ready`, then processes commands from four concurrent tasks until it is
+//! killed. Each `CrAddBook` commits a book and its `CrBookAdded` event; the event's handler
+//! commits one `CrReceipt` per delivery, so a lost reaction is a book without a receipt and a
+//! reaction applied twice is a book with two.
+//!
+//! `crash_child <database-url> check` opens the domain the same way, then prints
+//! `books=<n> receipts=<n> lost=<n> doubled=<n>`.
+
+use std::collections::HashMap;
+
+use domain_core::prelude::*;
+
+#[aggregate]
+pub struct CrBook {
+    pub title: String,
+}
+
+#[event(part_of = CrBook)]
+pub struct CrBookAdded {
+    pub book: Identifier,
+}
+
+#[aggregate]
+pub struct CrReceipt {
+    pub book: Identifier,
+}
+
+#[command(part_of = CrBook)]
+pub struct CrAddBook {
+    pub title: String,
+}
+
+#[derive(Default)]
+pub struct CrBooks;
+
+#[command_handler(part_of = CrBook)]
+impl CrBooks {
+    #[handle(CrAddBook)]
+    fn add(&self, command: CrAddBook, ctx: &mut Context) -> Result<()> {
+        let mut book = CrBook::builder().title(command.title).build()?;
+        book.raise(CrBookAdded { book: book.id() });
+        ctx.repository::<CrBook>().add(book)
+    }
+}
+
+/// The reaction: a write to the store per delivery, deliberately not idempotent.
+#[derive(Default)]
+pub struct CrReceipts;
+
+#[event_handler(part_of = CrReceipt, stream_category = "cr_book")]
+impl CrReceipts {
+    #[handle(CrBookAdded)]
+    fn on_added(&self, event: &CrBookAdded, ctx: &mut Context) -> Result<()> {
+        let receipt = CrReceipt::builder().book(event.book.clone()).build()?;
+        ctx.repository::<CrReceipt>().add(receipt)
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(url), Some(mode)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: crash_child <database-url> run|check");
+        std::process::exit(2);
+    };
+    let domain = Domain::builder("Crash")
+        .database(url.as_str())
+        .open()
+        .await
+        .unwrap_or_else(|e| panic!("opening {url}: {e}"));
+    match mode.as_str() {
+        "run" => run(domain).await,
+        "check" => check(domain).await,
+        other => panic!("unknown mode `{other}`"),
+    }
+}
+
+async fn run(domain: Domain) {
+    println!("ready");
+    let mut tasks = Vec::new();
+    for task in 0..4 {
+        let domain = domain.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0u64.. {
+                let title = format!("{task}-{n}");
+                // A conflict or a store error is the caller's to see; keep going until killed.
+                if let Err(error) = domain.process(CrAddBook { title }).await {
+                    eprintln!("command failed: {error}");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+async fn check(domain: Domain) {
+    let books = domain
+        .repository::<CrBook>()
+        .query()
+        .all()
+        .await
+        .unwrap()
+        .items;
+    let receipts = domain
+        .repository::<CrReceipt>()
+        .query()
+        .all()
+        .await
+        .unwrap()
+        .items;
+    let mut per_book: HashMap<Identifier, usize> = HashMap::new();
+    for receipt in &receipts {
+        *per_book.entry(receipt.book.clone()).or_default() += 1;
+    }
+    let lost = books
+        .iter()
+        .filter(|b| !per_book.contains_key(&b.id()))
+        .count();
+    let doubled = per_book.values().filter(|&&n| n > 1).count();
+    println!(
+        "books={} receipts={} lost={lost} doubled={doubled}",
+        books.len(),
+        receipts.len()
+    );
+}
