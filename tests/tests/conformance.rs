@@ -10,7 +10,8 @@
 //! stream and position, written only on commit, nested commands' causation, readers following
 //! it). The durable-only behaviours (reopening, schema versions and a lost version row, the
 //! command-log migration, corrupt rows and out-of-range integers, error labels, unreachable
-//! servers) are at the end.
+//! servers, and checkpointed delivery: two processes on one database, `process` futures dropped
+//! at every await point, a new subscription starting at the log's head) are at the end.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -405,6 +406,9 @@ suite! {
         commands_are_recorded_with_their_changes,
         stored_events_stay_readable_when_validation_rules_tighten,
         the_command_log_migration_numbers_existing_commands,
+        two_processes_deliver_each_reaction_once,
+        dropped_process_futures_lose_no_reaction,
+        a_new_subscription_starts_at_the_head_of_the_log,
     ]
 }
 
@@ -1748,6 +1752,158 @@ async fn readers_following_the_command_log_never_skip(db: TestDb) {
 }
 
 // ---- durable stores only -----------------------------------------------------------------------
+
+/// How many `CfStock`s each title has (the stock keeper's store-writing reaction).
+async fn stock_per_title(domain: &Domain) -> std::collections::HashMap<String, usize> {
+    let mut per_title = std::collections::HashMap::new();
+    for stock in domain
+        .repository::<CfStock>()
+        .query()
+        .all()
+        .await
+        .unwrap()
+        .items
+    {
+        *per_title.entry(stock.title).or_insert(0) += 1;
+    }
+    per_title
+}
+
+/// Two domains on one database deliver like two processes: each delivers its own events and
+/// whatever the other left before them, and the checkpoint's compare-and-set lets exactly one
+/// delivery of each event commit.
+async fn two_processes_deliver_each_reaction_once(db: TestDb) {
+    let (first, second) = (db.domain().await, db.domain().await);
+    let mut tasks = Vec::new();
+    for (process, domain) in [first.clone(), second.clone()].into_iter().enumerate() {
+        for task in 0..3 {
+            let domain = domain.clone();
+            tasks.push(tokio::spawn(async move {
+                for n in 0..15 {
+                    let title = format!("p{process}-t{task}-{n}");
+                    domain
+                        .process(CfAddBook {
+                            title,
+                            then_fail: false,
+                        })
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let per_title = stock_per_title(&first).await;
+    assert_eq!(per_title.len(), 90, "a reaction was lost");
+    assert!(per_title.values().all(|&n| n == 1), "a reaction ran twice");
+    assert!(first.failed_deliveries().await.unwrap().is_empty());
+}
+
+/// Drives a future until it has returned `Pending` `pending` times, then drops it: the caller
+/// gives up at that await point (a client hanging up, a timeout, a lost `select!`). `None` if it
+/// was dropped, its output if it finished first.
+struct DropAfter<F: std::future::Future> {
+    inner: std::pin::Pin<Box<F>>,
+    pending: usize,
+}
+
+impl<F: std::future::Future> std::future::Future for DropAfter<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.inner.as_mut().poll(cx) {
+            std::task::Poll::Ready(output) => std::task::Poll::Ready(Some(output)),
+            std::task::Poll::Pending if self.pending == 0 => std::task::Poll::Ready(None),
+            std::task::Poll::Pending => {
+                self.pending -= 1;
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+/// A caller that drops `process` at any await point loses no reaction: what committed is after
+/// the subscription's checkpoint, and the next delivery to the handler (here, the next command)
+/// delivers it first. Every await point is tried in turn, from the first to the last, until
+/// `process` finishes on its own. Reopening then delivers nothing twice.
+async fn dropped_process_futures_lose_no_reaction(db: TestDb) {
+    let domain = db.domain().await;
+    let mut drop_points = 0;
+    loop {
+        let command = CfAddBook {
+            title: format!("dropped-{drop_points}"),
+            then_fail: false,
+        };
+        let future = DropAfter {
+            inner: Box::pin(domain.process(command)),
+            pending: drop_points,
+        };
+        if future.await.is_some() {
+            break;
+        }
+        drop_points += 1;
+    }
+    assert!(drop_points > 2, "process awaited only {drop_points} times");
+    let books = domain.repository::<CfBook>().query().count().await.unwrap();
+    // The next command catches the stock keeper up before its own event.
+    domain
+        .process(CfAddBook {
+            title: "after".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    let per_title = stock_per_title(&domain).await;
+    assert_eq!(
+        per_title.len(),
+        books + 1,
+        "dropped at {drop_points} await points; a committed book has no stock"
+    );
+    assert!(per_title.values().all(|&n| n == 1), "a reaction ran twice");
+    drop(domain);
+    let reopened = db.domain().await;
+    assert_eq!(stock_per_title(&reopened).await, per_title);
+}
+
+/// A handler first seen by a database that already has events reacts to new events only:
+/// replaying history is a projection's choice, not a reaction's default.
+async fn a_new_subscription_starts_at_the_head_of_the_log(db: TestDb) {
+    let without_handler = Domain::builder("Conformance")
+        .without_auto_registration()
+        .register::<CfBook>()
+        .register::<CfBookAdded>()
+        .register::<CfAddBook>()
+        .register::<CfAddSeries>()
+        .register::<CfBookCommands>()
+        .database(&db.url)
+        .open()
+        .await
+        .unwrap();
+    without_handler
+        .process(CfAddBook {
+            title: "before".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    drop(without_handler);
+    let domain = db.domain().await;
+    assert!(stock_per_title(&domain).await.is_empty());
+    domain
+        .process(CfAddBook {
+            title: "after".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    let per_title = stock_per_title(&domain).await;
+    assert_eq!(per_title.keys().collect::<Vec<_>>(), ["after"]);
+}
 
 async fn a_reopened_database_has_everything(db: TestDb) {
     assert!(db.durable());
