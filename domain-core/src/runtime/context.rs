@@ -67,6 +67,8 @@ pub struct Context {
     pub(crate) commands: Mutex<Vec<PendingCommand>>,
     /// The caller's claim on the events this handler commits (checkpointed delivery only).
     chain: Option<Arc<Chain>>,
+    /// The event handler's full path when this context is a delivery's.
+    handler: Option<&'static str>,
 }
 
 impl Context {
@@ -81,7 +83,20 @@ impl Context {
             units: Units::One([Arc::default()]),
             commands: Mutex::default(),
             chain,
+            handler: None,
         }
+    }
+
+    /// A context for `handler`'s delivery of the event `metadata` describes.
+    pub(crate) fn for_delivery(
+        inner: Arc<DomainInner>,
+        metadata: Arc<Metadata>,
+        chain: Option<Arc<Chain>>,
+        handler: &'static str,
+    ) -> Self {
+        let mut ctx = Context::new(inner, metadata, chain);
+        ctx.handler = Some(handler);
+        ctx
     }
 
     /// A context for a command processed by this handler: its own unit of work, reading
@@ -96,6 +111,8 @@ impl Context {
             units,
             commands: Mutex::default(),
             chain: self.chain.clone(),
+            // A nested command's handler is a command handler, keyed by its command.
+            handler: None,
         }
     }
 
@@ -123,6 +140,50 @@ impl Context {
     /// The metadata of the message being handled.
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
+    }
+
+    /// A key that is the same every time this message is handled by this handler, and differs
+    /// for any other (message, handler) pair: give it to an outside service (a payment API, a
+    /// mailer) so that a redelivery after a crash does not repeat the effect there. For an event
+    /// handler it is `<handler path>@<event id>`; for a command handler, the command's id.
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    ///
+    /// #[aggregate]
+    /// pub struct Order { pub total: i64 }
+    ///
+    /// #[event(part_of = Order)]
+    /// pub struct OrderPlaced { pub total: i64 }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Receipts;
+    ///
+    /// #[event_handler(part_of = Order)]
+    /// impl Receipts {
+    ///     #[handle(OrderPlaced)]
+    ///     fn send(&self, event: &OrderPlaced, ctx: &mut Context) -> Result<()> {
+    ///         let key = ctx.idempotency_key();
+    ///         assert!(key.contains("Receipts@"));
+    ///         // mailer.send(receipt(event), key)
+    ///         # let _ = event;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Shop").build()?;
+    /// let mut order = Order::builder().total(30).build()?;
+    /// order.raise(OrderPlaced { total: 30 });
+    /// domain.repository::<Order>().add(order).await?;
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn idempotency_key(&self) -> String {
+        match self.handler {
+            Some(handler) => format!("{handler}@{}", self.metadata.id),
+            None => self.metadata.id.to_string(),
+        }
     }
 
     /// The domain's name.

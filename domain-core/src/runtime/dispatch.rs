@@ -108,7 +108,8 @@ pub(crate) async fn deliver(
         causation_id = ?meta.causation_id,
     );
     let delivery = async move {
-        let mut ctx = Context::new(core.clone(), event.metadata.clone(), chain);
+        let mut ctx =
+            Context::for_delivery(core.clone(), event.metadata.clone(), chain, handler.path);
         let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
         let finished = match mark {
             Some(mark) => ctx.finish_delivery(outcome, mark).await,
