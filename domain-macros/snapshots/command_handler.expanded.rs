@@ -8,6 +8,20 @@ const _: () = {
     const _: fn() = || {
         let _ = <Book as __dc::Aggregate>::NAME;
     };
+    pub trait __HandlerReturnGate<R> {
+        type Output;
+        fn into_result(value: R) -> __dc::Result<Self::Output>;
+    }
+    impl<const N: usize, R: __dc::HandlerReturn> __HandlerReturnGate<R> for [(); N] {
+        type Output = <R as __dc::HandlerReturn>::Output;
+        fn into_result(value: R) -> __dc::Result<Self::Output> {
+            __dc::HandlerReturn::into_result(value)
+        }
+    }
+    const __HANDLER_RETURN_0: usize = {
+        let _ = <Result<Identifier> as __dc::HandlerReturn>::into_result;
+        0
+    };
     const _: () = ::core::assert!(
         __dc::str_eq(__dc::handled_command_category:: < AddBook > (), < Book as
         __dc::Aggregate > ::CATEGORY,),
@@ -15,7 +29,9 @@ const _: () = {
     );
     impl __dc::HandledCommand for AddBook {
         type Handler = BookCommandHandler;
-        type Output = <Result<Identifier> as __dc::HandlerReturn>::Output;
+        type Output = <[(); __HANDLER_RETURN_0] as __HandlerReturnGate<
+            Result<Identifier>,
+        >>::Output;
         #[allow(clippy::manual_async_fn)]
         fn handle(
             handler: &BookCommandHandler,
@@ -26,9 +42,9 @@ const _: () = {
         > + ::core::marker::Send {
             async move {
                 {
-                    __dc::HandlerReturn::into_result(
-                        handler.add_book(command, ctx).await,
-                    )
+                    <[(); __HANDLER_RETURN_0] as __HandlerReturnGate<
+                        Result<Identifier>,
+                    >>::into_result(handler.add_book(command, ctx).await)
                 }
             }
         }

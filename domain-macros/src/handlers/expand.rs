@@ -1,7 +1,7 @@
 //! Code generation for handler impl blocks.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::model::{HandleMethod, HandlerKind, HandlerModel, Target};
@@ -48,18 +48,46 @@ fn assertions(model: &HandlerModel) -> TokenStream {
     }
 }
 
-fn call(method: &HandleMethod, receiver: TokenStream, message: TokenStream) -> TokenStream {
+/// The call of a handler method, its value turned into `Result<Output>` by `into_result` (a path to
+/// an `into_result(value) -> Result<_>` function).
+fn call(
+    method: &HandleMethod,
+    receiver: TokenStream,
+    message: TokenStream,
+    into_result: TokenStream,
+) -> TokenStream {
     let name = &method.method;
     let ctx = method.takes_ctx.then(|| quote!(, ctx));
     let ignore_ctx = (!method.takes_ctx).then(|| quote!(let _ = &ctx;));
-    // Every token at the return type: a type that is not `Result<T>` or `()` is reported there,
-    // once (the `Output` projection below is spanned the same way, and rustc merges the two).
+    // Every token at the return type: a type that is not `Result<T>` or `()` is reported there.
     let span = method.output.span();
     let name = syn::Ident::new(&name.to_string(), span);
     let await_ = method.is_async.then(|| quote_spanned!(span=> .await));
     let receiver = crate::paths::respan(receiver, span);
     let message = crate::paths::respan(message, span);
-    quote_spanned!(span=> { #ignore_ctx __dc::HandlerReturn::into_result(#receiver.#name(#message #ctx) #await_) })
+    let into_result = crate::paths::respan(into_result, span);
+    quote_spanned!(span=> { #ignore_ctx #into_result(#receiver.#name(#message #ctx) #await_) })
+}
+
+/// A command handler's return type is used in three items (`HandledCommand::Output`, the
+/// signature of `handle` and its body), and rustc reports an unsatisfied bound once per item. So
+/// `R: HandlerReturn` is required in one item only, a constant per method (spanned at the user's
+/// return type: the one error); the three items reach `R`'s output through this gate, keyed by
+/// that constant. When the constant has an error, the gate's type `[(); ERR]` is an error too, and
+/// rustc reports nothing more about it.
+fn return_gate() -> TokenStream {
+    quote! {
+        pub trait __HandlerReturnGate<R> {
+            type Output;
+            fn into_result(value: R) -> __dc::Result<Self::Output>;
+        }
+        impl<const N: usize, R: __dc::HandlerReturn> __HandlerReturnGate<R> for [(); N] {
+            type Output = <R as __dc::HandlerReturn>::Output;
+            fn into_result(value: R) -> __dc::Result<Self::Output> {
+                __dc::HandlerReturn::into_result(value)
+            }
+        }
+    }
 }
 
 fn default_instance(model: &HandlerModel) -> TokenStream {
@@ -79,17 +107,41 @@ fn command_handler(model: &HandlerModel) -> TokenStream {
     let name = &model.self_name;
     let assertions = assertions(model);
     let part_of_name = part_of.to_token_stream().to_string().replace(' ', "");
-    let mut impls = Vec::new();
+    let mut impls = vec![return_gate()];
     let mut entries = Vec::new();
-    for method in &model.methods {
+    for (index, method) in model.methods.iter().enumerate() {
         let Target::Type(ty) = &method.target else {
             continue;
         };
         let output = &method.output;
-        let output_type =
-            quote_spanned!(output.span()=> type Output = <#output as __dc::HandlerReturn>::Output;);
-        let call = call(method, quote!(handler), quote!(command));
-        // At the return type too: its `Self::Output` is where a wrong return type surfaces.
+        // The one check of the return type (see `return_gate`).
+        let checked = format_ident!("__HANDLER_RETURN_{}", index);
+        // The path `<R as HandlerReturn>::into_result` starts at `R`'s first token and ends at its
+        // last: the type and the path are both spanned at the whole return type, so their two
+        // unsatisfied bounds are one error, which points at all of `R`.
+        let mut tokens = output.to_token_stream().into_iter();
+        let first = tokens
+            .next()
+            .map_or_else(|| output.span(), |token| token.span());
+        let last = tokens.last().map_or(first, |token| token.span());
+        let open = quote_spanned!(first=> <);
+        let close = quote_spanned!(last=> as __dc::HandlerReturn>::into_result);
+        impls.push(quote_spanned! {output.span()=>
+            const #checked: usize = {
+                let _ = #open #output #close;
+                0
+            };
+        });
+        let gate = quote_spanned!(output.span()=> <[(); #checked] as __HandlerReturnGate<#output>>);
+        let output_type = quote_spanned!(output.span()=> type Output = #gate::Output;);
+        let call = call(
+            method,
+            quote!(handler),
+            quote!(command),
+            quote!(#gate::into_result),
+        );
+        // At the return type too: what is wrong with the future `handle` returns (one that is not
+        // `Send`, say) is reported there.
         let handle_fn = quote_spanned! {output.span()=>
             #[allow(clippy::manual_async_fn)]
             fn handle(
@@ -200,7 +252,12 @@ fn event_handler(model: &HandlerModel) -> TokenStream {
     for method in &model.methods {
         match &method.target {
             Target::Type(ty) => {
-                let call = call(method, quote!(this), quote!(event));
+                let call = call(
+                    method,
+                    quote!(this),
+                    quote!(event),
+                    quote!(__dc::HandlerReturn::into_result),
+                );
                 let ty_name = ty.to_token_stream().to_string().replace(' ', "");
                 arms.push(quote! {
                     if let __dc::Some(event) = envelope.__downcast_payload::<#ty>() {
@@ -212,7 +269,12 @@ fn event_handler(model: &HandlerModel) -> TokenStream {
                 });
             }
             Target::Any(_) => {
-                let call = call(method, quote!(this), quote!(envelope));
+                let call = call(
+                    method,
+                    quote!(this),
+                    quote!(envelope),
+                    quote!(__dc::HandlerReturn::into_result),
+                );
                 any_arm = Some(quote!(return #call;));
             }
         }
