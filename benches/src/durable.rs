@@ -294,7 +294,11 @@ mod raw {
     }
 
     const INSERT_AGGREGATE: &str = "INSERT INTO aggregates (aggregate_type, id, version, stream_position, data) VALUES (?, ?, 1, ?, ?::jsonb)";
-    const INSERT_COMMAND: &str = "INSERT INTO commands (id, type_name, stream, data, correlation_id, causation_id, recorded_at) VALUES (?, ?, ?, ?::jsonb, ?, NULL, ?)";
+    const RESERVE_COMMAND: &str = "UPDATE command_position SET last = last + 1 RETURNING last";
+    const INSERT_COMMAND: &str = "INSERT INTO commands (position, id, type_name, stream, data, correlation_id, causation_id, origin_stream, recorded_at) VALUES (?, ?, ?, ?, ?::jsonb, ?, NULL, NULL, ?)";
+    /// The reaction's subscription checkpoint (the bench domain has one event handler), moved
+    /// in the reaction's transaction as the framework does.
+    const ADVANCE: &str = "UPDATE subscriptions SET position = ?, updated_at = ? WHERE segment = 0";
     const RESERVE: &str = "UPDATE event_position SET last = last + 1 RETURNING last";
     const INSERT_EVENT: &str = "INSERT INTO events (category, global_position, id, stream, stream_position, type_name, schema_version, data, correlation_id, causation_id, origin_stream, recorded_at) VALUES (?, ?, ?, ?, 1, ?, 1, ?::jsonb, ?, ?, ?, ?)";
 
@@ -345,7 +349,13 @@ mod raw {
                 .execute(&mut *tx)
                 .await
                 .expect("book row");
+            let (command_position,): (i64,) =
+                sqlx::query_as(AssertSqlSafe(sql($database, RESERVE_COMMAND)))
+                    .fetch_one(&mut *tx)
+                    .await
+                    .expect("command position");
             sqlx::query(AssertSqlSafe(sql($database, INSERT_COMMAND)))
+                .bind(command_position)
                 .bind(&r.command_id)
                 .bind("Bench.AddBook.v1")
                 .bind(format!("book:command-{}", r.book_id))
@@ -378,6 +388,12 @@ mod raw {
                 tx.commit().await.expect("commit");
                 tx = begin().await;
             }
+            sqlx::query(AssertSqlSafe(sql($database, ADVANCE)))
+                .bind(position)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .expect("checkpoint");
             sqlx::query(AssertSqlSafe(sql($database, INSERT_AGGREGATE)))
                 .bind("Inventory")
                 .bind(&r.inventory_id)
@@ -415,7 +431,8 @@ mod raw {
             }
         }
 
-        /// One `AddBook`'s rows in one transaction: book, command record, event, inventory.
+        /// One `AddBook`'s rows: book, command record (with its position), event, then the
+        /// reaction's checkpoint and inventory; in one transaction or the framework's two.
         pub async fn add_book(&self, i: usize, commits: Commits) {
             match self {
                 Writer::Sqlite(pool) => add_book_in!(Database::Sqlite, pool, i, commits),

@@ -81,9 +81,10 @@ pub use model::{Aggregate, Command, Entity, Event, RaisableBy, ValueObject};
 pub use runtime::context::{Context, Query, Repository};
 pub use runtime::core::CommandOptions;
 pub use runtime::domain::{
-    CommandLog, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EventStore, Processed,
-    RETRY_CLAIM, RetryReport,
+    CommandLog, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EVENT_PROCESSING_VAR,
+    EventProcessing, EventStore, Processed, RETRY_CLAIM, RetryReport,
 };
+pub use runtime::engine::{ENGINE_POLL, Engine, SubscriptionStatus};
 pub use runtime::handler::{HandledCommand, HandlerReturn};
 pub use runtime::registry::Register;
 pub use store::{FailedDelivery, StoreOptions};

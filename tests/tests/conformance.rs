@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain_core::prelude::*;
-use domain_core::{Filter, MessageKind, OrderBy};
+use domain_core::{EventProcessing, Filter, MessageKind, OrderBy};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 
@@ -296,7 +296,13 @@ impl TestDb {
 
     /// A domain on this database (a new, empty one each time for the in-memory store).
     async fn domain(&self) -> Domain {
+        self.domain_processing(EventProcessing::Sync).await
+    }
+
+    /// A domain on this database whose event handlers receive events in `mode`.
+    async fn domain_processing(&self, mode: EventProcessing) -> Domain {
         Domain::builder("Conformance")
+            .event_processing(mode)
             .database(&self.url)
             .open()
             .await
@@ -390,6 +396,8 @@ suite! {
         a_command_that_does_not_commit_leaves_no_record,
         nested_commands_are_logged_with_their_causation,
         readers_following_the_command_log_never_skip,
+        async_processing_delivers_after_process_returns,
+        the_engine_delivers_in_the_background_and_stops_gracefully,
     ]
 }
 
@@ -1749,6 +1757,101 @@ async fn readers_following_the_command_log_never_skip(db: TestDb) {
         .map(|r| r.position())
         .collect();
     assert_eq!(positions, (1..=total).collect::<Vec<_>>());
+}
+
+// ---- async processing --------------------------------------------------------------------------
+
+/// In async mode `process` returns after the command's own commit: the reaction waits, the
+/// subscription reports its lag, and `settle` delivers it.
+async fn async_processing_delivers_after_process_returns(db: TestDb) {
+    let domain = db.domain_processing(EventProcessing::Async).await;
+    for n in 0..5 {
+        let processed = domain
+            .process_with(
+                CfAddBook {
+                    title: format!("async-{n}"),
+                    then_fail: false,
+                },
+                domain_core::CommandOptions::new(),
+            )
+            .await
+            .unwrap();
+        assert!(processed.failures.is_empty());
+    }
+    assert!(
+        stock_per_title(&domain).await.is_empty(),
+        "delivered before settle"
+    );
+    let keeper = domain
+        .subscriptions()
+        .into_iter()
+        .find(|s| s.handler.ends_with("CfStockKeeper"))
+        .unwrap();
+    assert!(keeper.background);
+    assert_eq!(keeper.lag, 5);
+    let head = domain.settle().await.unwrap();
+    assert_eq!(head, domain.event_store().last_position().await.unwrap());
+    let per_title = stock_per_title(&domain).await;
+    assert_eq!(per_title.len(), 5);
+    assert!(per_title.values().all(|&n| n == 1));
+    assert!(domain.subscriptions().iter().all(|s| s.lag == 0));
+    // Settling again delivers nothing twice.
+    domain.settle().await.unwrap();
+    assert_eq!(stock_per_title(&domain).await, per_title);
+}
+
+/// A running engine delivers without being asked, and a shutdown signal stops it after the
+/// delivery in progress, its checkpoints recorded.
+async fn the_engine_delivers_in_the_background_and_stops_gracefully(db: TestDb) {
+    let domain = db.domain_processing(EventProcessing::Async).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let engine = tokio::spawn({
+        let engine = domain.engine().poll_interval(Duration::from_millis(20));
+        async move {
+            engine
+                .run_until(async {
+                    stopped.await.ok();
+                })
+                .await
+        }
+    });
+    for n in 0..10 {
+        domain
+            .process(CfAddBook {
+                title: format!("engine-{n}"),
+                then_fail: false,
+            })
+            .await
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while stock_per_title(&domain).await.len() < 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the engine did not deliver in 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.send(()).unwrap();
+    engine.await.unwrap().unwrap();
+    let per_title = stock_per_title(&domain).await;
+    assert!(per_title.values().all(|&n| n == 1), "a reaction ran twice");
+    if db.durable() {
+        // The checkpoint is stored: a new process starts where the engine stopped.
+        drop(domain);
+        let reopened = db.domain_processing(EventProcessing::Async).await;
+        let keeper = reopened
+            .subscriptions()
+            .into_iter()
+            .find(|s| s.handler.ends_with("CfStockKeeper"))
+            .unwrap();
+        assert_eq!(
+            keeper.position,
+            reopened.event_store().last_position().await.unwrap()
+        );
+        reopened.settle().await.unwrap();
+        assert_eq!(stock_per_title(&reopened).await, per_title);
+    }
 }
 
 // ---- durable stores only -----------------------------------------------------------------------

@@ -65,7 +65,10 @@ async fn a_retry_sees_the_same_key_and_other_messages_other_keys() {
     let domain = Domain::builder("Idempotency").build().unwrap();
     let command_id = Uuid::new_v4();
     let processed = domain
-        .process_with(IkPlace { total: 5 }, CommandOptions::new().command_id(command_id))
+        .process_with(
+            IkPlace { total: 5 },
+            CommandOptions::new().command_id(command_id),
+        )
         .await
         .unwrap();
     assert_eq!(processed.failures.len(), 1);

@@ -23,11 +23,11 @@ use crate::runtime::chain::Chain;
 use crate::runtime::context::{Context, Query, Reader};
 use crate::runtime::core::{CommandOptions, Dispatcher, DomainInner, Parent};
 use crate::runtime::dispatch::{SyncDispatcher, deliver, describe_failure};
+use crate::runtime::engine::{ENGINE_POLL, Engine, SubscriptionStatus};
 use crate::runtime::handler::{CatchPanic, HandledCommand, pending_command, prepare};
 use crate::runtime::registry::{
-    DOMAIN_CORE_REGISTRATIONS, Instance, Register, Registration, Registry,
+    DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
 };
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::runtime::subscription::CheckpointedDispatcher;
 use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::memory::MemoryStore;
@@ -71,6 +71,8 @@ use crate::store::{Causation, FailedDelivery, Store, StoreOptions};
 #[derive(Clone)]
 pub struct Domain {
     inner: Arc<DomainInner>,
+    /// The subscriptions, when delivery goes through them (durable stores, async processing).
+    subscriptions: Option<Arc<CheckpointedDispatcher>>,
 }
 
 /// Configures and builds a [`Domain`].
@@ -86,7 +88,59 @@ pub struct DomainBuilder {
     database: Option<String>,
     external_categories: Vec<String>,
     store_options: StoreOptions,
+    event_processing: Option<EventProcessing>,
+    handler_processing: HashMap<TypeId, EventProcessing>,
 }
+
+/// How a domain's event handlers receive committed events.
+///
+/// - `Sync` (the default): `process` delivers the command's events, and the reactions they
+///   cause, before it returns, and reports every failed delivery to its caller.
+/// - `Async`: `process` returns after the command's own commit; the domain's [`Engine`] delivers
+///   from the log, in the background, at least once (exactly once in effect for handlers whose
+///   effects are writes to the store). Failures are recorded for retry, not returned. Run the
+///   engine (`tokio::spawn(domain.engine().run_until(shutdown))`), or call
+///   [`Domain::settle`] to deliver everything committed so far.
+///
+/// Set it for the domain with [`DomainBuilder::event_processing`] or the
+/// `DOMAIN_EVENT_PROCESSING` environment variable (`sync` or `async`), and per handler with
+/// [`DomainBuilder::handler_processing`].
+///
+/// ```
+/// use domain_core::EventProcessing;
+/// assert_eq!("async".parse::<EventProcessing>(), Ok(EventProcessing::Async));
+/// assert!("later".parse::<EventProcessing>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventProcessing {
+    /// Delivered by `process` before it returns.
+    Sync,
+    /// Delivered by the engine after `process` returns.
+    Async,
+}
+
+impl std::str::FromStr for EventProcessing {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "sync" => Ok(EventProcessing::Sync),
+            "async" => Ok(EventProcessing::Async),
+            _ => Err(format!(
+                "`{text}` is not an event processing mode: expected `sync` or `async`"
+            )),
+        }
+    }
+}
+
+/// The environment variable [`DomainBuilder::build`] and [`DomainBuilder::open`] read the event
+/// processing mode from when [`DomainBuilder::event_processing`] was not called.
+///
+/// ```
+/// // DOMAIN_EVENT_PROCESSING=async ./my-service
+/// assert_eq!(domain_core::EVENT_PROCESSING_VAR, "DOMAIN_EVENT_PROCESSING");
+/// ```
+pub const EVENT_PROCESSING_VAR: &str = "DOMAIN_EVENT_PROCESSING";
 
 /// The environment variable [`DomainBuilder::open`] reads the database URL from when
 /// [`DomainBuilder::database`] was not called: `sqlite://app.db`, `postgres://...` or `memory:`.
@@ -108,6 +162,8 @@ impl Domain {
             database: None,
             external_categories: Vec::new(),
             store_options: StoreOptions::default(),
+            event_processing: None,
+            handler_processing: HashMap::default(),
         }
     }
 
@@ -302,6 +358,53 @@ impl Domain {
                 hint: "",
             })?;
         (entry.process_json)(self, value).await
+    }
+
+    /// The engine that delivers to the handlers of async processing ([`EventProcessing`]): run
+    /// it in a task of its own (`tokio::spawn(domain.engine().run_until(shutdown))`).
+    pub fn engine(&self) -> Engine {
+        Engine {
+            inner: self.inner.clone(),
+            subscriptions: self.subscriptions.clone(),
+            poll: ENGINE_POLL,
+        }
+    }
+
+    /// Delivers everything committed so far, in the caller's task, to every handler (the
+    /// engine's too), and what those deliveries commit in turn, until the log's head stops
+    /// moving; returns that head. For tests and for callers that need the reactions now; safe
+    /// while an engine runs (deliveries to one subscription take turns). With the in-memory
+    /// store in sync mode, everything is delivered already.
+    pub async fn settle(&self) -> Result<u64> {
+        match &self.subscriptions {
+            Some(subscriptions) => subscriptions.settle(&self.inner, None).await,
+            None => self.inner.store.last_position().await,
+        }
+    }
+
+    /// Where each event handler's subscription stands: its position in the log and its lag
+    /// behind the head as this process last saw it. Empty for the in-memory store in sync mode,
+    /// which delivers without subscriptions.
+    pub fn subscriptions(&self) -> Vec<SubscriptionStatus> {
+        let Some(subscriptions) = &self.subscriptions else {
+            return Vec::new();
+        };
+        let positions = subscriptions.positions();
+        let head = positions
+            .iter()
+            .map(|p| p.2)
+            .max()
+            .unwrap_or(0)
+            .max(subscriptions.head());
+        positions
+            .into_iter()
+            .map(|(handler, inline, position)| SubscriptionStatus {
+                handler,
+                background: !inline,
+                position,
+                lag: head.saturating_sub(position),
+            })
+            .collect()
     }
 
     /// The repository of `A` (reads, and writes that commit and dispatch at once).
@@ -564,6 +667,53 @@ impl DomainBuilder {
         self
     }
 
+    /// How the domain's event handlers receive events ([`EventProcessing`]); without this call,
+    /// the `DOMAIN_EVENT_PROCESSING` environment variable decides, else `Sync`.
+    pub fn event_processing(mut self, mode: EventProcessing) -> Self {
+        self.event_processing = Some(mode);
+        self
+    }
+
+    /// How the event handler `H` receives events, whatever the domain's mode: an audit log kept
+    /// in sync in an async domain, a slow mailer moved off the command path in a sync one.
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    /// use domain_core::EventProcessing;
+    ///
+    /// #[aggregate]
+    /// pub struct Order { pub total: i64 }
+    ///
+    /// #[event(part_of = Order)]
+    /// pub struct OrderPlaced { pub total: i64 }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Mailer;
+    ///
+    /// #[event_handler(part_of = Order)]
+    /// impl Mailer {
+    ///     #[handle(OrderPlaced)]
+    ///     fn send(&self, _event: &OrderPlaced) {}
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Shop")
+    ///     .handler_processing::<Mailer>(EventProcessing::Async)
+    ///     .build()?;
+    /// let mut order = Order::builder().total(30).build()?;
+    /// order.raise(OrderPlaced { total: 30 });
+    /// domain.repository::<Order>().add(order).await?;      // returns before the mail goes
+    /// assert_eq!(domain.subscriptions()[0].lag, 1);
+    /// domain.settle().await?;                              // delivers it now
+    /// assert_eq!(domain.subscriptions()[0].lag, 0);
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn handler_processing<H: 'static>(mut self, mode: EventProcessing) -> Self {
+        self.handler_processing.insert(TypeId::of::<H>(), mode);
+        self
+    }
+
     /// How a durable store connects: pool size and timeout ([`StoreOptions`]); takes effect in
     /// [`DomainBuilder::open`].
     pub fn store_options(mut self, options: StoreOptions) -> Self {
@@ -610,18 +760,9 @@ impl DomainBuilder {
         // Check the registry first: a misconfigured domain fails before touching the database.
         let checked = self.check()?;
         let codec = checked.registry.codec();
-        let store = Store::open(&url, codec, &store_options).await?;
-        #[cfg(any(feature = "sqlite", feature = "postgres"))]
-        if matches!(store, Store::Sql(_)) {
-            // Durable stores deliver through checkpointed subscriptions, and a start delivers
-            // what the last stop (a crash, a dropped future) left undelivered.
-            let dispatcher = CheckpointedDispatcher::open(&store, &checked.registry).await?;
-            let dispatcher = Arc::new(dispatcher);
-            let domain = checked.with_store(store, dispatcher.clone());
-            dispatcher.recover(&domain.inner).await?;
-            return Ok(domain);
-        }
-        Ok(checked.with_store(store, Arc::new(SyncDispatcher)))
+        checked
+            .with_store(Store::open(&url, codec, &store_options).await?)
+            .await
     }
 
     /// Checks the whole registry once and builds the domain on the in-memory store; every problem
@@ -634,10 +775,9 @@ impl DomainBuilder {
         }
         let checked = self.check()?;
         let codec = checked.registry.codec();
-        Ok(checked.with_store(
-            Store::Memory(MemoryStore::new(codec)),
-            Arc::new(SyncDispatcher),
-        ))
+        let store = Store::Memory(MemoryStore::new(codec));
+        // The in-memory store answers at once: no I/O, nothing to wait for.
+        ready(checked.with_store(store))
     }
 
     /// Builds and checks the registry (no I/O).
@@ -660,10 +800,21 @@ impl DomainBuilder {
             &mut instances,
         )
         .map_err(Error::Registry)?;
+        let processing = match self.event_processing {
+            Some(mode) => mode,
+            None => match std::env::var(EVENT_PROCESSING_VAR) {
+                Ok(text) => text
+                    .parse()
+                    .map_err(|e| Error::Registry(vec![format!("{EVENT_PROCESSING_VAR}: {e}")]))?,
+                Err(_) => EventProcessing::Sync,
+            },
+        };
         Ok(CheckedDomain {
             name: self.name,
             registry,
             instances,
+            processing,
+            handler_processing: self.handler_processing,
         })
     }
 }
@@ -673,10 +824,47 @@ struct CheckedDomain {
     name: String,
     registry: Registry,
     instances: HashMap<TypeId, Instance>,
+    processing: EventProcessing,
+    handler_processing: HashMap<TypeId, EventProcessing>,
 }
 
 impl CheckedDomain {
-    fn with_store(self, store: Store, dispatcher: Arc<dyn Dispatcher>) -> Domain {
+    /// Whether the engine delivers to `handler`.
+    fn is_async(&self, handler: &EventHandlerRegistration) -> bool {
+        let mode = self.handler_processing.get(&(handler.type_id)());
+        mode.copied().unwrap_or(self.processing) == EventProcessing::Async
+    }
+
+    fn any_async(&self) -> bool {
+        self.registry
+            .event_handlers
+            .iter()
+            .any(|h| self.is_async(h))
+    }
+
+    /// The domain on `store`. Delivery goes through subscriptions on a durable store (so that a
+    /// crash loses nothing) and wherever the engine delivers; the in-memory store in sync mode
+    /// delivers directly, with nothing to recover.
+    async fn with_store(self, store: Store) -> Result<Domain> {
+        let durable = !matches!(store, Store::Memory(_));
+        if !durable && !self.any_async() {
+            return Ok(self.assemble(store, None));
+        }
+        let subscriptions =
+            CheckpointedDispatcher::open(&store, &self.registry, |h| self.is_async(h)).await?;
+        let domain = self.assemble(store, Some(Arc::new(subscriptions)));
+        if durable && let Some(subscriptions) = &domain.subscriptions {
+            // A start delivers what the last stop (a crash, a dropped future) left undelivered.
+            subscriptions.recover(&domain.inner).await?;
+        }
+        Ok(domain)
+    }
+
+    fn assemble(self, store: Store, subscriptions: Option<Arc<CheckpointedDispatcher>>) -> Domain {
+        let dispatcher: Arc<dyn Dispatcher> = match &subscriptions {
+            Some(subscriptions) => subscriptions.clone(),
+            None => Arc::new(SyncDispatcher),
+        };
         Domain {
             inner: Arc::new(DomainInner {
                 name: self.name.into(),
@@ -685,6 +873,7 @@ impl CheckedDomain {
                 store,
                 dispatcher,
             }),
+            subscriptions,
         }
     }
 }
@@ -1027,4 +1216,14 @@ fn decode_command<C: Command>(domain: &Domain, value: serde_json::Value) -> Resu
         let type_name = domain.type_name_of::<C>().unwrap_or(<C as Command>::NAME);
         crate::model::json::decode_error::<C>(type_name, &value, error)
     })
+}
+
+/// Polls a future that never waits (the in-memory store's operations) to its output.
+fn ready<T>(future: impl std::future::Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(output) => output,
+        std::task::Poll::Pending => unreachable!("the in-memory store never waits"),
+    }
 }

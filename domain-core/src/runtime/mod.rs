@@ -9,6 +9,7 @@ pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod dispatch;
 pub(crate) mod domain;
+pub(crate) mod engine;
 pub(crate) mod handler;
 pub mod registry;
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]

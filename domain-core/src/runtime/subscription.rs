@@ -23,6 +23,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use foldhash::HashMap;
 use uuid::Uuid;
@@ -46,12 +47,24 @@ const UNPERSISTED_LIMIT: u32 = 32;
 /// Delivers through the domain's subscriptions, in the committing task.
 pub(crate) struct CheckpointedDispatcher {
     subscriptions: HashMap<&'static str, Subscription>,
+    /// The same subscriptions in registry order (handler-name order): the engine's round order.
+    order: Vec<&'static str>,
     owners: Arc<Owners>,
+    /// Wakes the engine when this process commits events an engine-delivered handler may want.
+    wake: tokio::sync::Notify,
+    /// Whether any subscription is the engine's (async processing).
+    any_async: bool,
+    /// The highest global position this process has seen committed.
+    head: AtomicU64,
 }
 
 struct Subscription {
     handler: &'static EventHandlerRegistration,
+    /// Delivered by the committing task (sync processing), or only by the engine (async).
+    inline: bool,
     cursor: tokio::sync::Mutex<Cursor>,
+    /// `cursor.scanned`, readable without the lock (for lag reports).
+    scanned: AtomicU64,
 }
 
 /// Where a subscription stands, as this process knows it.
@@ -76,40 +89,142 @@ impl Cursor {
 }
 
 impl CheckpointedDispatcher {
-    /// Reads (or starts, at the log's head) every event handler's subscription.
-    pub async fn open(store: &Store, registry: &Registry) -> Result<CheckpointedDispatcher> {
+    /// Reads (or starts, at the log's head) every event handler's subscription. `is_async` says
+    /// which handlers the engine delivers (the others are delivered by the committing task).
+    pub async fn open(
+        store: &Store,
+        registry: &Registry,
+        is_async: impl Fn(&EventHandlerRegistration) -> bool,
+    ) -> Result<CheckpointedDispatcher> {
         let paths: Vec<&'static str> = registry.event_handlers.iter().map(|h| h.path).collect();
         let positions = store.open_subscriptions(&paths).await?;
+        let mut any_async = false;
         let subscriptions = registry
             .event_handlers
             .iter()
             .zip(positions)
             .map(|(&handler, position)| {
-                let cursor = tokio::sync::Mutex::new(Cursor::at(position));
-                (handler.path, Subscription { handler, cursor })
+                let inline = !is_async(handler);
+                any_async |= !inline;
+                let subscription = Subscription {
+                    handler,
+                    inline,
+                    cursor: tokio::sync::Mutex::new(Cursor::at(position)),
+                    scanned: AtomicU64::new(position),
+                };
+                (handler.path, subscription)
             })
             .collect();
         Ok(CheckpointedDispatcher {
             subscriptions,
+            order: paths,
             owners: Arc::default(),
+            wake: tokio::sync::Notify::new(),
+            any_async,
+            head: AtomicU64::new(0),
         })
     }
 
-    /// Delivers what a stop left undelivered: catches every subscription up to the log's head,
-    /// then delivers what those deliveries committed. Failures are recorded, as always.
+    /// Delivers what a stop left undelivered to the handlers the committing task delivers to:
+    /// catches their subscriptions up to the log's head, then delivers what those deliveries
+    /// committed. Failures are recorded, as always. (The engine catches its own up.)
     pub async fn recover(&self, core: &Arc<DomainInner>) -> Result<()> {
         let head = core.store.last_position().await?;
         let chain = Chain::new(self.owners.clone());
         let mut adopted = Vec::new();
-        for subscription in self.subscriptions.values() {
-            self.catch_up(core, subscription, head, None, &chain, &mut adopted)
-                .await?;
+        for subscription in self.inline_subscriptions() {
+            self.catch_up(
+                core,
+                subscription,
+                Goal::head(head, None),
+                &chain,
+                &mut adopted,
+            )
+            .await?;
             let mut cursor = subscription.cursor.lock().await;
             self.persist(core, subscription, &mut cursor).await?;
         }
         let queue = adopted.into_iter().map(|e| (e, false)).collect();
         self.deliver_all(core, queue, chain).await;
         Ok(())
+    }
+
+    fn inline_subscriptions(&self) -> impl Iterator<Item = &Subscription> {
+        self.order
+            .iter()
+            .map(|path| &self.subscriptions[path])
+            .filter(|s| s.inline)
+    }
+
+    /// Catches every subscription up to the log's head, again until the head stops moving (the
+    /// deliveries commit events of their own), or until `stop` is set. Returns the position
+    /// every subscription has reached.
+    pub async fn settle(&self, core: &Arc<DomainInner>, stop: Option<&AtomicBool>) -> Result<u64> {
+        loop {
+            let head = core.store.last_position().await?;
+            self.head.fetch_max(head, Ordering::Relaxed);
+            // A new chain per round: nothing waits for what the engine delivers.
+            let chain = Chain::new(self.owners.clone());
+            for path in &self.order {
+                if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                    return Ok(self.reached());
+                }
+                let subscription = &self.subscriptions[path];
+                let mut adopted = Vec::new();
+                self.catch_up(
+                    core,
+                    subscription,
+                    Goal::head(head, stop),
+                    &chain,
+                    &mut adopted,
+                )
+                .await?;
+                // What the handlers committed is after `head`: the next round delivers it.
+            }
+            if core.store.last_position().await? == head {
+                return Ok(head);
+            }
+        }
+    }
+
+    /// Commits every subscription's checkpoint up to what it has handled (a graceful stop).
+    pub async fn persist_all(&self, core: &DomainInner) -> Result<()> {
+        for subscription in self.subscriptions.values() {
+            let mut cursor = subscription.cursor.lock().await;
+            self.persist(core, subscription, &mut cursor).await?;
+        }
+        Ok(())
+    }
+
+    /// The lowest position every subscription has handled.
+    fn reached(&self) -> u64 {
+        self.subscriptions
+            .values()
+            .map(|s| s.scanned.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The highest global position this process has seen committed.
+    pub fn head(&self) -> u64 {
+        self.head.load(Ordering::Relaxed)
+    }
+
+    /// Each subscription's handler path, kind and the position it has handled.
+    pub fn positions(&self) -> Vec<(&'static str, bool, u64)> {
+        self.order
+            .iter()
+            .map(|path| {
+                let s = &self.subscriptions[path];
+                (*path, s.inline, s.scanned.load(Ordering::Relaxed))
+            })
+            .collect()
+    }
+
+    /// Resolves when this process has committed events since the last call (or at once if it
+    /// did before the call).
+    pub async fn committed(&self) {
+        self.wake.notified().await;
     }
 
     /// Breadth-first delivery of `queue`; the flag says whether a delivery's failure is the
@@ -122,16 +237,17 @@ impl CheckpointedDispatcher {
     ) -> Vec<HandlerFailure> {
         let mut failures = Vec::new();
         while let Some((event, reported)) = queue.pop_front() {
-            let position = event.metadata.global_position;
             for handler in core.registry.handlers_for(&event) {
                 let subscription = &self.subscriptions[handler.path];
+                if !subscription.inline {
+                    continue; // the engine's
+                }
                 let mut adopted = Vec::new();
                 let caught_up = self
                     .catch_up(
                         core,
                         subscription,
-                        position,
-                        Some(&event),
+                        Goal::event(&event),
                         &chain,
                         &mut adopted,
                     )
@@ -188,9 +304,9 @@ impl CheckpointedDispatcher {
         }
     }
 
-    /// Delivers every event of `subscription`'s handler after its checkpoint, up to position
-    /// `up_to` (the position of `target`, the event in hand, if given), in position order. Each outcome goes to the chain that claimed the event; events
-    /// no chain claimed are delivered on behalf of `chain`, and what their handlers committed
+    /// Delivers every event of `subscription`'s handler after its checkpoint, up to the `goal`,
+    /// in position order. Each outcome goes to the chain that claimed the event; events no chain
+    /// claimed are delivered on behalf of `chain`, and what their handlers committed
     /// is pushed onto `adopted` for the caller to deliver next.
     ///
     /// An error means the store failed: the subscription stays where it got to, and the rest is
@@ -199,13 +315,39 @@ impl CheckpointedDispatcher {
         &self,
         core: &Arc<DomainInner>,
         subscription: &Subscription,
-        up_to: u64,
-        target: Option<&EventEnvelope>,
+        goal: Goal<'_>,
         chain: &Arc<Chain>,
         adopted: &mut Vec<EventEnvelope>,
     ) -> Result<()> {
-        let handler = subscription.handler;
         let mut cursor = subscription.cursor.lock().await;
+        let caught_up = self
+            .catch_up_locked(core, subscription, &mut cursor, goal, chain, adopted)
+            .await;
+        subscription
+            .scanned
+            .store(cursor.scanned, Ordering::Relaxed);
+        if cursor.unpersisted >= UNPERSISTED_LIMIT {
+            // Best effort: a failure here only means more is delivered again after a crash.
+            let _ = self.persist(core, subscription, &mut cursor).await;
+        }
+        caught_up
+    }
+
+    async fn catch_up_locked(
+        &self,
+        core: &Arc<DomainInner>,
+        subscription: &Subscription,
+        cursor: &mut Cursor,
+        goal: Goal<'_>,
+        chain: &Arc<Chain>,
+        adopted: &mut Vec<EventEnvelope>,
+    ) -> Result<()> {
+        let Goal {
+            up_to,
+            target,
+            stop,
+        } = goal;
+        let handler = subscription.handler;
         'pages: while cursor.scanned < up_to {
             let page = match target {
                 // Positions are dense: nothing lies between the checkpoint and the event in hand.
@@ -222,7 +364,7 @@ impl CheckpointedDispatcher {
             }
             for event in page {
                 let position = event.metadata.global_position;
-                if position > up_to {
+                if position > up_to || stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
                     break 'pages;
                 }
                 if !core
@@ -234,7 +376,11 @@ impl CheckpointedDispatcher {
                     cursor.unpersisted += 1;
                     continue;
                 }
-                let owner = Chain::owner_of(&self.owners, event.metadata.id);
+                // Only a committing task waits for an outcome, and only for its inline handlers.
+                let owner = subscription
+                    .inline
+                    .then(|| Chain::owner_of(&self.owners, event.metadata.id))
+                    .flatten();
                 let on_behalf_of = owner.clone().unwrap_or_else(|| chain.clone());
                 let mark = DeliveryMark {
                     subscription: handler.path,
@@ -300,10 +446,6 @@ impl CheckpointedDispatcher {
                 }
             }
         }
-        if cursor.unpersisted >= UNPERSISTED_LIMIT {
-            // Best effort: a failure here only means more is delivered again after a crash.
-            let _ = self.persist(core, subscription, &mut cursor).await;
-        }
         Ok(())
     }
 
@@ -338,6 +480,32 @@ impl CheckpointedDispatcher {
     }
 }
 
+/// How far a catch-up goes: up to position `up_to` (that of `target`, the event in hand, when a
+/// committing task delivers it), or until `stop` is set (the engine's shutdown).
+struct Goal<'a> {
+    up_to: u64,
+    target: Option<&'a EventEnvelope>,
+    stop: Option<&'a AtomicBool>,
+}
+
+impl<'a> Goal<'a> {
+    fn event(event: &'a EventEnvelope) -> Goal<'a> {
+        Goal {
+            up_to: event.metadata.global_position,
+            target: Some(event),
+            stop: None,
+        }
+    }
+
+    fn head(head: u64, stop: Option<&'a AtomicBool>) -> Goal<'a> {
+        Goal {
+            up_to: head,
+            target: None,
+            stop,
+        }
+    }
+}
+
 /// Up to `limit` events of the handler's category (every category for `$all`) after `after`.
 async fn read_after(
     store: &Store,
@@ -361,6 +529,13 @@ impl Dispatcher for CheckpointedDispatcher {
         events: Vec<EventEnvelope>,
         chain: Option<Arc<Chain>>,
     ) -> BoxFuture<'a, Vec<HandlerFailure>> {
+        if let Some(last) = events.last() {
+            self.head
+                .fetch_max(last.metadata.global_position, Ordering::Relaxed);
+        }
+        if self.any_async {
+            self.wake.notify_one();
+        }
         let chain = chain.unwrap_or_else(|| Chain::new(self.owners.clone()));
         let queue = events.into_iter().map(|e| (e, true)).collect();
         Box::pin(self.deliver_all(core, queue, chain))

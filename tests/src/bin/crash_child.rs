@@ -6,8 +6,11 @@
 //! commits one `CrReceipt` per delivery, so a lost reaction is a book without a receipt and a
 //! reaction applied twice is a book with two.
 //!
-//! `crash_child <database-url> check` opens the domain the same way, then prints
-//! `books=<n> receipts=<n> lost=<n> doubled=<n>`.
+//! `crash_child <database-url> check` opens the domain the same way, delivers what is left
+//! (`settle`), then prints `books=<n> receipts=<n> lost=<n> doubled=<n>`.
+//!
+//! With `DOMAIN_EVENT_PROCESSING=async` the commands return after their own commit and an engine
+//! task delivers the reactions in the background.
 
 use std::collections::HashMap;
 
@@ -79,6 +82,9 @@ async fn main() {
 }
 
 async fn run(domain: Domain) {
+    // The engine delivers the async handlers (a domain in sync mode has none for it).
+    let engine = domain.engine();
+    tokio::spawn(async move { engine.run().await });
     println!("ready");
     let mut tasks = Vec::new();
     for task in 0..4 {
@@ -99,6 +105,7 @@ async fn run(domain: Domain) {
 }
 
 async fn check(domain: Domain) {
+    domain.settle().await.unwrap();
     let books = domain
         .repository::<CrBook>()
         .query()
