@@ -87,7 +87,8 @@ pub use runtime::domain::{
 pub use runtime::engine::{ENGINE_POLL, Engine, SubscriptionStatus};
 pub use runtime::handler::{HandledCommand, HandlerReturn};
 pub use runtime::registry::Register;
-pub use store::{FailedDelivery, StoreOptions};
+pub use runtime::retry::{POISON_LIMIT, RetryPolicy};
+pub use store::{DeliveryState, FailedDelivery, StoreOptions};
 /// The UUID type of message ids and generated identities (the `uuid` crate, re-exported).
 pub use uuid::Uuid;
 

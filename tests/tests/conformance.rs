@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain_core::prelude::*;
-use domain_core::{EventProcessing, Filter, MessageKind, OrderBy};
+use domain_core::{DeliveryState, EventProcessing, Filter, MessageKind, OrderBy};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 
@@ -203,6 +203,50 @@ impl CfStockKeeper {
         }
         ctx.repository::<CfStock>()
             .add(CfStock::builder().title(event.title.clone()).build()?)
+    }
+}
+
+/// While a fuse for a counter's stream is blown, the hit auditor fails on that stream's hits.
+#[aggregate]
+pub struct CfFuse {
+    pub stream: String,
+    pub blown: bool,
+}
+
+/// Written by the hit auditor, one per delivered hit.
+#[aggregate]
+pub struct CfAudit {
+    pub stream: String,
+    pub total: i64,
+}
+
+#[derive(Default)]
+pub struct CfHitAuditor;
+
+#[event_handler(part_of = CfCounter)]
+impl CfHitAuditor {
+    #[handle(CfHit)]
+    async fn on_hit(&self, event: &CfHit, ctx: &mut Context) -> Result<()> {
+        let stream = ctx.metadata().stream.to_string();
+        let blown = ctx
+            .repository::<CfFuse>()
+            .query()
+            .filter(
+                CfFuse::STREAM
+                    .eq(stream.clone())
+                    .and(CfFuse::BLOWN.eq(true)),
+            )
+            .count()
+            .await?;
+        if blown > 0 {
+            return Err(Error::rule("the fuse of this stream is blown"));
+        }
+        ctx.repository::<CfAudit>().add(
+            CfAudit::builder()
+                .stream(stream)
+                .total(event.total)
+                .build()?,
+        )
     }
 }
 
@@ -398,6 +442,7 @@ suite! {
         readers_following_the_command_log_never_skip,
         async_processing_delivers_after_process_returns,
         the_engine_delivers_in_the_background_and_stops_gracefully,
+        a_parked_delivery_holds_back_its_stream_until_retried_or_skipped,
     ]
 }
 
@@ -1759,6 +1804,128 @@ async fn readers_following_the_command_log_never_skip(db: TestDb) {
     assert_eq!(positions, (1..=total).collect::<Vec<_>>());
 }
 
+// ---- dead letters --------------------------------------------------------------------------------
+
+/// (stream, total) of every audit, sorted.
+async fn audits(domain: &Domain) -> Vec<(String, i64)> {
+    let mut audits: Vec<(String, i64)> = domain
+        .repository::<CfAudit>()
+        .query()
+        .all()
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|a| (a.stream, a.total))
+        .collect();
+    audits.sort();
+    audits
+}
+
+/// A delivery that fails is parked; later events of its stream wait behind it for that handler
+/// (recorded as blocked, not run), while other streams go on. Retrying it once fixed delivers
+/// the waiting ones in order; skipping it (who, why) does too; purging removes skipped records.
+async fn a_parked_delivery_holds_back_its_stream_until_retried_or_skipped(db: TestDb) {
+    let domain = db.domain().await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let counter = CfCounter::builder().hits(0).build().unwrap();
+        ids.push(counter.id());
+        domain.repository::<CfCounter>().add(counter).await.unwrap();
+    }
+    let (a, b) = (ids[0].clone(), ids[1].clone());
+    let stream_a = format!("{}-{a}", CfCounter::CATEGORY);
+    let stream_b = format!("{}-{b}", CfCounter::CATEGORY);
+    let fuse = CfFuse::builder()
+        .stream(stream_a.clone())
+        .blown(true)
+        .build()
+        .unwrap();
+    let fuse_id = fuse.id();
+    domain.repository::<CfFuse>().add(fuse).await.unwrap();
+    let set_fuse = |blown: bool| {
+        let domain = domain.clone();
+        let fuse_id = fuse_id.clone();
+        async move {
+            let mut fuse = domain.repository::<CfFuse>().get(&fuse_id).await.unwrap();
+            fuse.blown = blown;
+            domain.repository::<CfFuse>().add(fuse).await.unwrap();
+        }
+    };
+    let hit = |id: &Identifier| CfHitCounter {
+        counter_id: id.clone(),
+    };
+
+    // A1 fails and is parked; A2 waits behind it without running; B goes on.
+    let first = domain.process(hit(&a)).await.unwrap_err();
+    assert!(first.is_committed(), "{first}");
+    let second = domain.process(hit(&a)).await.unwrap_err();
+    assert!(second.to_string().contains("waits behind"), "{second}");
+    domain.process(hit(&b)).await.unwrap();
+    assert_eq!(audits(&domain).await, [(stream_b.clone(), 1)]);
+
+    let dead = domain.failed_deliveries().await.unwrap();
+    assert_eq!(dead.len(), 2, "{dead:?}");
+    let (parked, blocked) = (&dead[0], &dead[1]);
+    assert_eq!(parked.state, DeliveryState::Parked);
+    assert_eq!(parked.attempts, 1);
+    assert_eq!(blocked.state, DeliveryState::Blocked { behind: parked.id });
+    assert_eq!(blocked.attempts, 0);
+    assert!(matches!(
+        domain.retry_delivery(blocked.id).await,
+        Err(Error::DeliveryBlocked { behind, .. }) if behind == parked.id
+    ));
+    // Still broken: the retry fails, both stay.
+    domain.retry_delivery(parked.id).await.unwrap_err();
+    assert_eq!(domain.failed_deliveries().await.unwrap().len(), 2);
+
+    // Fixed: the parked one and the one behind it are delivered, in order.
+    set_fuse(false).await;
+    domain.retry_delivery(parked.id).await.unwrap();
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
+    let mut expected = vec![
+        (stream_a.clone(), 1),
+        (stream_a.clone(), 2),
+        (stream_b.clone(), 1),
+    ];
+    expected.sort();
+    assert_eq!(audits(&domain).await, expected);
+    // The stream is no longer parked: the next hit is delivered at once.
+    domain.process(hit(&a)).await.unwrap();
+    assert_eq!(audits(&domain).await.len(), 4);
+
+    // Skipped: A4 is given up on (and kept, with who and why); A5 behind it is delivered.
+    set_fuse(true).await;
+    domain.process(hit(&a)).await.unwrap_err();
+    domain.process(hit(&a)).await.unwrap_err();
+    set_fuse(false).await;
+    let dead = domain.failed_deliveries().await.unwrap();
+    assert_eq!(dead.len(), 2);
+    domain
+        .skip_delivery(dead[0].id, "ops@example.com", "bad data")
+        .await
+        .unwrap();
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
+    let totals_a: Vec<i64> = audits(&domain)
+        .await
+        .into_iter()
+        .filter(|(stream, _)| *stream == stream_a)
+        .map(|(_, total)| total)
+        .collect();
+    assert_eq!(totals_a, [1, 2, 3, 5]);
+    let skipped = domain.skipped_deliveries().await.unwrap();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(
+        skipped[0].state,
+        DeliveryState::Skipped {
+            by: "ops@example.com".into(),
+            reason: "bad data".into()
+        }
+    );
+    assert_eq!(domain.purge_skipped_deliveries().await.unwrap(), 1);
+    assert!(domain.skipped_deliveries().await.unwrap().is_empty());
+}
+
 // ---- async processing --------------------------------------------------------------------------
 
 /// In async mode `process` returns after the command's own commit: the reaction waits, the
@@ -2532,9 +2699,13 @@ async fn the_command_log_migration_numbers_existing_commands(db: TestDb) {
         // Version 3's retry claims are not part of version 1 either.
         "ALTER TABLE failed_deliveries DROP COLUMN claimed_by".into(),
         "ALTER TABLE failed_deliveries DROP COLUMN claimed_until".into(),
-        // Nor are version 4's subscriptions.
+        // Nor are version 4's subscriptions and dead-letter states.
         "DROP INDEX failed_deliveries_by_delivery".into(),
         "DROP TABLE subscriptions".into(),
+        "ALTER TABLE failed_deliveries DROP COLUMN blocked_by".into(),
+        "ALTER TABLE failed_deliveries DROP COLUMN skipped_by".into(),
+        "ALTER TABLE failed_deliveries DROP COLUMN skip_reason".into(),
+        "ALTER TABLE failed_deliveries DROP COLUMN skipped_at".into(),
         "UPDATE schema_version SET version = 1".into(),
     ] {
         db.raw_sql(&sql).await;

@@ -68,19 +68,23 @@ fn start(url: &str, mode: &str) -> Child {
     child
 }
 
-/// What `check` reports: (books, receipts, lost, doubled).
-fn check(url: &str, mode: &str) -> (usize, usize, usize, usize) {
+/// Runs `check`: its output, or `None` if the child died.
+fn try_check(url: &str, mode: &str) -> Option<String> {
     let output = Command::new(CHILD)
         .args([url, "check"])
         .env("DOMAIN_EVENT_PROCESSING", mode)
+        .stderr(Stdio::null())
         .output()
         .expect("running the crash check");
-    assert!(
-        output.status.success(),
-        "check failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8(output.stdout).unwrap())
+}
+
+/// What `check` reports: (books, receipts, lost, doubled).
+fn check(url: &str, mode: &str) -> (usize, usize, usize, usize) {
+    let text = try_check(url, mode).expect("the check failed");
     let field = |name: &str| -> usize {
         text.split_whitespace()
             .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
@@ -123,12 +127,64 @@ fn harness(store: &str, mode: &str, url: &str) {
     assert_eq!(receipts, books);
 }
 
-fn sqlite(mode: &str) {
-    let dir = std::env::temp_dir().join(format!("domain-crash-{}-{mode}", std::process::id()));
+/// A poison event (its handler aborts the process) stops each start until the attempts counted
+/// before the handler runs pass [`domain_core::POISON_LIMIT`]; then it is parked without running
+/// and the next start opens.
+fn poison(url: &str, mode: &str) {
+    let status = Command::new(CHILD)
+        .args([url, "poison"])
+        .env("DOMAIN_EVENT_PROCESSING", mode)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        !status.success(),
+        "the poison event did not stop the process"
+    );
+    let mut failed_starts = 0;
+    let text = loop {
+        if let Some(text) = try_check(url, mode) {
+            break text;
+        }
+        failed_starts += 1;
+        assert!(failed_starts < 10, "the poison event stops every start");
+    };
+    println!(
+        "poison event, {mode} mode: {failed_starts} starts stopped after the first crash; {text}"
+    );
+    // The first crash, then each start until the limit is passed.
+    assert_eq!(failed_starts + 1, domain_core::POISON_LIMIT as usize);
+    assert!(text.contains("dead=1"), "{text}");
+    assert!(text.contains("stopped the process 3 times"), "{text}");
+}
+
+fn sqlite_file(name: &str) -> (std::path::PathBuf, String) {
+    let dir = std::env::temp_dir().join(format!("domain-crash-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("crash.db");
     let _ = std::fs::remove_file(&file);
-    harness("SQLite", mode, &format!("sqlite://{}", file.display()));
+    let url = format!("sqlite://{}", file.display());
+    (dir, url)
+}
+
+fn sqlite(mode: &str) {
+    let (dir, url) = sqlite_file(mode);
+    harness("SQLite", mode, &url);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_poison_event_is_parked_after_it_stops_the_process_three_times_in_sync_mode() {
+    let (dir, url) = sqlite_file("poison-sync");
+    poison(&url, "sync");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_poison_event_is_parked_after_it_stops_the_process_three_times_in_async_mode() {
+    let (dir, url) = sqlite_file("poison-async");
+    poison(&url, "async");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

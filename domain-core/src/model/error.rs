@@ -127,6 +127,16 @@ pub enum Error {
         id: uuid::Uuid,
     },
 
+    /// A failed delivery that waits behind an earlier failed delivery of its stream to the same
+    /// handler: it runs when that one is retried successfully or skipped, not before.
+    #[error("delivery {id} waits behind failed delivery {behind} of the same stream")]
+    DeliveryBlocked {
+        /// The waiting delivery.
+        id: uuid::Uuid,
+        /// The parked delivery it waits behind.
+        behind: uuid::Uuid,
+    },
+
     /// A delivery's commit found its subscription's checkpoint moved: another process delivered
     /// the event first, and this delivery's writes were rolled back. The runtime handles it by
     /// re-reading the checkpoint; callers of the domain do not see it.

@@ -13,6 +13,7 @@ use crate::model::error::{HandlerFailure, Result};
 use crate::model::message::{EventEnvelope, Metadata};
 use crate::runtime::chain::Chain;
 use crate::runtime::registry::{BoxFuture, Instance, Registry};
+use crate::runtime::retry::{Parked, RetryPolicies};
 use crate::store::{CommitBatch, Store};
 
 pub(crate) struct DomainInner {
@@ -23,6 +24,10 @@ pub(crate) struct DomainInner {
     /// Delivers committed events to their handlers: the seam between sync delivery (today) and
     /// delivery by an engine reading the log.
     pub dispatcher: Arc<dyn Dispatcher>,
+    /// Each handler's retry policy.
+    pub retries: RetryPolicies,
+    /// The streams parked for each handler (dead letters that later events wait behind).
+    pub parked: Parked,
 }
 
 impl DomainInner {

@@ -15,7 +15,7 @@ use crate::runtime::context::{Context, FinishedDelivery};
 use crate::runtime::core::{Dispatcher, DomainInner};
 use crate::runtime::handler::CatchPanic;
 use crate::runtime::registry::{BoxFuture, EventHandlerRegistration};
-use crate::store::{DeliveryMark, FailedDelivery};
+use crate::store::{DeliveryMark, DeliveryState, FailedDelivery};
 
 /// Delivers in the task that committed, before `process` returns.
 pub(crate) struct SyncDispatcher;
@@ -64,14 +64,61 @@ pub(crate) async fn dispatch_all(
     let mut failures = Vec::new();
     while let Some(event) = queue.pop_front() {
         for handler in core.registry.handlers_for(&event) {
-            let delivered = deliver(core, handler, &event, None, None).await;
+            if let Some(behind) = core.parked.head(handler.path, &event.metadata.stream) {
+                let (record, failure) = blocked(handler, &event, behind);
+                let unrecorded = core.store.record_failure(&record).await.err();
+                failures.push(with_unrecorded(failure, unrecorded));
+                continue;
+            }
+            let policy = core.retries.of(handler.path);
+            let mut attempt = 1;
+            let delivered = loop {
+                let delivered = deliver(core, handler, &event, None, None).await;
+                if delivered.outcome.is_ok() || attempt >= policy.max_attempts() {
+                    break delivered;
+                }
+                attempt += 1;
+                // Boxed: the sleep would otherwise enlarge every delivery's future.
+                Box::pin(tokio::time::sleep(policy.delay_before(attempt))).await;
+            };
             if let Err(cause) = delivered.outcome {
-                failures.push(record_failure(core, handler, &event, cause).await);
+                failures.push(record_failure(core, handler, &event, cause, attempt).await);
             }
             queue.extend(delivered.events);
         }
     }
     failures
+}
+
+/// The record and the caller's view of `handler`'s delivery of `event`, not run because delivery
+/// `behind` of the same stream is parked.
+pub(crate) fn blocked(
+    handler: &'static EventHandlerRegistration,
+    event: &EventEnvelope,
+    behind: Uuid,
+) -> (FailedDelivery, HandlerFailure) {
+    let id = Uuid::new_v4();
+    let cause = Error::DeliveryBlocked { id, behind };
+    let record = FailedDelivery {
+        id,
+        handler: Arc::from(handler.path),
+        event: event.clone(),
+        error: cause.to_string(),
+        attempts: 0,
+        state: DeliveryState::Blocked { behind },
+    };
+    (record, describe_failure(handler, event, cause, id, None))
+}
+
+/// `failure`, noting that its record could not be written.
+fn with_unrecorded(mut failure: HandlerFailure, unrecorded: Option<Error>) -> HandlerFailure {
+    if let Some(error) = unrecorded {
+        failure.cause = format!(
+            "{} (and recording the failure failed: {error})",
+            failure.cause
+        );
+    }
+    failure
 }
 
 /// One (event, handler) delivery in its own unit of work; returns its outcome and, if it
@@ -136,27 +183,44 @@ pub(crate) async fn deliver(
     }
 }
 
-/// Records a first failed delivery and describes it (retries update their record through their
-/// claim instead). If the store cannot record it, the description says so: the caller still
-/// learns of the failure.
+/// The record and the caller's view of `handler`'s delivery of `event`, failed after `attempts`
+/// attempts: parked.
+pub(crate) fn parked(
+    handler: &'static EventHandlerRegistration,
+    event: &EventEnvelope,
+    cause: Error,
+    attempts: u32,
+) -> (FailedDelivery, HandlerFailure) {
+    let id = Uuid::new_v4();
+    let record = FailedDelivery {
+        id,
+        // The full path: a retry must find this handler, not another of the same short name.
+        handler: Arc::from(handler.path),
+        event: event.clone(),
+        error: cause.to_string(),
+        attempts,
+        state: DeliveryState::Parked,
+    };
+    (record, describe_failure(handler, event, cause, id, None))
+}
+
+/// Records a delivery that failed after `attempts` attempts, parking its stream for the handler,
+/// and describes it (retries update their record through their claim instead). If the store
+/// cannot record it, the description says so: the caller still learns of the failure.
 async fn record_failure(
     core: &DomainInner,
     handler: &'static EventHandlerRegistration,
     event: &EventEnvelope,
     cause: Error,
+    attempts: u32,
 ) -> HandlerFailure {
-    let id = Uuid::new_v4();
-    // The full path: a retry must find this handler, not another of the same short name.
-    let handler_name: Arc<str> = Arc::from(handler.path);
-    let failure = FailedDelivery {
-        id,
-        handler: handler_name.clone(),
-        event: event.clone(),
-        error: cause.to_string(),
-        attempts: 1,
-    };
-    let unrecorded = core.store.record_failure(&failure).await.err();
-    describe_failure(handler, event, cause, id, unrecorded)
+    let (record, failure) = parked(handler, event, cause, attempts);
+    let unrecorded = core.store.record_failure(&record).await.err();
+    if unrecorded.is_none() {
+        core.parked
+            .park(handler.path, event.metadata.stream.clone(), record.id);
+    }
+    with_unrecorded(failure, unrecorded)
 }
 
 /// The caller's view of a failed delivery: which handler, which event, the handler's own error,

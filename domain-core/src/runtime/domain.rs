@@ -28,10 +28,11 @@ use crate::runtime::handler::{CatchPanic, HandledCommand, pending_command, prepa
 use crate::runtime::registry::{
     DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
 };
+use crate::runtime::retry::{Parked, RetryPolicies, RetryPolicy};
 use crate::runtime::subscription::CheckpointedDispatcher;
 use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::memory::MemoryStore;
-use crate::store::{Causation, FailedDelivery, Store, StoreOptions};
+use crate::store::{Causation, DeliveryState, FailedDelivery, Store, StoreOptions};
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
 ///
@@ -90,6 +91,8 @@ pub struct DomainBuilder {
     store_options: StoreOptions,
     event_processing: Option<EventProcessing>,
     handler_processing: HashMap<TypeId, EventProcessing>,
+    retry_policy: Option<RetryPolicy>,
+    handler_retry: HashMap<TypeId, RetryPolicy>,
 }
 
 /// How a domain's event handlers receive committed events.
@@ -164,6 +167,8 @@ impl Domain {
             store_options: StoreOptions::default(),
             event_processing: None,
             handler_processing: HashMap::default(),
+            retry_policy: None,
+            handler_retry: HashMap::default(),
         }
     }
 
@@ -465,18 +470,48 @@ impl Domain {
             .or_else(|| registry.commands.get(&id).map(|c| &*c.type_name))
     }
 
-    /// Every recorded failed delivery, oldest first.
+    /// Every failed delivery still open (parked, or blocked behind a parked one of its
+    /// stream), oldest first: the dead letters. Skipped ones are in
+    /// [`Domain::skipped_deliveries`].
     pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
         self.inner.store.failed_deliveries().await
     }
 
-    /// Retries one failed delivery. The record is claimed first (one attempt counted before the
+    /// Retries one parked delivery. The record is claimed first (one attempt counted before the
     /// handler runs), so two processes retrying at once never run the handler twice: the loser
-    /// gets [`Error::DeliveryClaimed`]. On success the record is removed and the events the
-    /// handler committed are dispatched; on failure the claim is released and the record stays,
-    /// with the new error. The record is deleted only after the handler's commit, so a crash in
-    /// between retries it again once the claim expires ([`RETRY_CLAIM`]; at-least-once).
+    /// gets [`Error::DeliveryClaimed`]. On success the record is removed, the events the handler
+    /// committed are dispatched, and the deliveries blocked behind it (later events of its
+    /// stream) are delivered in order; one that fails becomes the stream's parked delivery. On
+    /// failure the claim is released and the record stays, with the new error. The record is
+    /// deleted only after the handler's commit, so a crash in between retries it again once the
+    /// claim expires ([`RETRY_CLAIM`]; at-least-once). A blocked delivery cannot be retried
+    /// before the one it waits behind ([`Error::DeliveryBlocked`]).
     pub async fn retry_delivery(&self, id: Uuid) -> Result<()> {
+        let record = self.open_record(id).await?;
+        if let DeliveryState::Blocked { behind } = record.state {
+            return Err(Error::DeliveryBlocked { id, behind });
+        }
+        let mut failures = Vec::new();
+        if self.retry_one(id, &mut failures).await? {
+            self.release_stream(&record, &mut failures).await?;
+        }
+        failures_to_result(failures)
+    }
+
+    /// The record `id`, if it is still open (not skipped).
+    async fn open_record(&self, id: Uuid) -> Result<FailedDelivery> {
+        match self.inner.store.failure(id).await? {
+            Some(record) if !matches!(record.state, DeliveryState::Skipped { .. }) => Ok(record),
+            _ => Err(Error::NotFound {
+                aggregate: "FailedDelivery",
+                id: id.to_string(),
+            }),
+        }
+    }
+
+    /// Claims and runs the delivery `id` once; `true` if it succeeded (its record is gone).
+    /// Failures (its own, or of what its handler's events caused) are pushed onto `failures`.
+    async fn retry_one(&self, id: Uuid, failures: &mut Vec<HandlerFailure>) -> Result<bool> {
         let inner = &self.inner;
         let claimant = Uuid::new_v4();
         let now = SystemTime::now();
@@ -503,30 +538,126 @@ impl Domain {
         };
         let chain = inner.dispatcher.chain();
         let delivered = deliver(inner, handler, &failed.event, chain.clone(), None).await;
-        let events = delivered.events;
-        let failure = match delivered.outcome {
+        let succeeded = match delivered.outcome {
             Ok(()) => {
                 // The handler committed: its events are delivered whatever happens to the record.
                 // If it cannot be deleted, the claim expires and a later retry runs it again.
                 if let Err(error) = inner.store.resolve_failure(id, claimant).await {
                     tracing::warn!(%error, delivery = %id, "a retried delivery succeeded but its record was not deleted");
                 }
-                None
+                true
             }
             Err(cause) => {
                 let text = cause.to_string();
                 let note = inner.store.release_failure(id, claimant, &text).await.err();
-                Some(describe_failure(handler, &failed.event, cause, id, note))
+                failures.push(describe_failure(handler, &failed.event, cause, id, note));
+                false
             }
         };
-        let failures: Vec<HandlerFailure> = failure
-            .into_iter()
-            .chain(inner.deliver_committed(events, chain).await)
-            .collect();
+        failures.extend(inner.deliver_committed(delivered.events, chain).await);
+        Ok(succeeded)
+    }
+
+    /// After the parked delivery `head` succeeded or was skipped: delivers the ones blocked
+    /// behind it, in log order, until one fails (it becomes the stream's parked delivery).
+    async fn release_stream(
+        &self,
+        head: &FailedDelivery,
+        failures: &mut Vec<HandlerFailure>,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let stream = head.event.metadata.stream.clone();
+        let handler = inner.registry.event_handler(&head.handler).map(|h| h.path);
+        let mut current = head.id;
+        loop {
+            let Some(next) = inner
+                .store
+                .blocked_behind(current)
+                .await?
+                .into_iter()
+                .next()
+            else {
+                if let Some(handler) = handler {
+                    inner.parked.replace(handler, &stream, None);
+                }
+                return Ok(());
+            };
+            inner.store.promote(current, next.id).await?;
+            if let Some(handler) = handler {
+                inner.parked.replace(handler, &stream, Some(next.id));
+            }
+            current = next.id;
+            if !self.retry_one(current, failures).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Gives up on a failed delivery: it is kept as skipped, with who skipped it and why (see
+    /// [`Domain::skipped_deliveries`]), until purged. If it was parked, the deliveries blocked
+    /// behind it are delivered now, in order. [`Error::DeliveryClaimed`] while a retry holds it.
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    /// use domain_core::DeliveryState;
+    ///
+    /// #[aggregate]
+    /// pub struct Order { pub total: i64 }
+    ///
+    /// #[event(part_of = Order)]
+    /// pub struct OrderPlaced { pub total: i64 }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Fraud;
+    ///
+    /// #[event_handler(part_of = Order)]
+    /// impl Fraud {
+    ///     #[handle(OrderPlaced)]
+    ///     fn check(&self, event: &OrderPlaced) -> Result<()> {
+    ///         if event.total < 0 { Err(Error::rule("a negative total")) } else { Ok(()) }
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Shop").build()?;
+    /// let mut order = Order::builder().total(-5).build()?;
+    /// order.raise(OrderPlaced { total: -5 });
+    /// domain.repository::<Order>().add(order).await.unwrap_err();
+    ///
+    /// let dead = domain.failed_deliveries().await?;
+    /// domain.skip_delivery(dead[0].id, "ops@example.com", "test data").await?;
+    /// assert!(domain.failed_deliveries().await?.is_empty());
+    /// let skipped = domain.skipped_deliveries().await?;
+    /// assert!(matches!(&skipped[0].state, DeliveryState::Skipped { by, .. } if by == "ops@example.com"));
+    /// assert_eq!(domain.purge_skipped_deliveries().await?, 1);
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn skip_delivery(&self, id: Uuid, by: &str, reason: &str) -> Result<()> {
+        let record = self.open_record(id).await?;
+        if !self.inner.store.skip_failure(id, by, reason).await? {
+            return Err(Error::DeliveryClaimed { id });
+        }
+        tracing::info!(delivery = %id, handler = %record.handler, by, reason, "failed delivery skipped");
+        let mut failures = Vec::new();
+        if record.state == DeliveryState::Parked {
+            self.release_stream(&record, &mut failures).await?;
+        }
         failures_to_result(failures)
     }
 
-    /// Retries every failed delivery once; returns how many now succeeded and the ones still failing.
+    /// The deliveries operators skipped, with who and why, oldest first.
+    pub async fn skipped_deliveries(&self) -> Result<Vec<FailedDelivery>> {
+        self.inner.store.skipped_deliveries().await
+    }
+
+    /// Deletes every skipped delivery's record; returns how many.
+    pub async fn purge_skipped_deliveries(&self) -> Result<u64> {
+        self.inner.store.purge_skipped().await
+    }
+
+    /// Retries every parked delivery once (each also delivers what waits behind it); returns
+    /// how many now succeeded and the ones still failing.
     pub async fn retry_failed_deliveries(&self) -> RetryReport {
         let mut report = RetryReport::default();
         let failed_deliveries = match self.failed_deliveries().await {
@@ -537,6 +668,9 @@ impl Domain {
             }
         };
         for failed in failed_deliveries {
+            if matches!(failed.state, DeliveryState::Blocked { .. }) {
+                continue; // delivered behind its parked delivery, or still waiting
+            }
             match self.retry_delivery(failed.id).await {
                 Ok(()) => report.succeeded += 1,
                 Err(Error::HandlersFailed { failures, .. }) => {
@@ -714,6 +848,54 @@ impl DomainBuilder {
         self
     }
 
+    /// How often every event handler's failing deliveries are attempted before they are parked
+    /// ([`RetryPolicy`]; by default one attempt for handlers `process` delivers, five for the
+    /// engine's).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(policy);
+        self
+    }
+
+    /// The retry policy of the event handler `H`, whatever the domain's.
+    ///
+    /// ```rust,standalone_crate
+    /// use std::time::Duration;
+    /// use domain_core::prelude::*;
+    /// use domain_core::RetryPolicy;
+    ///
+    /// #[aggregate]
+    /// pub struct Order { pub total: i64 }
+    ///
+    /// #[event(part_of = Order)]
+    /// pub struct OrderPlaced { pub total: i64 }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Mailer;
+    ///
+    /// #[event_handler(part_of = Order)]
+    /// impl Mailer {
+    ///     #[handle(OrderPlaced)]
+    ///     fn send(&self, _event: &OrderPlaced) -> Result<()> {
+    ///         Err(Error::rule("the mail server is down"))
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let quick = RetryPolicy::attempts(3).backoff(Duration::from_millis(1), Duration::from_millis(5));
+    /// let domain = Domain::builder("Shop").handler_retry_policy::<Mailer>(quick).build()?;
+    /// let mut order = Order::builder().total(30).build()?;
+    /// order.raise(OrderPlaced { total: 30 });
+    /// assert!(domain.repository::<Order>().add(order).await.is_err());
+    /// let parked = domain.failed_deliveries().await?;
+    /// assert_eq!((parked.len(), parked[0].attempts), (1, 3));
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn handler_retry_policy<H: 'static>(mut self, policy: RetryPolicy) -> Self {
+        self.handler_retry.insert(TypeId::of::<H>(), policy);
+        self
+    }
+
     /// How a durable store connects: pool size and timeout ([`StoreOptions`]); takes effect in
     /// [`DomainBuilder::open`].
     pub fn store_options(mut self, options: StoreOptions) -> Self {
@@ -815,6 +997,8 @@ impl DomainBuilder {
             instances,
             processing,
             handler_processing: self.handler_processing,
+            retry_policy: self.retry_policy,
+            handler_retry: self.handler_retry,
         })
     }
 }
@@ -826,9 +1010,51 @@ struct CheckedDomain {
     instances: HashMap<TypeId, Instance>,
     processing: EventProcessing,
     handler_processing: HashMap<TypeId, EventProcessing>,
+    retry_policy: Option<RetryPolicy>,
+    handler_retry: HashMap<TypeId, RetryPolicy>,
 }
 
 impl CheckedDomain {
+    /// Each handler's retry policy: its own, else the domain's, else its mode's default.
+    fn retries(&self) -> RetryPolicies {
+        let by_handler = self
+            .registry
+            .event_handlers
+            .iter()
+            .map(|h| {
+                let default = if self.is_async(h) {
+                    RetryPolicy::ASYNC
+                } else {
+                    RetryPolicy::SYNC
+                };
+                let policy = self.handler_retry.get(&(h.type_id)()).copied();
+                (h.path, policy.or(self.retry_policy).unwrap_or(default))
+            })
+            .collect();
+        RetryPolicies { by_handler }
+    }
+
+    /// The streams the store's dead letters park, by handler.
+    async fn parked(&self, store: &Store) -> Result<Parked> {
+        let parked = Parked::default();
+        if matches!(store, Store::Memory(_)) {
+            return Ok(parked); // a new in-memory store has none
+        }
+        for record in store.failed_deliveries().await? {
+            if record.state != DeliveryState::Parked {
+                continue;
+            }
+            if let Some(handler) = self.registry.event_handler(&record.handler) {
+                parked.park(
+                    handler.path,
+                    record.event.metadata.stream.clone(),
+                    record.id,
+                );
+            }
+        }
+        Ok(parked)
+    }
+
     /// Whether the engine delivers to `handler`.
     fn is_async(&self, handler: &EventHandlerRegistration) -> bool {
         let mode = self.handler_processing.get(&(handler.type_id)());
@@ -847,12 +1073,13 @@ impl CheckedDomain {
     /// delivers directly, with nothing to recover.
     async fn with_store(self, store: Store) -> Result<Domain> {
         let durable = !matches!(store, Store::Memory(_));
+        let parked = self.parked(&store).await?;
         if !durable && !self.any_async() {
-            return Ok(self.assemble(store, None));
+            return Ok(self.assemble(store, None, parked));
         }
         let subscriptions =
             CheckpointedDispatcher::open(&store, &self.registry, |h| self.is_async(h)).await?;
-        let domain = self.assemble(store, Some(Arc::new(subscriptions)));
+        let domain = self.assemble(store, Some(Arc::new(subscriptions)), parked);
         if durable && let Some(subscriptions) = &domain.subscriptions {
             // A start delivers what the last stop (a crash, a dropped future) left undelivered.
             subscriptions.recover(&domain.inner).await?;
@@ -860,7 +1087,13 @@ impl CheckedDomain {
         Ok(domain)
     }
 
-    fn assemble(self, store: Store, subscriptions: Option<Arc<CheckpointedDispatcher>>) -> Domain {
+    fn assemble(
+        self,
+        store: Store,
+        subscriptions: Option<Arc<CheckpointedDispatcher>>,
+        parked: Parked,
+    ) -> Domain {
+        let retries = self.retries();
         let dispatcher: Arc<dyn Dispatcher> = match &subscriptions {
             Some(subscriptions) => subscriptions.clone(),
             None => Arc::new(SyncDispatcher),
@@ -872,6 +1105,8 @@ impl CheckedDomain {
                 instances: self.instances,
                 store,
                 dispatcher,
+                retries,
+                parked,
             }),
             subscriptions,
         }

@@ -12,6 +12,7 @@ pub(crate) mod domain;
 pub(crate) mod engine;
 pub(crate) mod handler;
 pub mod registry;
+pub(crate) mod retry;
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) mod subscription;
 pub(crate) mod unit_of_work;

@@ -32,8 +32,9 @@ use crate::model::error::{Error, HandlerFailure, Result};
 use crate::model::message::EventEnvelope;
 use crate::runtime::chain::{Chain, Outcome, Owners};
 use crate::runtime::core::{Dispatcher, DomainInner};
-use crate::runtime::dispatch::{deliver, describe_failure};
+use crate::runtime::dispatch::{blocked, deliver, describe_failure, parked};
 use crate::runtime::registry::{ALL_CATEGORIES, BoxFuture, EventHandlerRegistration, Registry};
+use crate::runtime::retry::POISON_LIMIT;
 use crate::store::{CommitBatch, DeliveryMark, FailedDelivery, Store};
 
 /// Events read per page while catching a subscription up.
@@ -65,6 +66,9 @@ struct Subscription {
     cursor: tokio::sync::Mutex<Cursor>,
     /// `cursor.scanned`, readable without the lock (for lag reports).
     scanned: AtomicU64,
+    /// Set until the first delivery since the process started, whose attempt is counted before
+    /// the handler runs (poison detection).
+    suspect: AtomicBool,
 }
 
 /// Where a subscription stands, as this process knows it.
@@ -111,6 +115,7 @@ impl CheckpointedDispatcher {
                     inline,
                     cursor: tokio::sync::Mutex::new(Cursor::at(position)),
                     scanned: AtomicU64::new(position),
+                    suspect: AtomicBool::new(true),
                 };
                 (handler.path, subscription)
             })
@@ -381,56 +386,71 @@ impl CheckpointedDispatcher {
                     .inline
                     .then(|| Chain::owner_of(&self.owners, event.metadata.id))
                     .flatten();
-                let on_behalf_of = owner.clone().unwrap_or_else(|| chain.clone());
-                let mark = DeliveryMark {
-                    subscription: handler.path,
-                    from: cursor.persisted,
-                    to: position,
-                    failure: None,
-                };
-                let delivered =
-                    deliver(core, handler, &event, Some(on_behalf_of), Some(mark)).await;
-                let failure = match delivered.outcome {
-                    Ok(()) => {
-                        cursor.scanned = position;
-                        if delivered.persisted {
-                            cursor.persisted = position;
-                            cursor.unpersisted = 0;
-                        } else {
-                            cursor.unpersisted += 1;
-                        }
-                        None
-                    }
-                    Err(Error::CheckpointMoved { .. }) => {
-                        // Another process delivered past here: its writes stand, ours rolled back.
-                        *cursor = Cursor::at(core.store.checkpoint(handler.path).await?);
+                let mut committed = Vec::new();
+                let stream = &event.metadata.stream;
+                let failure = if let Some(behind) = core.parked.head(handler.path, stream) {
+                    // Per-stream order: recorded as waiting behind the parked one, not run.
+                    let (record, failure) = blocked(handler, &event, behind);
+                    if !self.record(core, cursor, handler, position, record).await? {
                         continue 'pages;
                     }
-                    Err(cause) => {
-                        let id = Uuid::new_v4();
-                        let record = FailedDelivery {
-                            id,
-                            handler: Arc::from(handler.path),
-                            event: event.clone(),
-                            error: cause.to_string(),
-                            attempts: 1,
-                        };
+                    Some(failure)
+                } else if let Some(crashes) = self.poisoned(core, subscription, position).await? {
+                    let cause = Error::Rule(format!(
+                        "delivering this event stopped the process {crashes} times: parked \
+                         without running the handler again (a poison event?)"
+                    ));
+                    let (record, failure) = parked(handler, &event, cause, crashes);
+                    let id = record.id;
+                    if !self.record(core, cursor, handler, position, record).await? {
+                        continue 'pages;
+                    }
+                    core.parked.park(handler.path, stream.clone(), id);
+                    Some(failure)
+                } else {
+                    let policy = core.retries.of(handler.path);
+                    let mut attempt = 1;
+                    loop {
                         let mark = DeliveryMark {
                             subscription: handler.path,
                             from: cursor.persisted,
                             to: position,
-                            failure: Some(record),
+                            failure: None,
                         };
-                        match core.store.commit(CommitBatch::mark_only(mark)).await {
-                            Ok(_) => {
-                                *cursor = Cursor::at(position);
-                                Some(describe_failure(handler, &event, cause, id, None))
+                        let on_behalf_of = owner.clone().unwrap_or_else(|| chain.clone());
+                        let delivered =
+                            deliver(core, handler, &event, Some(on_behalf_of), Some(mark)).await;
+                        match delivered.outcome {
+                            Ok(()) => {
+                                cursor.scanned = position;
+                                if delivered.persisted {
+                                    cursor.persisted = position;
+                                    cursor.unpersisted = 0;
+                                } else {
+                                    cursor.unpersisted += 1;
+                                }
+                                committed = delivered.events;
+                                break None;
                             }
                             Err(Error::CheckpointMoved { .. }) => {
+                                // Another process delivered past here: its writes stand, ours
+                                // rolled back.
                                 *cursor = Cursor::at(core.store.checkpoint(handler.path).await?);
                                 continue 'pages;
                             }
-                            Err(error) => return Err(error),
+                            Err(_) if attempt < policy.max_attempts() => {
+                                attempt += 1;
+                                tokio::time::sleep(policy.delay_before(attempt)).await;
+                            }
+                            Err(cause) => {
+                                let (record, failure) = parked(handler, &event, cause, attempt);
+                                let id = record.id;
+                                if !self.record(core, cursor, handler, position, record).await? {
+                                    continue 'pages;
+                                }
+                                core.parked.park(handler.path, stream.clone(), id);
+                                break Some(failure);
+                            }
                         }
                     }
                 };
@@ -438,7 +458,7 @@ impl CheckpointedDispatcher {
                     event_id: event.metadata.id,
                     handler: handler.path,
                     failure,
-                    events: delivered.events,
+                    events: committed,
                 };
                 match owner {
                     Some(owner) => owner.deposit(outcome),
@@ -447,6 +467,59 @@ impl CheckpointedDispatcher {
             }
         }
         Ok(())
+    }
+
+    /// Commits a failure record with the checkpoint's advance to `position`: `true` when
+    /// written, `false` when another process moved the checkpoint (the cursor is reloaded; the
+    /// caller reads on from there).
+    async fn record(
+        &self,
+        core: &DomainInner,
+        cursor: &mut Cursor,
+        handler: &'static EventHandlerRegistration,
+        position: u64,
+        record: FailedDelivery,
+    ) -> Result<bool> {
+        let mark = DeliveryMark {
+            subscription: handler.path,
+            from: cursor.persisted,
+            to: position,
+            failure: Some(record),
+        };
+        match core.store.commit(CommitBatch::mark_only(mark)).await {
+            Ok(_) => {
+                *cursor = Cursor::at(position);
+                Ok(true)
+            }
+            Err(Error::CheckpointMoved { .. }) => {
+                *cursor = Cursor::at(core.store.checkpoint(handler.path).await?);
+                Ok(false)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// For the first delivery of `subscription` since the process started: counts the attempt
+    /// before the handler runs, and returns how many starts stopped while delivering the event at
+    /// `position` if that is more than [`POISON_LIMIT`] allows.
+    async fn poisoned(
+        &self,
+        core: &DomainInner,
+        subscription: &Subscription,
+        position: u64,
+    ) -> Result<Option<u32>> {
+        if !subscription.suspect.swap(false, Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let path = subscription.handler.path;
+        match core.store.count_attempt(path, position).await {
+            Ok(attempts) if attempts > POISON_LIMIT => Ok(Some(attempts - 1)),
+            Ok(_) => Ok(None),
+            Err(error) => {
+                subscription.suspect.store(true, Ordering::Relaxed);
+                Err(error)
+            }
+        }
     }
 
     /// Commits the checkpoint up to what the cursor has handled.

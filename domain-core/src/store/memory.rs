@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
 
-use super::{CommitBatch, FailedDelivery, PendingCommand};
+use super::{CommitBatch, DeliveryState, FailedDelivery, PendingCommand};
 use crate::model::Aggregate;
 use crate::model::codec::Codec;
 use crate::model::error::{Error, Result};
@@ -63,6 +63,8 @@ struct State {
     claims: HashMap<Uuid, (Uuid, SystemTime)>,
     /// Subscription (event handler path) -> checkpoint (the last global position handled).
     subscriptions: HashMap<&'static str, u64>,
+    /// Subscription -> (position, attempts counted before running its handler there).
+    attempts: HashMap<String, (u64, u32)>,
     /// Equality indexes, built on the first `find_by`/query on a field and kept up to date by
     /// every commit after, so lookups by value cost O(matches), not O(table).
     indexes: HashMap<TypeId, Vec<EqIndex>>,
@@ -466,7 +468,87 @@ impl MemoryStore {
     }
 
     pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
-        Ok(self.state.read().failed.clone())
+        Ok(self
+            .state
+            .read()
+            .failed
+            .iter()
+            .filter(|f| !matches!(f.state, DeliveryState::Skipped { .. }))
+            .cloned()
+            .collect())
+    }
+
+    pub async fn blocked_behind(&self, id: Uuid) -> Result<Vec<FailedDelivery>> {
+        let mut behind: Vec<FailedDelivery> = self
+            .state
+            .read()
+            .failed
+            .iter()
+            .filter(|f| f.state == DeliveryState::Blocked { behind: id })
+            .cloned()
+            .collect();
+        behind.sort_by_key(|f| f.event.metadata.global_position);
+        Ok(behind)
+    }
+
+    pub async fn promote(&self, head: Uuid, next: Uuid) -> Result<()> {
+        let mut state = self.state.write();
+        for failed in &mut state.failed {
+            if failed.id == next {
+                failed.state = DeliveryState::Parked;
+            } else if failed.state == (DeliveryState::Blocked { behind: head }) {
+                failed.state = DeliveryState::Blocked { behind: next };
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn skip_failure(&self, id: Uuid, by: &str, reason: &str) -> Result<bool> {
+        let mut state = self.state.write();
+        if state.claims.contains_key(&id) {
+            return Ok(false);
+        }
+        let Some(failed) = state.failed.iter_mut().find(|f| f.id == id) else {
+            return Ok(false);
+        };
+        failed.state = DeliveryState::Skipped {
+            by: by.to_string(),
+            reason: reason.to_string(),
+        };
+        Ok(true)
+    }
+
+    pub async fn skipped_deliveries(&self) -> Result<Vec<FailedDelivery>> {
+        Ok(self
+            .state
+            .read()
+            .failed
+            .iter()
+            .filter(|f| matches!(f.state, DeliveryState::Skipped { .. }))
+            .cloned()
+            .collect())
+    }
+
+    pub async fn purge_skipped(&self) -> Result<u64> {
+        let mut state = self.state.write();
+        let before = state.failed.len();
+        state
+            .failed
+            .retain(|f| !matches!(f.state, DeliveryState::Skipped { .. }));
+        Ok((before - state.failed.len()) as u64)
+    }
+
+    pub async fn count_attempt(&self, name: &str, position: u64) -> Result<u32> {
+        let mut state = self.state.write();
+        let entry = state
+            .attempts
+            .entry(name.to_string())
+            .or_insert((position, 0));
+        if entry.0 != position {
+            *entry = (position, 0);
+        }
+        entry.1 += 1;
+        Ok(entry.1)
     }
 
     pub async fn failure(&self, id: Uuid) -> Result<Option<FailedDelivery>> {
@@ -494,7 +576,11 @@ impl MemoryStore {
         {
             return Ok(None);
         }
-        let Some(failed) = state.failed.iter_mut().find(|f| f.id == id) else {
+        let Some(failed) = state
+            .failed
+            .iter_mut()
+            .find(|f| f.id == id && !matches!(f.state, DeliveryState::Skipped { .. }))
+        else {
             return Ok(None);
         };
         failed.attempts += 1;

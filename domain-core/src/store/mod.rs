@@ -171,7 +171,7 @@ impl StoreOptions {
     }
 }
 
-/// An event delivery that failed, kept until a retry succeeds.
+/// An event delivery that failed (a dead letter), kept until a retry succeeds, or skipped.
 #[derive(Debug, Clone)]
 pub struct FailedDelivery {
     /// The record's id (give it to [`Domain::retry_delivery`](crate::Domain::retry_delivery)).
@@ -182,8 +182,54 @@ pub struct FailedDelivery {
     pub event: EventEnvelope,
     /// The last error, as text.
     pub error: String,
-    /// How many deliveries were attempted.
+    /// How many deliveries were attempted (0 for one that waits behind another and never ran).
     pub attempts: u32,
+    /// Whether it failed itself, waits behind an earlier failure of its stream, or was skipped.
+    pub state: DeliveryState,
+}
+
+/// Where a failed delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// The handler failed on this event (after its retries); later events of the same stream
+    /// wait behind it for this handler, so that the handler sees each stream in order.
+    Parked,
+    /// Not run: an earlier event of the same stream is parked for this handler (`behind`).
+    /// Delivered, in order, when that one is retried successfully or skipped.
+    Blocked {
+        /// The parked delivery it waits behind.
+        behind: Uuid,
+    },
+    /// Given up on by an operator ([`Domain::skip_delivery`](crate::Domain::skip_delivery)):
+    /// kept for the record until purged.
+    Skipped {
+        /// Who skipped it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl DeliveryState {
+    /// The state stored as (`blocked_by`, `skipped_by`, `skip_reason`) columns.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn from_columns(
+        blocked_by: Option<String>,
+        skipped_by: Option<String>,
+        reason: Option<String>,
+    ) -> Result<DeliveryState> {
+        Ok(match (blocked_by, skipped_by) {
+            (_, Some(by)) => DeliveryState::Skipped {
+                by,
+                reason: reason.unwrap_or_default(),
+            },
+            (Some(behind), None) => DeliveryState::Blocked {
+                behind: Uuid::parse_str(&behind)
+                    .map_err(|e| Error::Store(format!("bad blocked_by `{behind}`: {e}")))?,
+            },
+            (None, None) => DeliveryState::Parked,
+        })
+    }
 }
 
 /// The store a domain runs on.
@@ -302,6 +348,38 @@ impl Store {
     /// Records a failed delivery, or updates the record with the same id.
     pub async fn record_failure(&self, failure: &FailedDelivery) -> Result<()> {
         each_store!(self, s => s.record_failure(failure))
+    }
+
+    /// The deliveries waiting behind parked delivery `id`, in log order.
+    pub async fn blocked_behind(&self, id: Uuid) -> Result<Vec<FailedDelivery>> {
+        each_store!(self, s => s.blocked_behind(id))
+    }
+
+    /// Makes `next` (blocked behind `head`) the stream's parked delivery, and the others behind
+    /// `head` wait behind `next`; `head` itself is gone (resolved or skipped).
+    pub async fn promote(&self, head: Uuid, next: Uuid) -> Result<()> {
+        each_store!(self, s => s.promote(head, next))
+    }
+
+    /// Marks `id` skipped by `by` for `reason`, unless someone holds a retry claim on it.
+    pub async fn skip_failure(&self, id: Uuid, by: &str, reason: &str) -> Result<bool> {
+        each_store!(self, s => s.skip_failure(id, by, reason))
+    }
+
+    /// Skipped deliveries, oldest first.
+    pub async fn skipped_deliveries(&self) -> Result<Vec<FailedDelivery>> {
+        each_store!(self, s => s.skipped_deliveries())
+    }
+
+    /// Deletes every skipped delivery; returns how many.
+    pub async fn purge_skipped(&self) -> Result<u64> {
+        each_store!(self, s => s.purge_skipped())
+    }
+
+    /// Counts an attempt to deliver the event at `position` on subscription `name` before the
+    /// handler runs; returns the attempts counted for that position so far (this one included).
+    pub async fn count_attempt(&self, name: &str, position: u64) -> Result<u32> {
+        each_store!(self, s => s.count_attempt(name, position))
     }
 
     pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {

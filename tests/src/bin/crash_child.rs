@@ -7,7 +7,9 @@
 //! reaction applied twice is a book with two.
 //!
 //! `crash_child <database-url> check` opens the domain the same way, delivers what is left
-//! (`settle`), then prints `books=<n> receipts=<n> lost=<n> doubled=<n>`.
+//! (`settle`), then prints `books=<n> receipts=<n> lost=<n> doubled=<n> dead=<n>` and each dead
+//! letter's error. `crash_child <database-url> poison` processes a book whose reaction aborts
+//! the process.
 //!
 //! With `DOMAIN_EVENT_PROCESSING=async` the commands return after their own commit and an engine
 //! task delivers the reactions in the background.
@@ -24,6 +26,7 @@ pub struct CrBook {
 #[event(part_of = CrBook)]
 pub struct CrBookAdded {
     pub book: Identifier,
+    pub title: String,
 }
 
 #[aggregate]
@@ -43,8 +46,11 @@ pub struct CrBooks;
 impl CrBooks {
     #[handle(CrAddBook)]
     fn add(&self, command: CrAddBook, ctx: &mut Context) -> Result<()> {
-        let mut book = CrBook::builder().title(command.title).build()?;
-        book.raise(CrBookAdded { book: book.id() });
+        let mut book = CrBook::builder().title(command.title.clone()).build()?;
+        book.raise(CrBookAdded {
+            book: book.id(),
+            title: command.title,
+        });
         ctx.repository::<CrBook>().add(book)
     }
 }
@@ -57,6 +63,10 @@ pub struct CrReceipts;
 impl CrReceipts {
     #[handle(CrBookAdded)]
     fn on_added(&self, event: &CrBookAdded, ctx: &mut Context) -> Result<()> {
+        if event.title == "poison" {
+            // What no `catch_unwind` can stop: the process dies while delivering this event.
+            std::process::abort();
+        }
         let receipt = CrReceipt::builder().book(event.book.clone()).build()?;
         ctx.repository::<CrReceipt>().add(receipt)
     }
@@ -77,6 +87,15 @@ async fn main() {
     match mode.as_str() {
         "run" => run(domain).await,
         "check" => check(domain).await,
+        "poison" => {
+            println!("ready");
+            let poison = CrAddBook {
+                title: "poison".into(),
+            };
+            let _ = domain.process(poison).await;
+            domain.settle().await.unwrap(); // async mode: the engine's delivery, here
+            unreachable!("the poison event's handler aborts the process");
+        }
         other => panic!("unknown mode `{other}`"),
     }
 }
@@ -129,9 +148,16 @@ async fn check(domain: Domain) {
         .filter(|b| !per_book.contains_key(&b.id()))
         .count();
     let doubled = per_book.values().filter(|&&n| n > 1).count();
+    let dead = domain.failed_deliveries().await.unwrap();
+    // The poison book has no receipt by design: it is a dead letter instead.
+    let lost = lost.saturating_sub(dead.len());
     println!(
-        "books={} receipts={} lost={lost} doubled={doubled}",
+        "books={} receipts={} lost={lost} doubled={doubled} dead={}",
         books.len(),
-        receipts.len()
+        receipts.len(),
+        dead.len()
     );
+    for record in dead {
+        println!("dead-letter: {}", record.error);
+    }
 }

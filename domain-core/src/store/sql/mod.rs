@@ -36,7 +36,7 @@ use uuid::Uuid;
 
 use self::backend::{Cells, FromRow, Pool, Tx};
 use self::statement::{Dialect, Param, Statement};
-use super::{CommitBatch, FailedDelivery};
+use super::{CommitBatch, DeliveryState, FailedDelivery};
 use crate::model::Aggregate;
 use crate::model::codec::Codec;
 use crate::model::error::{Error, Result};
@@ -775,8 +775,12 @@ impl SqlStore {
     fn failure_upsert(&self, failure: &FailedDelivery) -> Result<Statement> {
         let global_position = column(failure.event.metadata.global_position, "a global position")?;
         let mut upsert = self.statement(
-            "INSERT INTO failed_deliveries (id, handler, global_position, error, attempts, recorded_at) VALUES (",
+            "INSERT INTO failed_deliveries (id, handler, global_position, error, attempts, recorded_at, blocked_by) VALUES (",
         );
+        let blocked_by = match &failure.state {
+            DeliveryState::Blocked { behind } => Some(behind),
+            DeliveryState::Parked | DeliveryState::Skipped { .. } => None,
+        };
         upsert
             .bind_text(failure.id.to_string())
             .push(", ")
@@ -789,6 +793,8 @@ impl SqlStore {
             .bind_int(i64::from(failure.attempts))
             .push(", ")
             .bind_int(micros(SystemTime::now()))
+            .push(", ")
+            .bind(optional_text(blocked_by))
             .push(
                 ") ON CONFLICT (id) DO UPDATE SET error = excluded.error, attempts = excluded.attempts",
             );
@@ -824,14 +830,15 @@ impl SqlStore {
             .collect::<Vec<_>>()
             .join(", ");
         self.statement(&format!(
-            "SELECT f.id, f.handler, f.error, f.attempts, {columns} FROM failed_deliveries f \
+            "SELECT f.id, f.handler, f.error, f.attempts, f.blocked_by, f.skipped_by, \
+             f.skip_reason, {columns} FROM failed_deliveries f \
              JOIN events e ON e.global_position = f.global_position"
         ))
     }
 
     pub async fn failed_deliveries(&self) -> Result<Vec<FailedDelivery>> {
         let mut select = self.failure_select();
-        select.push(" ORDER BY f.recorded_at, f.id");
+        select.push(" WHERE f.skipped_by IS NULL ORDER BY f.recorded_at, f.global_position, f.id");
         let rows: Vec<FailureRow> = self.pool.fetch(&select).await?;
         rows.into_iter()
             .map(|row| row.decode(&self.codec))
@@ -863,7 +870,7 @@ impl SqlStore {
             .bind_text(claimant.to_string())
             .push(", claimed_until = ")
             .bind_int(micros(until))
-            .push(", attempts = attempts + 1 WHERE id = ")
+            .push(", attempts = attempts + 1 WHERE skipped_by IS NULL AND id = ")
             .bind_text(id.to_string())
             .push(" AND (claimed_until IS NULL OR claimed_until < ")
             .bind_int(micros(now))
@@ -875,6 +882,94 @@ impl SqlStore {
             return Ok(None);
         }
         self.failure(id).await
+    }
+
+    /// The deliveries blocked behind `id`, in log order.
+    pub async fn blocked_behind(&self, id: Uuid) -> Result<Vec<FailedDelivery>> {
+        let mut select = self.failure_select();
+        select
+            .push(" WHERE f.blocked_by = ")
+            .bind_text(id.to_string())
+            .push(" ORDER BY f.global_position");
+        let rows: Vec<FailureRow> = self.pool.fetch(&select).await?;
+        rows.into_iter()
+            .map(|row| row.decode(&self.codec))
+            .collect()
+    }
+
+    /// Makes `next` the parked head of its stream, and re-points the rest behind `head` at it.
+    pub async fn promote(&self, head: Uuid, next: Uuid) -> Result<()> {
+        let mut parked =
+            self.statement("UPDATE failed_deliveries SET blocked_by = NULL WHERE id = ");
+        parked.bind_text(next.to_string());
+        let mut rest = self.statement("UPDATE failed_deliveries SET blocked_by = ");
+        rest.bind_text(next.to_string())
+            .push(" WHERE blocked_by = ")
+            .bind_text(head.to_string());
+        let mut tx = self.pool.begin_write().await?;
+        tx.execute(&parked, "promoting a blocked delivery").await?;
+        tx.execute(&rest, "re-pointing blocked deliveries").await?;
+        tx.commit().await
+    }
+
+    /// Marks `id` skipped, unless a retry's claim on it is still valid.
+    pub async fn skip_failure(&self, id: Uuid, by: &str, reason: &str) -> Result<bool> {
+        let now = micros(SystemTime::now());
+        let mut update = self.statement("UPDATE failed_deliveries SET skipped_by = ");
+        update
+            .bind_text(by)
+            .push(", skip_reason = ")
+            .bind_text(reason)
+            .push(", skipped_at = ")
+            .bind_int(now)
+            .push(", blocked_by = NULL WHERE skipped_by IS NULL AND id = ")
+            .bind_text(id.to_string())
+            .push(" AND (claimed_until IS NULL OR claimed_until < ")
+            .bind_int(now)
+            .push(")");
+        let mut tx = self.pool.begin_write().await?;
+        let skipped = tx.execute(&update, "skipping a failed delivery").await?;
+        tx.commit().await?;
+        Ok(skipped == 1)
+    }
+
+    pub async fn skipped_deliveries(&self) -> Result<Vec<FailedDelivery>> {
+        let mut select = self.failure_select();
+        select.push(" WHERE f.skipped_by IS NOT NULL ORDER BY f.skipped_at, f.id");
+        let rows: Vec<FailureRow> = self.pool.fetch(&select).await?;
+        rows.into_iter()
+            .map(|row| row.decode(&self.codec))
+            .collect()
+    }
+
+    pub async fn purge_skipped(&self) -> Result<u64> {
+        let delete = self.statement("DELETE FROM failed_deliveries WHERE skipped_by IS NOT NULL");
+        let mut tx = self.pool.begin_write().await?;
+        let purged = tx.execute(&delete, "purging skipped deliveries").await?;
+        tx.commit().await?;
+        Ok(purged)
+    }
+
+    /// Counts an attempt at `position` on subscription `name` (see the `subscriptions` table).
+    pub async fn count_attempt(&self, name: &str, position: u64) -> Result<u32> {
+        let position = column(position, "a position")?;
+        let mut update =
+            self.statement("UPDATE subscriptions SET attempts = CASE WHEN attempt_position = ");
+        update
+            .bind_int(position)
+            .push(" THEN attempts + 1 ELSE 1 END, attempt_position = ")
+            .bind_int(position)
+            .push(" WHERE segment = 0 AND name = ")
+            .bind_text(name)
+            .push(" RETURNING attempts");
+        let mut tx = self.pool.begin_write().await?;
+        let attempts = tx
+            .fetch_first::<i64>(&update, "counting a delivery attempt")
+            .await?
+            .ok_or_else(|| Error::Store(format!("subscription `{name}` is not stored")))?;
+        tx.commit().await?;
+        u32::try_from(attempts)
+            .map_err(|_| Error::Store(format!("subscription `{name}` counts {attempts} attempts")))
     }
 
     /// Gives up `claimant`'s claim on `id` after another failure, keeping `error`.
@@ -1145,6 +1240,9 @@ struct FailureRow {
     handler: String,
     error: String,
     attempts: i64,
+    blocked_by: Option<String>,
+    skipped_by: Option<String>,
+    skip_reason: Option<String>,
     event: EventRow,
 }
 
@@ -1155,7 +1253,10 @@ impl FromRow for FailureRow {
             handler: row.text(1)?,
             error: row.text(2)?,
             attempts: row.int(3)?,
-            event: EventRow::read(row, 4)?,
+            blocked_by: row.optional_text(4)?,
+            skipped_by: row.optional_text(5)?,
+            skip_reason: row.optional_text(6)?,
+            event: EventRow::read(row, 7)?,
         })
     }
 }
@@ -1174,6 +1275,7 @@ impl FailureRow {
             })?,
             event: self.event.decode(codec)?,
             error: self.error,
+            state: DeliveryState::from_columns(self.blocked_by, self.skipped_by, self.skip_reason)?,
         })
     }
 }

@@ -68,6 +68,10 @@ pub(crate) const LAYOUT: &[(&str, &[&str])] = &[
             "recorded_at",
             "claimed_by",
             "claimed_until",
+            "blocked_by",
+            "skipped_by",
+            "skip_reason",
+            "skipped_at",
         ],
     ),
     (
@@ -95,6 +99,8 @@ pub(crate) const LAYOUT: &[(&str, &[&str])] = &[
             "lease_until",
             "fence",
             "updated_at",
+            "attempt_position",
+            "attempts",
         ],
     ),
 ];
@@ -165,8 +171,12 @@ const POSTGRES: &[&[&str]] = &[
 /// position up to which it has handled its events, advanced in the same transaction as each
 /// delivery's writes. One row per subscription and `segment` (0 until scale-out partitions a
 /// subscription by a stable hash of the stream id); `owner`, `lease_until` and `fence` are the
-/// lease and fencing token worker processes will take. Failure records are looked up by
-/// delivery (handler, event).
+/// lease and fencing token worker processes will take; `attempt_position`/`attempts` count the
+/// attempts to deliver one event made right after a start, before the handler runs, so that an
+/// event whose handler kills the process is parked instead of crashing every start. Failure
+/// records are looked up by delivery (handler, event), and become dead letters: one that waits
+/// behind an earlier failure of its stream names it (`blocked_by`); one an operator gave up on
+/// says who and why (`skipped_by`, `skip_reason`, `skipped_at`).
 const SUBSCRIPTIONS_POSTGRES: &[&str] = &[
     "CREATE TABLE subscriptions (
         name TEXT NOT NULL,
@@ -176,9 +186,15 @@ const SUBSCRIPTIONS_POSTGRES: &[&str] = &[
         lease_until BIGINT,
         fence BIGINT NOT NULL,
         updated_at BIGINT NOT NULL,
+        attempt_position BIGINT,
+        attempts BIGINT NOT NULL DEFAULT 0,
         PRIMARY KEY (name, segment)
     )",
     "CREATE INDEX failed_deliveries_by_delivery ON failed_deliveries (handler, global_position)",
+    "ALTER TABLE failed_deliveries ADD COLUMN blocked_by TEXT",
+    "ALTER TABLE failed_deliveries ADD COLUMN skipped_by TEXT",
+    "ALTER TABLE failed_deliveries ADD COLUMN skip_reason TEXT",
+    "ALTER TABLE failed_deliveries ADD COLUMN skipped_at BIGINT",
 ];
 
 /// Migration 2 -> 3: a retry claims its failed delivery first (who, until when), so two
@@ -285,9 +301,15 @@ const SUBSCRIPTIONS_SQLITE: &[&str] = &[
         lease_until INTEGER,
         fence INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
+        attempt_position INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (name, segment)
     ) WITHOUT ROWID",
     "CREATE INDEX failed_deliveries_by_delivery ON failed_deliveries (handler, global_position)",
+    "ALTER TABLE failed_deliveries ADD COLUMN blocked_by TEXT",
+    "ALTER TABLE failed_deliveries ADD COLUMN skipped_by TEXT",
+    "ALTER TABLE failed_deliveries ADD COLUMN skip_reason TEXT",
+    "ALTER TABLE failed_deliveries ADD COLUMN skipped_at INTEGER",
 ];
 
 /// Migration 2 -> 3 on SQLite: see [`RETRY_CLAIMS_POSTGRES`].
