@@ -213,9 +213,11 @@ impl Context {
     }
 
     async fn commit(self) -> Result<Vec<EventEnvelope>> {
-        match self.take_batch()? {
-            Some(batch) => self.inner.commit(batch, self.chain.as_ref()).await,
-            None => Ok(Vec::new()),
+        match (self.take_batch()?, &self.chain) {
+            (None, _) => Ok(Vec::new()),
+            // Straight to the store when nothing is claimed (the in-memory hot path).
+            (Some(batch), None) => self.inner.store.commit(batch).await,
+            (Some(batch), Some(chain)) => self.inner.commit(batch, Some(chain)).await,
         }
     }
 
@@ -242,7 +244,7 @@ impl Context {
     ) -> FinishedDelivery {
         let batch = match outcome.and_then(|()| self.take_batch()) {
             Ok(Some(mut batch)) => {
-                batch.mark = Some(mark);
+                batch.mark = Some(Box::new(mark));
                 batch
             }
             Ok(None) => return FinishedDelivery::default(),

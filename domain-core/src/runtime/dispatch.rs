@@ -70,14 +70,17 @@ pub(crate) async fn dispatch_all(
                 failures.push(with_unrecorded(failure, unrecorded));
                 continue;
             }
-            let policy = core.retries.of(handler.path);
             let mut attempt = 1;
             let delivered = loop {
                 let delivered = deliver(core, handler, &event, None, None).await;
-                if delivered.outcome.is_ok() || attempt >= policy.max_attempts() {
+                // The policy is looked up only on failure: success costs no lookup.
+                if delivered.outcome.is_ok()
+                    || attempt >= core.retries.of(handler.path).max_attempts()
+                {
                     break delivered;
                 }
                 attempt += 1;
+                let policy = core.retries.of(handler.path);
                 // Boxed: the sleep would otherwise enlarge every delivery's future.
                 Box::pin(tokio::time::sleep(policy.delay_before(attempt))).await;
             };
@@ -159,7 +162,8 @@ pub(crate) async fn deliver(
             Context::for_delivery(core.clone(), event.metadata.clone(), chain, handler.path);
         let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
         let finished = match mark {
-            Some(mark) => ctx.finish_delivery(outcome, mark).await,
+            // Boxed: the direct path (no mark) would otherwise carry its size in every delivery.
+            Some(mark) => Box::pin(ctx.finish_delivery(outcome, mark)).await,
             None => {
                 let (outcome, events) = ctx.finish(outcome).await;
                 FinishedDelivery {

@@ -266,7 +266,7 @@ impl MemoryStore {
             }
         }
         // Nothing below can fail: the command is logged exactly when the changes are written.
-        if let Some(mark) = batch.mark {
+        if let Some(mark) = batch.mark.map(|mark| *mark) {
             state.subscriptions.insert(mark.subscription, mark.to);
             if let Some(failure) = mark.failure {
                 state.failed.retain(|f| f.id != failure.id);

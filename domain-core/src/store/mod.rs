@@ -77,7 +77,8 @@ pub(crate) struct CommitBatch {
     pub timestamp: SystemTime,
     /// Set when the batch is a delivery's: the subscription's progress (and the delivery's
     /// failure, if the handler failed) commit with the handler's writes, or not at all.
-    pub mark: Option<DeliveryMark>,
+    /// Boxed: most batches have none, and every commit future carries the batch.
+    pub mark: Option<Box<DeliveryMark>>,
 }
 
 /// A subscription's progress, committed in the same transaction as a delivery's writes.
@@ -103,7 +104,7 @@ impl CommitBatch {
             aggregates: Vec::new(),
             commands: Vec::new(),
             timestamp: SystemTime::now(),
-            mark: Some(mark),
+            mark: Some(Box::new(mark)),
         }
     }
 }
