@@ -113,7 +113,7 @@ pub mod __private {
     };
     pub use crate::runtime::domain::process_json;
     pub use crate::runtime::handler::{
-        HandledCommand, HandlerReturn, handled_command_category, instance_as,
+        HandledCommand, HandlerReturn, context_as, handled_command_category, instance_as,
     };
     pub use crate::runtime::registry::{
         AggregateRegistration, BoxFuture, CommandHandlerRegistration, CommandRegistration,

@@ -18,12 +18,13 @@ const _: () = {
     fn __dispatch<'a>(
         instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
         envelope: &'a __dc::EventEnvelope,
-        ctx: &'a mut __dc::Context,
+        ctx: &'a mut (dyn __dc::Any + ::core::marker::Send),
     ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
         ::std::boxed::Box::pin(async move {
             let this = __dc::instance_as::<
                 ManageInventory,
             >(instance, "ManageInventory")?;
+            let ctx = __dc::context_as(ctx)?;
             if let __dc::Some(event) = envelope.__downcast_payload::<OrderShipped>() {
                 return {
                     __dc::HandlerReturn::into_result(this.reduce_stock(event, ctx))

@@ -1433,10 +1433,13 @@ impl CommandLog<'_> {
 /// Runs a serialized command of type `C` (the erased entry behind [`Domain::process_json`]).
 #[doc(hidden)]
 pub fn process_json<C: HandledCommand>(
-    domain: &Domain,
+    domain: &(dyn Any + Send + Sync),
     value: serde_json::Value,
 ) -> crate::runtime::registry::BoxFuture<'_, Result<Box<dyn Any + Send>>> {
     Box::pin(async move {
+        let domain = domain.downcast_ref::<Domain>().ok_or_else(|| {
+            Error::Store("process_json was given something other than a domain".into())
+        })?;
         let command = decode_command::<C>(domain, value)?;
         let output = domain.process(command).await?;
         Ok(Box::new(output) as Box<dyn Any + Send>)

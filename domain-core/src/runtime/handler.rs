@@ -117,6 +117,13 @@ pub fn instance_as<'a, H: 'static>(
     })
 }
 
+/// Takes back the handler context a delivery passes erased (see `DispatchEvent`).
+#[doc(hidden)]
+pub fn context_as(ctx: &mut (dyn Any + Send)) -> Result<&mut Context> {
+    ctx.downcast_mut::<Context>()
+        .ok_or_else(|| Error::Store("a delivery was given something other than a context".into()))
+}
+
 /// Validates a command and finds its handler; builds its metadata.
 pub(crate) fn prepare<'a, C: HandledCommand>(
     core: &'a DomainInner,

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use crate::model::codec::Codec;
 use crate::model::error::Result;
 use crate::model::message::EventEnvelope;
-use crate::runtime::context::Context;
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -110,10 +109,12 @@ pub struct CommandRegistration {
     pub aggregate_name: &'static str,
 }
 
-/// Runs a serialized command through a domain (see `Domain::process_json`).
+/// Runs a serialized command through a domain (see `Domain::process_json`). The domain is
+/// passed erased (`&Domain` as `&dyn Any`): the registry sits below the `Domain` API and must not
+/// name it.
 #[doc(hidden)]
 pub type ProcessJson = for<'a> fn(
-    &'a crate::runtime::domain::Domain,
+    &'a (dyn Any + Send + Sync),
     serde_json::Value,
 ) -> BoxFuture<'a, Result<Box<dyn Any + Send>>>;
 
@@ -135,12 +136,15 @@ pub struct CommandHandlerRegistration {
     pub default_instance: fn() -> Option<Instance>,
 }
 
-/// Delivers one event to an erased event-handler instance.
+/// Delivers one event to an erased event-handler instance. The handler context is passed erased
+/// (`&mut Context` as `&mut dyn Any`; the generated code takes it back with `context_as`): the
+/// context holds the domain, which holds this registry, so naming it here would tie the layers
+/// into a loop.
 #[doc(hidden)]
 pub type DispatchEvent = for<'a> fn(
     &'a (dyn Any + Send + Sync),
     &'a EventEnvelope,
-    &'a mut Context,
+    &'a mut (dyn Any + Send),
 ) -> BoxFuture<'a, Result<()>>;
 
 #[doc(hidden)]

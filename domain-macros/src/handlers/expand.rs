@@ -314,10 +314,11 @@ fn event_handler(model: &HandlerModel) -> TokenStream {
         fn __dispatch<'a>(
             instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
             envelope: &'a __dc::EventEnvelope,
-            ctx: &'a mut __dc::Context,
+            ctx: &'a mut (dyn __dc::Any + ::core::marker::Send),
         ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
             ::std::boxed::Box::pin(async move {
                 let this = __dc::instance_as::<#self_ty>(instance, #name)?;
+                let ctx = __dc::context_as(ctx)?;
                 #(#arms)*
                 #any_arm
                 #fallthrough
