@@ -250,6 +250,69 @@ impl CfHitAuditor {
     }
 }
 
+/// A ticket whose copier the retry test steers, per ticket label.
+#[aggregate]
+pub struct CfTicket {
+    pub label: String,
+}
+
+#[event(part_of = CfTicket)]
+pub struct CfTicketOpened {
+    pub label: String,
+}
+
+/// What the copier writes, one per successful delivery.
+#[aggregate]
+pub struct CfTicketCopy {
+    pub label: String,
+}
+
+/// How the copier treats a label's next delivery.
+#[derive(Clone)]
+enum CopierMode {
+    Fail,
+    /// Stage the copy, then wait for the signal before returning (and committing).
+    Block(Arc<tokio::sync::Notify>, Arc<tokio::sync::Notify>),
+    Pass,
+}
+
+static COPIER_MODES: std::sync::Mutex<Vec<(String, CopierMode)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn set_copier_mode(label: &str, mode: CopierMode) {
+    let mut modes = COPIER_MODES.lock().unwrap();
+    modes.retain(|(l, _)| l != label);
+    modes.push((label.to_string(), mode));
+}
+
+#[derive(Default)]
+pub struct CfTicketCopier;
+
+#[event_handler(part_of = CfTicket)]
+impl CfTicketCopier {
+    #[handle(CfTicketOpened)]
+    async fn on_opened(&self, event: &CfTicketOpened, ctx: &mut Context) -> Result<()> {
+        let mode = COPIER_MODES
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(label, _)| *label == event.label)
+            .map(|(_, mode)| mode.clone())
+            .unwrap_or(CopierMode::Pass);
+        ctx.repository::<CfTicketCopy>()
+            .add(CfTicketCopy::builder().label(event.label.clone()).build()?)?;
+        match mode {
+            CopierMode::Fail => Err(Error::rule("the copier fails")),
+            CopierMode::Block(started, release) => {
+                started.notify_one();
+                release.notified().await;
+                Ok(())
+            }
+            CopierMode::Pass => Ok(()),
+        }
+    }
+}
+
 fn book(title: &str, year: i64, price: f64) -> CfBook {
     CfBook::builder()
         .title(title)
@@ -462,6 +525,7 @@ suite! {
         two_processes_deliver_each_reaction_once,
         dropped_process_futures_lose_no_reaction,
         a_new_subscription_starts_at_the_head_of_the_log,
+        a_retry_whose_claim_was_taken_over_commits_nothing,
     ]
 }
 
@@ -2138,6 +2202,65 @@ async fn dropped_process_futures_lose_no_reaction(db: TestDb) {
     drop(domain);
     let reopened = db.domain().await;
     assert_eq!(stock_per_title(&reopened).await, per_title);
+}
+
+/// A retry deletes its record in its handler's own transaction, if it still holds the claim: a
+/// retrier whose claim expired while its handler ran (another one took the record over and
+/// succeeded) commits nothing, so the store-writing handler takes effect once. (Before, the
+/// record was deleted after the handler's commit, and both retries' writes stood.)
+async fn a_retry_whose_claim_was_taken_over_commits_nothing(db: TestDb) {
+    let domain = db.domain().await;
+    let label = format!("ticket-{:?}", db.backend);
+    set_copier_mode(&label, CopierMode::Fail);
+    let mut ticket = CfTicket::builder().label(label.clone()).build().unwrap();
+    ticket.raise(CfTicketOpened {
+        label: label.clone(),
+    });
+    domain
+        .repository::<CfTicket>()
+        .add(ticket)
+        .await
+        .unwrap_err();
+    let record = domain.failed_deliveries().await.unwrap()[0].id;
+
+    // Retrier A claims the record, stages its copy and waits.
+    let (started, release) = (
+        Arc::new(tokio::sync::Notify::new()),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    set_copier_mode(&label, CopierMode::Block(started.clone(), release.clone()));
+    let first = tokio::spawn({
+        let domain = domain.clone();
+        async move { domain.retry_delivery(record).await }
+    });
+    started.notified().await;
+    // A's claim expires; retrier B takes the record over and succeeds.
+    assert_eq!(
+        db.raw_sql("UPDATE failed_deliveries SET claimed_until = 0")
+            .await,
+        1
+    );
+    set_copier_mode(&label, CopierMode::Pass);
+    domain.retry_delivery(record).await.unwrap();
+    // A finishes: its commit finds the record gone and writes nothing.
+    release.notify_one();
+    let outcome = first.await.unwrap();
+    assert!(
+        matches!(outcome, Err(Error::DeliveryClaimed { .. })),
+        "{outcome:?}"
+    );
+    let copies = domain
+        .repository::<CfTicketCopy>()
+        .query()
+        .filter(CfTicketCopy::LABEL.eq(label))
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(
+        copies, 1,
+        "the handler's writes were applied {copies} times"
+    );
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
 }
 
 /// A handler first seen by a database that already has events reacts to new events only:

@@ -233,10 +233,10 @@ impl Context {
         Ok(Some(batch))
     }
 
-    /// Ends an event handler's work on a subscription: commits what it staged together with
-    /// `mark`, the subscription's progress. A handler that staged nothing commits nothing, and
-    /// its progress is recorded by a later commit (`persisted` is false): redelivering such a
-    /// delivery after a crash repeats no write to the store.
+    /// Ends an event handler's work on a subscription or a retry: commits what it staged
+    /// together with `mark` (the subscription's progress, or the retried record's deletion). A
+    /// handler that staged nothing commits nothing, and the mark is left to the caller
+    /// (`persisted` is false): redelivering such a delivery repeats no write to the store.
     pub(crate) async fn finish_delivery(
         self,
         outcome: Result<()>,

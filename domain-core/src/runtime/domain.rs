@@ -32,7 +32,7 @@ use crate::runtime::retry::{Parked, RetryPolicies, RetryPolicy};
 use crate::runtime::subscription::CheckpointedDispatcher;
 use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::memory::MemoryStore;
-use crate::store::{Causation, DeliveryState, FailedDelivery, Store, StoreOptions};
+use crate::store::{Causation, DeliveryMark, DeliveryState, FailedDelivery, Store, StoreOptions};
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
 ///
@@ -483,9 +483,12 @@ impl Domain {
     /// committed are dispatched, and the deliveries blocked behind it (later events of its
     /// stream) are delivered in order; one that fails becomes the stream's parked delivery. On
     /// failure the claim is released and the record stays, with the new error. The record is
-    /// deleted only after the handler's commit, so a crash in between retries it again once the
-    /// claim expires ([`RETRY_CLAIM`]; at-least-once). A blocked delivery cannot be retried
-    /// before the one it waits behind ([`Error::DeliveryBlocked`]).
+    /// deleted in the handler's own transaction, so a store-writing handler's retry takes effect
+    /// once even if the process dies right after; a retry whose claim expired
+    /// ([`RETRY_CLAIM`]) while its handler ran finds the record taken by another retrier and
+    /// commits nothing ([`Error::DeliveryClaimed`]). A handler that writes nothing has its record
+    /// deleted after it returns (at least once). A blocked delivery cannot be retried before the
+    /// one it waits behind ([`Error::DeliveryBlocked`]).
     pub async fn retry_delivery(&self, id: Uuid) -> Result<()> {
         let record = self.open_record(id).await?;
         if let DeliveryState::Blocked { behind } = record.state {
@@ -537,16 +540,23 @@ impl Domain {
             return Err(Error::Store(error));
         };
         let chain = inner.dispatcher.chain();
-        let delivered = deliver(inner, handler, &failed.event, chain.clone(), None).await;
+        // The record is deleted in the handler's own transaction: a crash after that commit
+        // cannot leave it to be retried again.
+        let mark = DeliveryMark::Retry { id, claimant };
+        let delivered = deliver(inner, handler, &failed.event, chain.clone(), Some(mark)).await;
         let succeeded = match delivered.outcome {
             Ok(()) => {
-                // The handler committed: its events are delivered whatever happens to the record.
-                // If it cannot be deleted, the claim expires and a later retry runs it again.
-                if let Err(error) = inner.store.resolve_failure(id, claimant).await {
+                // A handler that wrote nothing committed nothing: its record is deleted now. If
+                // that fails, the claim expires and a later retry runs it again (at least once).
+                if !delivered.persisted
+                    && let Err(error) = inner.store.resolve_failure(id, claimant).await
+                {
                     tracing::warn!(%error, delivery = %id, "a retried delivery succeeded but its record was not deleted");
                 }
                 true
             }
+            // Our claim expired and another retrier took the record: our writes rolled back.
+            Err(Error::DeliveryClaimed { .. }) => return Err(Error::DeliveryClaimed { id }),
             Err(cause) => {
                 let text = cause.to_string();
                 let note = inner.store.release_failure(id, claimant, &text).await.err();

@@ -35,7 +35,7 @@ use crate::runtime::core::{Dispatcher, DomainInner};
 use crate::runtime::dispatch::{blocked, deliver, describe_failure, parked};
 use crate::runtime::registry::{ALL_CATEGORIES, BoxFuture, EventHandlerRegistration, Registry};
 use crate::runtime::retry::POISON_LIMIT;
-use crate::store::{CommitBatch, DeliveryMark, FailedDelivery, Store};
+use crate::store::{Checkpoint, CommitBatch, DeliveryMark, FailedDelivery, Store};
 
 /// Events read per page while catching a subscription up.
 const PAGE: u64 = 256;
@@ -411,12 +411,12 @@ impl CheckpointedDispatcher {
                     let policy = core.retries.of(handler.path);
                     let mut attempt = 1;
                     loop {
-                        let mark = DeliveryMark {
+                        let mark = DeliveryMark::Checkpoint(Checkpoint {
                             subscription: handler.path,
                             from: cursor.persisted,
                             to: position,
                             failure: None,
-                        };
+                        });
                         let on_behalf_of = owner.clone().unwrap_or_else(|| chain.clone());
                         let delivered =
                             deliver(core, handler, &event, Some(on_behalf_of), Some(mark)).await;
@@ -480,13 +480,13 @@ impl CheckpointedDispatcher {
         position: u64,
         record: FailedDelivery,
     ) -> Result<bool> {
-        let mark = DeliveryMark {
+        let mark = Checkpoint {
             subscription: handler.path,
             from: cursor.persisted,
             to: position,
             failure: Some(record),
         };
-        match core.store.commit(CommitBatch::mark_only(mark)).await {
+        match core.store.commit(CommitBatch::checkpoint_only(mark)).await {
             Ok(_) => {
                 *cursor = Cursor::at(position);
                 Ok(true)
@@ -533,13 +533,13 @@ impl CheckpointedDispatcher {
             return Ok(());
         }
         let path = subscription.handler.path;
-        let mark = DeliveryMark {
+        let mark = Checkpoint {
             subscription: path,
             from: cursor.persisted,
             to: cursor.scanned,
             failure: None,
         };
-        match core.store.commit(CommitBatch::mark_only(mark)).await {
+        match core.store.commit(CommitBatch::checkpoint_only(mark)).await {
             Ok(_) => {
                 *cursor = Cursor::at(cursor.scanned);
                 Ok(())

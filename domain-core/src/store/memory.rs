@@ -15,7 +15,7 @@ use std::time::SystemTime;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
 
-use super::{CommitBatch, DeliveryState, FailedDelivery, PendingCommand};
+use super::{CommitBatch, DeliveryMark, DeliveryState, FailedDelivery, PendingCommand};
 use crate::model::Aggregate;
 use crate::model::codec::Codec;
 use crate::model::error::{Error, Result};
@@ -256,22 +256,38 @@ impl MemoryStore {
                 });
             }
         }
-        if let Some(mark) = &batch.mark {
-            let at = state.subscriptions.get(mark.subscription).copied();
-            if at != Some(mark.from) {
-                return Err(Error::CheckpointMoved {
-                    subscription: mark.subscription.to_string(),
-                    expected: mark.from,
-                });
+        match batch.mark.as_deref() {
+            Some(DeliveryMark::Checkpoint(mark)) => {
+                let at = state.subscriptions.get(mark.subscription).copied();
+                if at != Some(mark.from) {
+                    return Err(Error::CheckpointMoved {
+                        subscription: mark.subscription.to_string(),
+                        expected: mark.from,
+                    });
+                }
             }
+            Some(DeliveryMark::Retry { id, claimant }) => {
+                let held = state.claims.get(id).is_some_and(|(by, _)| by == claimant);
+                if !held {
+                    return Err(Error::DeliveryClaimed { id: *id });
+                }
+            }
+            None => {}
         }
         // Nothing below can fail: the command is logged exactly when the changes are written.
-        if let Some(mark) = batch.mark.map(|mark| *mark) {
-            state.subscriptions.insert(mark.subscription, mark.to);
-            if let Some(failure) = mark.failure {
-                state.failed.retain(|f| f.id != failure.id);
-                state.failed.push(failure);
+        match batch.mark.map(|mark| *mark) {
+            Some(DeliveryMark::Checkpoint(mark)) => {
+                state.subscriptions.insert(mark.subscription, mark.to);
+                if let Some(failure) = mark.failure {
+                    state.failed.retain(|f| f.id != failure.id);
+                    state.failed.push(failure);
+                }
             }
+            Some(DeliveryMark::Retry { id, .. }) => {
+                state.claims.remove(&id);
+                state.failed.retain(|f| f.id != id);
+            }
+            None => {}
         }
         for command in batch.commands {
             if let Some(streams) = &mut state.command_streams {

@@ -81,6 +81,17 @@ pub(crate) struct CommitBatch {
     pub mark: Option<Box<DeliveryMark>>,
 }
 
+/// What a delivery's commit records besides the handler's writes.
+pub(crate) enum DeliveryMark {
+    /// A subscription's progress.
+    Checkpoint(Checkpoint),
+    /// A retried failed delivery: its record is deleted in the same transaction as the
+    /// handler's writes, if `claimant` still holds the retry's claim on it; otherwise the commit
+    /// writes nothing and fails with [`Error::DeliveryClaimed`]. So a crash between the
+    /// handler's commit and the record's deletion cannot run a store-writing handler twice.
+    Retry { id: Uuid, claimant: Uuid },
+}
+
 /// A subscription's progress, committed in the same transaction as a delivery's writes.
 ///
 /// The store first moves the subscription's checkpoint from `from` to `to` with a compare and
@@ -88,7 +99,7 @@ pub(crate) struct CommitBatch {
 /// nothing and fails with [`Error::CheckpointMoved`], and the runtime re-reads the checkpoint.
 /// So a handler whose effects are writes to this store has them applied exactly once, even
 /// across crashes: its writes and its checkpoint are one transaction.
-pub(crate) struct DeliveryMark {
+pub(crate) struct Checkpoint {
     /// The subscription: the event handler's full path.
     pub subscription: &'static str,
     pub from: u64,
@@ -98,13 +109,14 @@ pub(crate) struct DeliveryMark {
 }
 
 impl CommitBatch {
-    /// A batch that only records a delivery's progress (a handler that wrote nothing, or failed).
-    pub fn mark_only(mark: DeliveryMark) -> CommitBatch {
+    /// A batch that only records a subscription's progress (a handler that wrote nothing, or
+    /// failed).
+    pub fn checkpoint_only(checkpoint: Checkpoint) -> CommitBatch {
         CommitBatch {
             aggregates: Vec::new(),
             commands: Vec::new(),
             timestamp: SystemTime::now(),
-            mark: Some(Box::new(mark)),
+            mark: Some(Box::new(DeliveryMark::Checkpoint(checkpoint))),
         }
     }
 }

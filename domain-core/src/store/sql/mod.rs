@@ -559,8 +559,23 @@ impl SqlStore {
     }
 
     /// Moves a subscription's checkpoint `from` -> `to` (and writes the delivery's failure
-    /// record) in `tx`; [`Error::CheckpointMoved`] if the checkpoint is elsewhere.
+    /// record) in `tx`; [`Error::CheckpointMoved`] if the checkpoint is elsewhere. For a retried
+    /// delivery, deletes its record instead; [`Error::DeliveryClaimed`] if the claim was lost.
     async fn advance(&self, tx: &mut Tx, mark: &super::DeliveryMark, now: i64) -> Result<()> {
+        let mark = match mark {
+            super::DeliveryMark::Checkpoint(checkpoint) => checkpoint,
+            super::DeliveryMark::Retry { id, claimant } => {
+                let mut delete = self.statement("DELETE FROM failed_deliveries WHERE id = ");
+                delete
+                    .bind_text(id.to_string())
+                    .push(" AND claimed_by = ")
+                    .bind_text(claimant.to_string());
+                if tx.execute(&delete, "deleting a retried delivery").await? == 0 {
+                    return Err(Error::DeliveryClaimed { id: *id });
+                }
+                return Ok(());
+            }
+        };
         let mut update = self.statement("UPDATE subscriptions SET position = ");
         update
             .bind_int(column(mark.to, "a checkpoint")?)
