@@ -1,13 +1,14 @@
 //! A database outage after the domain opened: a command fails fast, within the store's timeout,
 //! with a store error (it used to block for about 46 s), and the store reconnects by itself once
-//! the database is back. The outage is a TCP proxy in front of PostgreSQL that the test closes
-//! and reopens on the same port.
+//! the database is back; the async engine rides an outage out with backoff and then delivers
+//! every event committed before it, once. The outage is a TCP proxy in front of PostgreSQL that
+//! the test closes and reopens on the same port.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use domain_core::StoreOptions;
 use domain_core::prelude::*;
+use domain_core::{EventProcessing, StoreOptions};
 use sqlx::AssertSqlSafe;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -34,6 +35,126 @@ impl OgCommands {
         ctx.repository::<OgTicket>().add(ticket)?;
         Ok(id)
     }
+}
+
+#[aggregate]
+pub struct OgAlarm {
+    pub level: i64,
+}
+
+#[event(part_of = OgAlarm)]
+pub struct OgAlarmRaised {
+    pub level: i64,
+}
+
+/// Written once per delivered alarm.
+#[aggregate]
+pub struct OgPage {
+    pub level: i64,
+}
+
+#[derive(Default)]
+pub struct OgPager;
+
+#[event_handler(part_of = OgAlarm)]
+impl OgPager {
+    #[handle(OgAlarmRaised)]
+    fn page(&self, event: &OgAlarmRaised, ctx: &mut Context) -> Result<()> {
+        ctx.repository::<OgPage>()
+            .add(OgPage::builder().level(event.level).build()?)
+    }
+}
+
+/// A fresh schema on the test server and a proxy in front of the server: (the URL through the
+/// proxy, the proxy's port, the server's address, the proxy's tasks). `None` without a server.
+async fn proxied_schema(
+    schema: &str,
+) -> Option<(String, u16, String, Arc<Mutex<Vec<JoinHandle<()>>>>)> {
+    let Ok(server) = std::env::var("DOMAIN_TEST_POSTGRES_URL") else {
+        println!("skipped: the outage tests need DOMAIN_TEST_POSTGRES_URL");
+        return None;
+    };
+    let target = server
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("a URL like postgres://user@host:port/db")
+        .to_string();
+    let pool = sqlx::PgPool::connect(&server).await.unwrap();
+    for ddl in [
+        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        format!("CREATE SCHEMA {schema}"),
+    ] {
+        sqlx::query(AssertSqlSafe(ddl))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tasks = proxy(listener, target.clone());
+    let proxied = server.replacen(&target, &format!("127.0.0.1:{port}"), 1);
+    let joiner = if proxied.contains('?') { '&' } else { '?' };
+    let url = format!("{proxied}{joiner}options=-c%20search_path%3D{schema}");
+    Some((url, port, target, tasks))
+}
+
+/// Events committed before an outage, with the engine unable to reach the database for a
+/// while: nothing is lost and nothing is recorded as failed; once the database is back the
+/// engine delivers each event once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_rides_out_an_outage_and_then_delivers_everything_once() {
+    let Some((url, port, target, tasks)) = proxied_schema("outage_engine_test").await else {
+        return;
+    };
+    let domain = Domain::builder("Outage")
+        .event_processing(EventProcessing::Async)
+        .database(url)
+        .store_options(StoreOptions::new().timeout(Duration::from_secs(1)))
+        .open()
+        .await
+        .unwrap();
+    for level in 0..10 {
+        let mut alarm = OgAlarm::builder().level(level).build().unwrap();
+        alarm.raise(OgAlarmRaised { level });
+        domain.repository::<OgAlarm>().add(alarm).await.unwrap();
+    }
+    // The database goes away before the engine delivers anything.
+    cut(&tasks);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let engine = tokio::spawn({
+        let engine = domain.engine().poll_interval(Duration::from_millis(50));
+        async move {
+            engine
+                .run_until(async {
+                    stopped.await.ok();
+                })
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Back on the same address.
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let tasks = proxy(listener, target);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pages = domain.repository::<OgPage>().query().count().await;
+        if pages.as_ref().is_ok_and(|&n| n >= 10) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the engine did not deliver after the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(()).unwrap();
+    engine.await.unwrap().unwrap();
+    let pages = domain.repository::<OgPage>().query().count().await.unwrap();
+    assert_eq!(pages, 10, "each alarm paged once");
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
+    cut(&tasks);
 }
 
 /// Forwards every connection on `listener` to `target`; aborting the returned tasks is the outage.
@@ -63,35 +184,9 @@ fn cut(tasks: &Arc<Mutex<Vec<JoinHandle<()>>>>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_fails_commands_fast_and_the_store_reconnects() {
-    let Ok(server) = std::env::var("DOMAIN_TEST_POSTGRES_URL") else {
-        println!("skipped: the outage test needs DOMAIN_TEST_POSTGRES_URL");
+    let Some((url, port, target, mut tasks)) = proxied_schema("outage_test").await else {
         return;
     };
-    let target = server
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .expect("a URL like postgres://user@host:port/db")
-        .to_string();
-    let schema = "outage_test";
-    let pool = sqlx::PgPool::connect(&server).await.unwrap();
-    for ddl in [
-        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-        format!("CREATE SCHEMA {schema}"),
-    ] {
-        sqlx::query(AssertSqlSafe(ddl))
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool.close().await;
-
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mut tasks = proxy(listener, target.clone());
-    let proxied = server.replacen(&target, &format!("127.0.0.1:{port}"), 1);
-    let joiner = if proxied.contains('?') { '&' } else { '?' };
-    let url = format!("{proxied}{joiner}options=-c%20search_path%3D{schema}");
     let timeout = Duration::from_secs(2);
     let domain = Domain::builder("Outage")
         .database(url)
