@@ -83,6 +83,15 @@ impl BookCommands {
     }
 }
 
+/// Set by the latency scenario: the reaction then records when it ran (one relaxed load
+/// otherwise, in every scenario).
+pub static REACTIONS_TIMED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// (book title, when its reaction ran), while `REACTIONS_TIMED` is set.
+pub static REACTED: std::sync::Mutex<Vec<(String, std::time::Instant)>> =
+    std::sync::Mutex::new(Vec::new());
+
 #[derive(Default)]
 pub struct Stocking;
 
@@ -95,6 +104,10 @@ impl Stocking {
             .title(event.title.clone())
             .quantity(10)
             .build()?;
+        if REACTIONS_TIMED.load(std::sync::atomic::Ordering::Relaxed) {
+            let now = std::time::Instant::now();
+            REACTED.lock().unwrap().push((event.title.clone(), now));
+        }
         ctx.repository::<Inventory>().add(inventory)
     }
 }

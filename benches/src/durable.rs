@@ -173,6 +173,119 @@ pub async fn command(database: Database, n: usize, clients: usize) -> Vec<Row> {
     rows
 }
 
+/// Async mode on `database`: (1) the command path, `n` commands that return after their own
+/// commit, against raw sqlx writing the command's rows (book, command record, event) in one
+/// transaction; (2) the engine delivering those `n` events (a transaction each: the inventory
+/// row and the checkpoint), against a hand-written loop reading the same events by page and
+/// writing the same rows; (3) commit-to-handler latency with the engine running, one command
+/// at a time.
+pub async fn async_mode(database: Database, n: usize) -> Vec<Row> {
+    let name = format!("{}-async", database.name());
+    let (Some(framework_url), Some(raw_url)) = (
+        database.fresh(&format!("{name}-framework")).await,
+        database.fresh(&format!("{name}-raw")).await,
+    ) else {
+        return skipped(&name);
+    };
+    let domain = Domain::builder("Bench")
+        .event_processing(domain_core::EventProcessing::Async)
+        .database(&framework_url)
+        .open()
+        .await
+        .expect("the benchmark database opens");
+    drop(open_domain(&raw_url).await);
+    let raw = raw::Writer::connect(database, &raw_url).await;
+
+    // (1) The command path: nothing delivers meanwhile (no engine runs).
+    let mut manual = Samples::with_capacity(n);
+    for i in 0..n {
+        manual
+            .time_async(|| raw.add_book(i, Commits::CommandOnly))
+            .await;
+    }
+    let mut framework = Samples::with_capacity(n);
+    for i in 0..n {
+        framework
+            .time_async(|| domain.process(domain::add_book(i)))
+            .await
+            .expect("command succeeds");
+    }
+    let mut rows = vec![
+        Row::new(
+            &format!("{name} command path (raw sqlx, 1 tx)"),
+            &manual,
+            None,
+        ),
+        Row::new(&format!("{name} command path"), &framework, Some(&manual)),
+    ];
+
+    // (2) Delivering the backlog of `n` events.
+    let started = Instant::now();
+    let delivered = raw.deliver_backlog().await;
+    let manual_wall = started.elapsed();
+    assert_eq!(delivered, n);
+    let started = Instant::now();
+    domain.settle().await.expect("the engine delivers");
+    let engine_wall = started.elapsed();
+    assert_eq!(domain::inventory_count(&domain).await, n);
+    rows.push(Row::batch(
+        &format!("{name} delivery of {n} events (hand-written loop)"),
+        n,
+        manual_wall,
+        None,
+    ));
+    rows.push(Row::batch(
+        &format!("{name} delivery of {n} events by the engine"),
+        n,
+        engine_wall,
+        Some(manual_wall),
+    ));
+
+    // (3) Commit-to-handler latency, the engine running in the background.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let engine = domain.engine();
+        async move {
+            engine
+                .run_until(async {
+                    stopped.await.ok();
+                })
+                .await
+        }
+    });
+    domain::REACTIONS_TIMED.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut latency = Samples::with_capacity(n / 4);
+    for i in 0..n / 4 {
+        let command = domain::add_book(n + i);
+        let title = command.title.clone();
+        domain.process(command).await.expect("command succeeds");
+        let committed = Instant::now();
+        let reacted = loop {
+            let found = domain::REACTED
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|(t, _)| *t == title)
+                .map(|(_, at)| *at);
+            match found {
+                Some(at) => break at,
+                None => tokio::time::sleep(Duration::from_micros(50)).await,
+            }
+        };
+        domain::REACTED.lock().unwrap().clear();
+        latency.push(reacted.saturating_duration_since(committed));
+    }
+    domain::REACTIONS_TIMED.store(false, std::sync::atomic::Ordering::Relaxed);
+    stop.send(()).ok();
+    running.await.expect("engine task").expect("engine stops");
+    rows.push(Row::new(
+        &format!("{name} commit-to-handler latency (engine running)"),
+        &latency,
+        None,
+    ));
+    rows
+}
+
 /// Runs `n` operations split over `clients` tasks; returns each operation's latency and the
 /// wall-clock time of the whole run.
 async fn concurrently<F, Fut>(clients: usize, n: usize, op: F) -> (Samples, Duration)
@@ -265,6 +378,8 @@ mod raw {
         One,
         /// Book, command record and event, then the inventory: the framework's two units of work.
         Two,
+        /// Book, command record and event only: async mode's command path.
+        CommandOnly,
     }
 
     pub enum Writer {
@@ -300,6 +415,7 @@ mod raw {
     /// in the reaction's transaction as the framework does.
     const ADVANCE: &str = "UPDATE subscriptions SET position = ?, updated_at = ? WHERE segment = 0";
     const RESERVE: &str = "UPDATE event_position SET last = last + 1 RETURNING last";
+    const READ_PAGE: &str = "SELECT global_position, CAST(data AS TEXT) FROM events WHERE category = 'book' AND global_position > ? ORDER BY global_position LIMIT 256";
     const INSERT_EVENT: &str = "INSERT INTO events (category, global_position, id, stream, stream_position, type_name, schema_version, data, correlation_id, causation_id, origin_stream, recorded_at) VALUES (?, ?, ?, ?, 1, ?, 1, ?::jsonb, ?, ?, ?, ?)";
 
     /// One command's rows, serialized the way the framework serializes them.
@@ -383,6 +499,10 @@ mod raw {
                 .execute(&mut *tx)
                 .await
                 .expect("event row");
+            if $commits == Commits::CommandOnly {
+                tx.commit().await.expect("commit");
+                return;
+            }
             if $commits == Commits::Two {
                 // As the framework does: the reaction runs after the command's commit.
                 tx.commit().await.expect("commit");
@@ -403,6 +523,61 @@ mod raw {
                 .await
                 .expect("inventory row");
             tx.commit().await.expect("commit");
+        }};
+    }
+
+    /// The body of [`Writer::deliver_backlog`], written once for both drivers.
+    macro_rules! deliver_backlog_in {
+        ($database:expr, $pool:expr) => {{
+            let (mut after,): (i64,) = sqlx::query_as(
+                "SELECT position FROM subscriptions WHERE segment = 0",
+            )
+            .fetch_one($pool)
+            .await
+            .expect("checkpoint");
+            let mut delivered = 0;
+            loop {
+                let page: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(sql(
+                    $database,
+                    READ_PAGE,
+                )))
+                .bind(after)
+                .fetch_all($pool)
+                .await
+                .expect("page");
+                if page.is_empty() {
+                    break delivered;
+                }
+                for (position, data) in page {
+                    let event: serde_json::Value = serde_json::from_str(&data).expect("event");
+                    let inventory = serde_json::json!({
+                        "book_id": event["book_id"], "title": event["title"], "quantity": 10
+                    })
+                    .to_string();
+                    let mut tx = match $database {
+                        Database::Sqlite => $pool.begin_with("BEGIN IMMEDIATE").await,
+                        Database::Postgres => $pool.begin().await,
+                    }
+                    .expect("begin");
+                    sqlx::query(AssertSqlSafe(sql($database, ADVANCE)))
+                        .bind(position)
+                        .bind(0i64)
+                        .execute(&mut *tx)
+                        .await
+                        .expect("checkpoint");
+                    sqlx::query(AssertSqlSafe(sql($database, INSERT_AGGREGATE)))
+                        .bind("Inventory")
+                        .bind(Uuid::new_v4().to_string())
+                        .bind(0i64)
+                        .bind(inventory)
+                        .execute(&mut *tx)
+                        .await
+                        .expect("inventory row");
+                    tx.commit().await.expect("commit");
+                    after = position;
+                    delivered += 1;
+                }
+            }
         }};
     }
 
@@ -437,6 +612,16 @@ mod raw {
             match self {
                 Writer::Sqlite(pool) => add_book_in!(Database::Sqlite, pool, i, commits),
                 Writer::Postgres(pool) => add_book_in!(Database::Postgres, pool, i, commits),
+            }
+        }
+
+        /// A hand-written engine: reads the book events after the stored checkpoint, a page at a
+        /// time, and for each one writes its inventory row and the checkpoint in one
+        /// transaction. Returns how many it delivered.
+        pub async fn deliver_backlog(&self) -> usize {
+            match self {
+                Writer::Sqlite(pool) => deliver_backlog_in!(Database::Sqlite, pool),
+                Writer::Postgres(pool) => deliver_backlog_in!(Database::Postgres, pool),
             }
         }
 

@@ -25,6 +25,8 @@ const SCENARIOS: &[&str] = &[
     "memory",
     "sqlite-command",
     "postgres-command",
+    "sqlite-async",
+    "postgres-async",
     "sqlite-scaling",
     "postgres-scaling",
     "compile",
@@ -93,6 +95,12 @@ fn main() {
     }
     if wanted("postgres-command") {
         rows.extend(durable_runtime.block_on(durable::command(Postgres, DURABLE_COMMANDS, 16)));
+    }
+    if wanted("sqlite-async") {
+        rows.extend(durable_runtime.block_on(durable::async_mode(Sqlite, DURABLE_COMMANDS)));
+    }
+    if wanted("postgres-async") {
+        rows.extend(durable_runtime.block_on(durable::async_mode(Postgres, DURABLE_COMMANDS)));
     }
     for (scenario, database) in [("sqlite-scaling", Sqlite), ("postgres-scaling", Postgres)] {
         if wanted(scenario) {

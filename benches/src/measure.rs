@@ -111,6 +111,22 @@ impl Row {
         row
     }
 
+    /// A row for `items` processed in one go taking `wall`: throughput in items per second; the
+    /// ratio is wall time / the baseline's wall time for the same number of items.
+    pub fn batch(name: &str, items: usize, wall: Duration, baseline_wall: Option<Duration>) -> Row {
+        Row {
+            name: name.to_string(),
+            operations: items.to_string(),
+            throughput: format!("{:.0} events/s", items as f64 / wall.as_secs_f64()),
+            p50: "-".into(),
+            p99: "-".into(),
+            ratio: baseline_wall.map_or_else(
+                || "1.00 (baseline)".into(),
+                |b| format!("{:.2}x", wall.as_secs_f64() / b.as_secs_f64()),
+            ),
+        }
+    }
+
     /// A row for long operations (builds): mean and median in seconds.
     pub fn seconds(name: &str, samples: &Samples, baseline: Option<&Samples>) -> Row {
         let mut row = Row::new(name, samples, baseline);
