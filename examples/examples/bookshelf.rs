@@ -277,6 +277,19 @@ async fn run() -> Result<()> {
         builder = builder.database(url);
     }
     let domain = builder.open().await?;
+    // With DOMAIN_EVENT_PROCESSING=async, `process` returns after each command's own commit and
+    // this engine delivers the events in the background (in sync mode it has nothing to do).
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let engine = tokio::spawn({
+        let engine = domain.engine();
+        async move {
+            engine
+                .run_until(async {
+                    stopped.await.ok();
+                })
+                .await
+        }
+    });
     // On a database kept from an earlier run, the checks below look only at this run's records.
     let events_before = domain.event_store().last_position().await?;
 
@@ -291,6 +304,8 @@ async fn run() -> Result<()> {
             description: None,
         })
         .await?;
+    // Async mode: deliver what the engine has not yet (in sync mode, already delivered).
+    domain.settle().await?;
 
     // Verify inventory was created by the event handler
     let inventories = domain
@@ -341,6 +356,12 @@ async fn run() -> Result<()> {
         "three events: BookAdded, OrderConfirmed, OrderShipped",
     )?;
 
+    // Graceful stop: the engine finishes its delivery and records its checkpoints.
+    domain.settle().await?;
+    stop.send(()).ok();
+    engine
+        .await
+        .map_err(|e| Error::rule(format!("the engine task failed: {e}")))??;
     println!("\nAll checks passed!");
     Ok(())
 }
