@@ -526,6 +526,7 @@ suite! {
         dropped_process_futures_lose_no_reaction,
         a_new_subscription_starts_at_the_head_of_the_log,
         a_retry_whose_claim_was_taken_over_commits_nothing,
+        a_blocked_delivery_whose_head_is_gone_heads_its_stream,
     ]
 }
 
@@ -2261,6 +2262,50 @@ async fn a_retry_whose_claim_was_taken_over_commits_nothing(db: TestDb) {
         "the handler's writes were applied {copies} times"
     );
     assert!(domain.failed_deliveries().await.unwrap().is_empty());
+}
+
+/// A delivery recorded as blocked behind a parked one that is gone (resolved or skipped just as
+/// the blocked one was recorded, by another task or process) is not stuck: retrying it makes it
+/// the head of its stream, and `retry_failed_deliveries` picks it up.
+async fn a_blocked_delivery_whose_head_is_gone_heads_its_stream(db: TestDb) {
+    let domain = db.domain().await;
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    let stream = format!("{}-{id}", CfCounter::CATEGORY);
+    let fuse = CfFuse::builder()
+        .stream(stream.clone())
+        .blown(true)
+        .build()
+        .unwrap();
+    let fuse_id = fuse.id();
+    domain.repository::<CfFuse>().add(fuse).await.unwrap();
+    let hit = || CfHitCounter {
+        counter_id: id.clone(),
+    };
+    domain.process(hit()).await.unwrap_err(); // parked
+    domain.process(hit()).await.unwrap_err(); // blocked behind it
+    let dead = domain.failed_deliveries().await.unwrap();
+    let parked = dead[0].id;
+    assert_eq!(dead[1].state, DeliveryState::Blocked { behind: parked });
+    // The parked one disappears as if another process had resolved it meanwhile.
+    let deleted = db
+        .raw_sql(&format!(
+            "DELETE FROM failed_deliveries WHERE id = '{parked}'"
+        ))
+        .await;
+    assert_eq!(deleted, 1);
+    let mut fuse = domain.repository::<CfFuse>().get(&fuse_id).await.unwrap();
+    fuse.blown = false;
+    domain.repository::<CfFuse>().add(fuse).await.unwrap();
+
+    let report = domain.retry_failed_deliveries().await;
+    assert_eq!(report.succeeded, 1, "{report:?}");
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
+    assert_eq!(audits(&domain).await, [(stream.clone(), 2)]);
+    // The stream is no longer parked for the auditor.
+    domain.process(hit()).await.unwrap();
+    assert_eq!(audits(&domain).await, [(stream.clone(), 2), (stream, 3)]);
 }
 
 /// A handler first seen by a database that already has events reacts to new events only:

@@ -492,11 +492,23 @@ impl Domain {
     pub async fn retry_delivery(&self, id: Uuid) -> Result<()> {
         let record = self.open_record(id).await?;
         if let DeliveryState::Blocked { behind } = record.state {
-            return Err(Error::DeliveryBlocked { id, behind });
+            if self.inner.store.failure(behind).await?.is_some() {
+                return Err(Error::DeliveryBlocked { id, behind });
+            }
+            // What it waited behind is gone (resolved or skipped as this was recorded): it heads
+            // its stream now.
+            self.inner.store.promote(behind, id).await?;
+            if let Some(handler) = self.inner.registry.event_handler(&record.handler) {
+                let stream = &record.event.metadata.stream;
+                self.inner.parked.replace(handler.path, stream, Some(id));
+            }
         }
         let mut failures = Vec::new();
-        if self.retry_one(id, &mut failures).await? {
-            self.release_stream(&record, &mut failures).await?;
+        if self.retry_one(id, &mut failures).await?
+            && let Err(error) = self.release_stream(&record, &mut failures).await
+        {
+            // It succeeded: what failed is the release of those behind it.
+            failures.push(Self::unreleased(&record, error));
         }
         failures_to_result(failures)
     }
@@ -580,26 +592,51 @@ impl Domain {
         let handler = inner.registry.event_handler(&head.handler).map(|h| h.path);
         let mut current = head.id;
         loop {
-            let Some(next) = inner
-                .store
-                .blocked_behind(current)
-                .await?
-                .into_iter()
-                .next()
-            else {
-                if let Some(handler) = handler {
-                    inner.parked.replace(handler, &stream, None);
+            // From one head to the next while no delivery to this handler can look at the parked
+            // streams (its subscription's turn): none records itself behind a head that is going.
+            let next = {
+                let _turn = match (&self.subscriptions, handler) {
+                    (Some(subscriptions), Some(handler)) => subscriptions.turn(handler).await,
+                    _ => None,
+                };
+                let next = inner
+                    .store
+                    .blocked_behind(current)
+                    .await?
+                    .into_iter()
+                    .next();
+                if let Some(next) = &next {
+                    inner.store.promote(current, next.id).await?;
                 }
+                if let Some(handler) = handler {
+                    inner
+                        .parked
+                        .replace(handler, &stream, next.as_ref().map(|n| n.id));
+                }
+                next
+            };
+            let Some(next) = next else {
                 return Ok(());
             };
-            inner.store.promote(current, next.id).await?;
-            if let Some(handler) = handler {
-                inner.parked.replace(handler, &stream, Some(next.id));
-            }
             current = next.id;
             if !self.retry_one(current, failures).await? {
                 return Ok(());
             }
+        }
+    }
+
+    /// The caller's view of deliveries blocked behind `head` that could not be released.
+    fn unreleased(head: &FailedDelivery, error: Error) -> HandlerFailure {
+        HandlerFailure {
+            delivery_id: head.id,
+            handler: head.handler.clone(),
+            event_type: head.event.metadata.type_name.to_string(),
+            event_id: head.event.metadata.id,
+            cause: format!(
+                "the deliveries waiting behind it were not all delivered ({error}); retry them \
+                 with `retry_failed_deliveries`"
+            ),
+            error: Some(Arc::new(error)),
         }
     }
 
@@ -650,8 +687,10 @@ impl Domain {
         }
         tracing::info!(delivery = %id, handler = %record.handler, by, reason, "failed delivery skipped");
         let mut failures = Vec::new();
-        if record.state == DeliveryState::Parked {
-            self.release_stream(&record, &mut failures).await?;
+        if record.state == DeliveryState::Parked
+            && let Err(error) = self.release_stream(&record, &mut failures).await
+        {
+            failures.push(Self::unreleased(&record, error));
         }
         failures_to_result(failures)
     }
@@ -678,10 +717,10 @@ impl Domain {
             }
         };
         for failed in failed_deliveries {
-            if matches!(failed.state, DeliveryState::Blocked { .. }) {
-                continue; // delivered behind its parked delivery, or still waiting
-            }
+            let blocked = matches!(failed.state, DeliveryState::Blocked { .. });
             match self.retry_delivery(failed.id).await {
+                // Still waiting behind its parked delivery, or delivered behind it just now.
+                Err(Error::DeliveryBlocked { .. } | Error::NotFound { .. }) if blocked => {}
                 Ok(()) => report.succeeded += 1,
                 Err(Error::HandlersFailed { failures, .. }) => {
                     report.still_failing.extend(failures)

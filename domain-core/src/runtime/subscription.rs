@@ -37,6 +37,10 @@ use crate::runtime::registry::{ALL_CATEGORIES, BoxFuture, EventHandlerRegistrati
 use crate::runtime::retry::POISON_LIMIT;
 use crate::store::{Checkpoint, CommitBatch, DeliveryMark, FailedDelivery, Store};
 
+/// Rounds `settle` runs while deliveries keep committing events (or other writers keep
+/// committing): it returns after this many even if the head still moves.
+const SETTLE_ROUNDS: usize = 100;
+
 /// Events read per page while catching a subscription up.
 const PAGE: u64 = 256;
 
@@ -72,7 +76,7 @@ struct Subscription {
 }
 
 /// Where a subscription stands, as this process knows it.
-struct Cursor {
+pub(crate) struct Cursor {
     /// The checkpoint as stored (what the next delivery's compare-and-set expects).
     persisted: u64,
     /// The last position handled: `persisted`, or past it by deliveries that wrote nothing and
@@ -138,16 +142,17 @@ impl CheckpointedDispatcher {
         let chain = Chain::new(self.owners.clone());
         let mut adopted = Vec::new();
         for subscription in self.inline_subscriptions() {
-            self.catch_up(
-                core,
-                subscription,
-                Goal::head(head, None),
-                &chain,
-                &mut adopted,
-            )
-            .await?;
+            // One that cannot catch up (an event that no longer decodes) must not stop the
+            // process from starting: its next delivery meets the same error and reports it.
+            let goal = Goal::head(head, None);
+            let caught_up = self
+                .catch_up(core, subscription, goal, &chain, &mut adopted)
+                .await;
             let mut cursor = subscription.cursor.lock().await;
-            self.persist(core, subscription, &mut cursor).await?;
+            if let Err(error) = caught_up.and(self.persist(core, subscription, &mut cursor).await) {
+                let path = subscription.handler.path;
+                tracing::warn!(%error, subscription = path, "could not deliver what the last stop left");
+            }
         }
         let queue = adopted.into_iter().map(|e| (e, false)).collect();
         self.deliver_all(core, queue, chain).await;
@@ -165,31 +170,40 @@ impl CheckpointedDispatcher {
     /// deliveries commit events of their own), or until `stop` is set. Returns the position
     /// every subscription has reached.
     pub async fn settle(&self, core: &Arc<DomainInner>, stop: Option<&AtomicBool>) -> Result<u64> {
-        loop {
-            let head = core.store.last_position().await?;
+        let mut head = core.store.last_position().await?;
+        for _ in 0..SETTLE_ROUNDS {
             self.head.fetch_max(head, Ordering::Relaxed);
             // A new chain per round: nothing waits for what the engine delivers.
             let chain = Chain::new(self.owners.clone());
+            // A subscription that fails (an event that no longer decodes) does not hold back the
+            // others; the first error is returned once every one has had its turn.
+            let mut first_error = None;
             for path in &self.order {
                 if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
                     return Ok(self.reached());
                 }
                 let subscription = &self.subscriptions[path];
                 let mut adopted = Vec::new();
-                self.catch_up(
-                    core,
-                    subscription,
-                    Goal::head(head, stop),
-                    &chain,
-                    &mut adopted,
-                )
-                .await?;
-                // What the handlers committed is after `head`: the next round delivers it.
+                // What the handlers commit is after `head`: the next round delivers it.
+                let goal = Goal::head(head, stop);
+                if let Err(error) = self
+                    .catch_up(core, subscription, goal, &chain, &mut adopted)
+                    .await
+                {
+                    tracing::warn!(%error, subscription = path, "a subscription could not catch up");
+                    first_error.get_or_insert(error);
+                }
             }
-            if core.store.last_position().await? == head {
+            if let Some(error) = first_error {
+                return Err(error);
+            }
+            let now = core.store.last_position().await?;
+            if now == head {
                 return Ok(head);
             }
+            head = now;
         }
+        Ok(head)
     }
 
     /// Commits every subscription's checkpoint up to what it has handled (a graceful stop).
@@ -213,6 +227,11 @@ impl CheckpointedDispatcher {
     /// The highest global position this process has seen committed.
     pub fn head(&self) -> u64 {
         self.head.load(Ordering::Relaxed)
+    }
+
+    /// Waits for `handler`'s turn: while the guard lives, no task of this process delivers to it.
+    pub async fn turn(&self, handler: &str) -> Option<tokio::sync::MutexGuard<'_, Cursor>> {
+        Some(self.subscriptions.get(handler)?.cursor.lock().await)
     }
 
     /// Each subscription's handler path, kind and the position it has handled.

@@ -268,7 +268,11 @@ impl MemoryStore {
             }
             Some(DeliveryMark::Retry { id, claimant }) => {
                 let held = state.claims.get(id).is_some_and(|(by, _)| by == claimant);
-                if !held {
+                let skipped = state
+                    .failed
+                    .iter()
+                    .any(|f| f.id == *id && matches!(f.state, DeliveryState::Skipped { .. }));
+                if !held || skipped {
                     return Err(Error::DeliveryClaimed { id: *id });
                 }
             }
@@ -278,6 +282,7 @@ impl MemoryStore {
         match batch.mark.map(|mark| *mark) {
             Some(DeliveryMark::Checkpoint(mark)) => {
                 state.subscriptions.insert(mark.subscription, mark.to);
+                state.attempts.remove(mark.subscription);
                 if let Some(failure) = mark.failure {
                     state.failed.retain(|f| f.id != failure.id);
                     state.failed.push(failure);
@@ -521,9 +526,16 @@ impl MemoryStore {
 
     pub async fn skip_failure(&self, id: Uuid, by: &str, reason: &str) -> Result<bool> {
         let mut state = self.state.write();
-        if state.claims.contains_key(&id) {
+        // As on SQL: refused only while a retry's claim is still valid.
+        let now = SystemTime::now();
+        if state
+            .claims
+            .get(&id)
+            .is_some_and(|(_, until)| *until >= now)
+        {
             return Ok(false);
         }
+        state.claims.remove(&id);
         let Some(failed) = state.failed.iter_mut().find(|f| f.id == id) else {
             return Ok(false);
         };

@@ -565,7 +565,9 @@ impl SqlStore {
         let mark = match mark {
             super::DeliveryMark::Checkpoint(checkpoint) => checkpoint,
             super::DeliveryMark::Retry { id, claimant } => {
-                let mut delete = self.statement("DELETE FROM failed_deliveries WHERE id = ");
+                // Not if an operator skipped it meanwhile (after this retry's claim expired).
+                let mut delete = self
+                    .statement("DELETE FROM failed_deliveries WHERE skipped_by IS NULL AND id = ");
                 delete
                     .bind_text(id.to_string())
                     .push(" AND claimed_by = ")
@@ -581,7 +583,8 @@ impl SqlStore {
             .bind_int(column(mark.to, "a checkpoint")?)
             .push(", updated_at = ")
             .bind_int(now)
-            .push(" WHERE name = ")
+            // A delivery that commits clears the attempts counted before it (poison detection).
+            .push(", attempts = 0, attempt_position = NULL WHERE name = ")
             .bind_text(mark.subscription)
             .push(" AND segment = 0 AND position = ")
             .bind_int(column(mark.from, "a checkpoint")?);
@@ -1003,7 +1006,8 @@ impl SqlStore {
 
     /// Deletes `id` after a successful retry, if `claimant` still holds it.
     pub async fn resolve_failure(&self, id: Uuid, claimant: Uuid) -> Result<()> {
-        let mut delete = self.statement("DELETE FROM failed_deliveries WHERE id = ");
+        let mut delete =
+            self.statement("DELETE FROM failed_deliveries WHERE skipped_by IS NULL AND id = ");
         delete
             .bind_text(id.to_string())
             .push(" AND claimed_by = ")
