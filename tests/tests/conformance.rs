@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain_core::prelude::*;
-use domain_core::{DeliveryState, EventProcessing, Filter, MessageKind, OrderBy};
+use domain_core::{DeliveryState, DomainBuilder, EventProcessing, Filter, MessageKind, OrderBy};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 
@@ -527,6 +527,7 @@ suite! {
         a_new_subscription_starts_at_the_head_of_the_log,
         a_retry_whose_claim_was_taken_over_commits_nothing,
         a_blocked_delivery_whose_head_is_gone_heads_its_stream,
+        a_pool_the_caller_made_is_used,
     ]
 }
 
@@ -2306,6 +2307,49 @@ async fn a_blocked_delivery_whose_head_is_gone_heads_its_stream(db: TestDb) {
     // The stream is no longer parked for the auditor.
     domain.process(hit()).await.unwrap();
     assert_eq!(audits(&domain).await, [(stream.clone(), 2), (stream, 3)]);
+}
+
+/// A builder on a pool made here, as a caller would (its own options), for this database.
+async fn with_callers_pool(db: &TestDb) -> DomainBuilder {
+    let builder = Domain::builder("Conformance");
+    match db.backend {
+        Backend::Sqlite => {
+            use std::str::FromStr;
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(&db.url)
+                .unwrap()
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(3)
+                .connect_with(options)
+                .await
+                .unwrap();
+            builder.sqlite_pool(pool)
+        }
+        Backend::Postgres => builder.postgres_pool(sqlx::PgPool::connect(&db.url).await.unwrap()),
+        Backend::Memory => unreachable!("a durable-only case"),
+    }
+}
+
+/// A pool the caller made (their own options, or one shared with the rest of a service) runs
+/// the domain: the schema is created on it, and commands and reactions go through it. A pool
+/// and a URL together are refused.
+async fn a_pool_the_caller_made_is_used(db: TestDb) {
+    let domain = with_callers_pool(&db).await.open().await.unwrap();
+    domain
+        .process(CfAddBook {
+            title: "pooled".into(),
+            then_fail: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(stock_per_title(&domain).await.len(), 1);
+    drop(domain);
+    // The same database through the URL sees what went through the pool.
+    assert_eq!(stock_per_title(&db.domain().await).await.len(), 1);
+    let both = with_callers_pool(&db).await.database(&db.url).open().await;
+    assert!(matches!(both, Err(Error::Store(message)) if message.contains("give one")));
 }
 
 /// A handler first seen by a database that already has events reacts to new events only:

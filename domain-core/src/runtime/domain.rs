@@ -93,6 +93,9 @@ pub struct DomainBuilder {
     handler_processing: HashMap<TypeId, EventProcessing>,
     retry_policy: Option<RetryPolicy>,
     handler_retry: HashMap<TypeId, RetryPolicy>,
+    /// A pool the caller made, used instead of connecting to a URL.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pool: Option<crate::store::sql::GivenPool>,
 }
 
 /// How a domain's event handlers receive committed events.
@@ -169,6 +172,8 @@ impl Domain {
             handler_processing: HashMap::default(),
             retry_policy: None,
             handler_retry: HashMap::default(),
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            pool: None,
         }
     }
 
@@ -945,6 +950,47 @@ impl DomainBuilder {
         self
     }
 
+    /// Runs the domain on a SQLite pool you made (your own connect options, pool size and
+    /// timeouts; [`StoreOptions`] does not apply to it). Give it WAL journaling and a busy
+    /// timeout, as the pool the framework opens has: concurrent writers wait for each other
+    /// instead of failing at once. Takes effect in [`DomainBuilder::open`], which creates or
+    /// upgrades the schema.
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    ///
+    /// #[aggregate]
+    /// pub struct Note { pub text: String }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// // One connection: each connection to `sqlite::memory:` is a database of its own.
+    /// let pool = sqlx::sqlite::SqlitePoolOptions::new()
+    ///     .max_connections(1)
+    ///     .connect("sqlite::memory:")
+    ///     .await
+    ///     .unwrap();
+    /// let domain = Domain::builder("Notes").sqlite_pool(pool).open().await?;
+    /// domain.repository::<Note>().add(Note::builder().text("hi").build()?).await?;
+    /// assert_eq!(domain.repository::<Note>().query().count().await?, 1);
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite_pool(mut self, pool: sqlx::SqlitePool) -> Self {
+        self.pool = Some(crate::store::sql::GivenPool::Sqlite(pool));
+        self
+    }
+
+    /// Runs the domain on a PostgreSQL pool you made (your own pool size, timeouts, TLS, or a
+    /// pool shared with the rest of your service; [`StoreOptions`] does not apply to it). Takes
+    /// effect in [`DomainBuilder::open`], which creates or upgrades the schema in the pool's
+    /// `search_path`.
+    #[cfg(feature = "postgres")]
+    pub fn postgres_pool(mut self, pool: sqlx::PgPool) -> Self {
+        self.pool = Some(crate::store::sql::GivenPool::Postgres(pool));
+        self
+    }
+
     /// How a durable store connects: pool size and timeout ([`StoreOptions`]); takes effect in
     /// [`DomainBuilder::open`].
     pub fn store_options(mut self, options: StoreOptions) -> Self {
@@ -983,6 +1029,17 @@ impl DomainBuilder {
     /// # }).unwrap();
     /// ```
     pub async fn open(mut self) -> Result<Domain> {
+        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        if let Some(pool) = self.pool.take() {
+            if let Some(url) = &self.database {
+                return Err(Error::Store(format!(
+                    "both a pool and a database URL (`{url}`) are configured: give one"
+                )));
+            }
+            let checked = self.check()?;
+            let codec = checked.registry.codec();
+            return checked.with_store(Store::on_pool(pool, codec).await?).await;
+        }
         let url = match self.database.take() {
             Some(url) => url,
             None => std::env::var(DATABASE_URL_VAR).unwrap_or_else(|_| "memory:".to_string()),

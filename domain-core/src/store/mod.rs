@@ -300,6 +300,12 @@ impl Store {
         }
     }
 
+    /// A durable store on a pool the caller made; its schema is created or upgraded now.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub async fn on_pool(pool: sql::GivenPool, codec: Arc<Codec>) -> Result<Store> {
+        Ok(Store::Sql(sql::SqlStore::with_pool(pool, codec).await?))
+    }
+
     pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
         each_store!(self, s => s.load::<A>(id))
     }

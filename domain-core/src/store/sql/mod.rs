@@ -29,6 +29,10 @@ mod backend;
 mod schema;
 mod statement;
 
+/// A connection pool the caller made ([`DomainBuilder::sqlite_pool`](crate::DomainBuilder::sqlite_pool),
+/// [`DomainBuilder::postgres_pool`](crate::DomainBuilder::postgres_pool)).
+pub(crate) use backend::Pool as GivenPool;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -76,6 +80,13 @@ impl SqlStore {
             pool: Pool::connect(dialect, url, options).await?,
             codec,
         };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// A store on a pool the caller made; brings its schema up to date.
+    pub async fn with_pool(pool: Pool, codec: Arc<Codec>) -> Result<SqlStore> {
+        let store = SqlStore { pool, codec };
         store.migrate().await?;
         Ok(store)
     }
