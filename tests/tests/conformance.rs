@@ -285,6 +285,16 @@ fn set_copier_mode(label: &str, mode: CopierMode) {
     modes.push((label.to_string(), mode));
 }
 
+/// Watches tickets and writes nothing: its progress is recorded lazily.
+#[derive(Default)]
+pub struct CfTicketWatcher;
+
+#[event_handler(part_of = CfTicket)]
+impl CfTicketWatcher {
+    #[handle(CfTicketOpened)]
+    fn on_opened(&self, _event: &CfTicketOpened) {}
+}
+
 #[derive(Default)]
 pub struct CfTicketCopier;
 
@@ -528,6 +538,7 @@ suite! {
         a_retry_whose_claim_was_taken_over_commits_nothing,
         a_blocked_delivery_whose_head_is_gone_heads_its_stream,
         a_pool_the_caller_made_is_used,
+        record_progress_stores_the_lazy_checkpoints,
     ]
 }
 
@@ -2307,6 +2318,39 @@ async fn a_blocked_delivery_whose_head_is_gone_heads_its_stream(db: TestDb) {
     // The stream is no longer parked for the auditor.
     domain.process(hit()).await.unwrap();
     assert_eq!(audits(&domain).await, [(stream.clone(), 2), (stream, 3)]);
+}
+
+/// A handler that writes nothing commits no checkpoint with its deliveries (they would cost a
+/// transaction each); `record_progress` stores how far it got, for a graceful stop.
+async fn record_progress_stores_the_lazy_checkpoints(db: TestDb) {
+    let domain = db.domain().await;
+    let watcher_at = |position: u64| {
+        format!(
+            "UPDATE subscriptions SET position = position \
+             WHERE name LIKE '%CfTicketWatcher' AND position = {position}"
+        )
+    };
+    let start = domain.event_store().last_position().await.unwrap();
+    for n in 0..3 {
+        let label = format!("watched-{n}");
+        set_copier_mode(&label, CopierMode::Pass);
+        let mut ticket = CfTicket::builder().label(label.clone()).build().unwrap();
+        ticket.raise(CfTicketOpened { label });
+        domain.repository::<CfTicket>().add(ticket).await.unwrap();
+    }
+    let head = domain.event_store().last_position().await.unwrap();
+    assert_eq!(head, start + 3);
+    assert_eq!(
+        db.raw_sql(&watcher_at(start)).await,
+        1,
+        "stored lazily: still at the start"
+    );
+    domain.record_progress().await.unwrap();
+    assert_eq!(
+        db.raw_sql(&watcher_at(head)).await,
+        1,
+        "recorded at the head"
+    );
 }
 
 /// A builder on a pool made here, as a caller would (its own options), for this database.

@@ -392,6 +392,28 @@ impl Domain {
         }
     }
 
+    /// Records every subscription's checkpoint where this process has got to: call it on a
+    /// graceful stop. Handlers that write nothing record their progress lazily (every 32
+    /// deliveries); without this, the next start delivers those again (at least once, as
+    /// promised, but avoidable). The engine does it itself when it stops. Nothing to do for the
+    /// in-memory store in sync mode.
+    ///
+    /// ```rust,standalone_crate
+    /// # use domain_core::prelude::*;
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Shop").build()?;
+    /// // ... serve requests ..., then on SIGTERM:
+    /// domain.record_progress().await?;
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn record_progress(&self) -> Result<()> {
+        match &self.subscriptions {
+            Some(subscriptions) => subscriptions.persist_all(&self.inner).await,
+            None => Ok(()),
+        }
+    }
+
     /// Where each event handler's subscription stands: its position in the log and its lag
     /// behind the head as this process last saw it. Empty for the in-memory store in sync mode,
     /// which delivers without subscriptions.
