@@ -82,8 +82,8 @@ fn try_check(url: &str, mode: &str) -> Option<String> {
         .then(|| String::from_utf8(output.stdout).unwrap())
 }
 
-/// What `check` reports: (books, receipts, lost, doubled).
-fn check(url: &str, mode: &str) -> (usize, usize, usize, usize) {
+/// What `check` reports: (books, receipts, lost, doubled, dead letters), and its whole text.
+fn check(url: &str, mode: &str) -> ((usize, usize, usize, usize, usize), String) {
     let text = try_check(url, mode).expect("the check failed");
     let field = |name: &str| -> usize {
         text.split_whitespace()
@@ -91,12 +91,14 @@ fn check(url: &str, mode: &str) -> (usize, usize, usize, usize) {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no `{name}` in `{text}`"))
     };
-    (
+    let counts = (
         field("books"),
         field("receipts"),
         field("lost"),
         field("doubled"),
-    )
+        field("dead"),
+    );
+    (counts, text)
 }
 
 /// Kills the child `kills()` times at random moments, then checks the store.
@@ -112,17 +114,17 @@ fn harness(store: &str, mode: &str, url: &str) {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
     }
-    let (books, receipts, lost, doubled) = check(url, mode);
+    let ((books, receipts, lost, doubled, dead), text) = check(url, mode);
     println!(
         "crash harness on {store}, {mode} mode: {kills} kills in {:.1} s (seed {seed}): {books} books, \
-         {receipts} receipts, {lost} lost, {doubled} doubled",
+         {receipts} receipts, {lost} lost, {doubled} doubled, {dead} dead letters",
         started.elapsed().as_secs_f64()
     );
     assert!(books > 0, "the child committed nothing in {kills} runs");
     assert_eq!(
-        (lost, doubled),
-        (0, 0),
-        "reactions lost or doubled (seed {seed})"
+        (lost, doubled, dead),
+        (0, 0, 0),
+        "reactions lost, doubled or failed (seed {seed}): {text}"
     );
     assert_eq!(receipts, books);
 }

@@ -72,7 +72,7 @@ pub(crate) async fn dispatch_all(
             }
             let mut attempt = 1;
             let delivered = loop {
-                let delivered = deliver(core, handler, &event, None, None).await;
+                let delivered = deliver(core, handler, &event, None, None, false).await;
                 // The policy is looked up only on failure: success costs no lookup.
                 if delivered.outcome.is_ok()
                     || attempt >= core.retries.of(handler.path).max_attempts()
@@ -129,12 +129,17 @@ fn with_unrecorded(mut failure: HandlerFailure, unrecorded: Option<Error>) -> Ha
 /// With a `mark` (a delivery on a subscription) the subscription's progress commits with the
 /// handler's writes; `chain` claims the events the handler commits for the caller waiting for
 /// them.
+///
+/// `counted`: an attempt was counted before this delivery (poison detection); it is cleared as
+/// soon as the handler returns, so only a process that stops *inside* the handler leaves it
+/// counted (not one stopped while its commit waits for the database).
 pub(crate) async fn deliver(
     core: &Arc<DomainInner>,
     handler: &'static EventHandlerRegistration,
     event: &EventEnvelope,
     chain: Option<Arc<Chain>>,
     mark: Option<DeliveryMark>,
+    counted: bool,
 ) -> FinishedDelivery {
     let Some(instance) = core.instance((handler.type_id)()) else {
         return FinishedDelivery {
@@ -161,6 +166,10 @@ pub(crate) async fn deliver(
         let mut ctx =
             Context::for_delivery(core.clone(), event.metadata.clone(), chain, handler.path);
         let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
+        if counted && let Err(error) = Box::pin(core.store.clear_attempts(handler.path)).await {
+            // Left counted: a later start counts one more attempt than ran to its end.
+            tracing::warn!(%error, "could not clear a counted delivery attempt");
+        }
         let finished = match mark {
             // Boxed: the direct path (no mark) would otherwise carry its size in every delivery.
             Some(mark) => Box::pin(ctx.finish_delivery(outcome, mark)).await,

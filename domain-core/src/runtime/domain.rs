@@ -582,7 +582,15 @@ impl Domain {
         // The record is deleted in the handler's own transaction: a crash after that commit
         // cannot leave it to be retried again.
         let mark = DeliveryMark::Retry { id, claimant };
-        let delivered = deliver(inner, handler, &failed.event, chain.clone(), Some(mark)).await;
+        let delivered = deliver(
+            inner,
+            handler,
+            &failed.event,
+            chain.clone(),
+            Some(mark),
+            false,
+        )
+        .await;
         let succeeded = match delivered.outcome {
             Ok(()) => {
                 // A handler that wrote nothing committed nothing: its record is deleted now. If

@@ -73,6 +73,18 @@ struct Subscription {
     /// Set until the first delivery since the process started, whose attempt is counted before
     /// the handler runs (poison detection).
     suspect: AtomicBool,
+    /// Set while that counted attempt has not reached its handler yet.
+    counted: AtomicBool,
+}
+
+/// What counting a delivery attempt found.
+enum Attempt {
+    /// Not the first delivery since the start: nothing counted.
+    NotCounted,
+    /// Counted; cleared when the handler returns.
+    Counted,
+    /// Starts stopped inside the handler this many times: park the event without running it.
+    Poison(u32),
 }
 
 /// Where a subscription stands, as this process knows it.
@@ -120,6 +132,7 @@ impl CheckpointedDispatcher {
                     cursor: tokio::sync::Mutex::new(Cursor::at(position)),
                     scanned: AtomicU64::new(position),
                     suspect: AtomicBool::new(true),
+                    counted: AtomicBool::new(false),
                 };
                 (handler.path, subscription)
             })
@@ -414,7 +427,9 @@ impl CheckpointedDispatcher {
                         continue 'pages;
                     }
                     Some(failure)
-                } else if let Some(crashes) = self.poisoned(core, subscription, position).await? {
+                } else if let Attempt::Poison(crashes) =
+                    self.count_attempt(core, subscription, position).await?
+                {
                     let cause = Error::Rule(format!(
                         "delivering this event stopped the process {crashes} times: parked \
                          without running the handler again (a poison event?)"
@@ -429,6 +444,8 @@ impl CheckpointedDispatcher {
                 } else {
                     let policy = core.retries.of(handler.path);
                     let mut attempt = 1;
+                    // Whether `count_attempt` counted this one (the first since the start).
+                    let mut counted = subscription.counted.swap(false, Ordering::Relaxed);
                     loop {
                         let mark = DeliveryMark::Checkpoint(Checkpoint {
                             subscription: handler.path,
@@ -437,8 +454,10 @@ impl CheckpointedDispatcher {
                             failure: None,
                         });
                         let on_behalf_of = owner.clone().unwrap_or_else(|| chain.clone());
+                        let on = Some(on_behalf_of);
                         let delivered =
-                            deliver(core, handler, &event, Some(on_behalf_of), Some(mark)).await;
+                            deliver(core, handler, &event, on, Some(mark), counted).await;
+                        counted = false;
                         match delivered.outcome {
                             Ok(()) => {
                                 cursor.scanned = position;
@@ -519,21 +538,24 @@ impl CheckpointedDispatcher {
     }
 
     /// For the first delivery of `subscription` since the process started: counts the attempt
-    /// before the handler runs, and returns how many starts stopped while delivering the event at
-    /// `position` if that is more than [`POISON_LIMIT`] allows.
-    async fn poisoned(
+    /// before the handler runs. [`Attempt::Poison`] with how many starts stopped inside the
+    /// handler while delivering the event at `position`, if more than [`POISON_LIMIT`] did.
+    async fn count_attempt(
         &self,
         core: &DomainInner,
         subscription: &Subscription,
         position: u64,
-    ) -> Result<Option<u32>> {
+    ) -> Result<Attempt> {
         if !subscription.suspect.swap(false, Ordering::Relaxed) {
-            return Ok(None);
+            return Ok(Attempt::NotCounted);
         }
         let path = subscription.handler.path;
         match core.store.count_attempt(path, position).await {
-            Ok(attempts) if attempts > POISON_LIMIT => Ok(Some(attempts - 1)),
-            Ok(_) => Ok(None),
+            Ok(attempts) if attempts > POISON_LIMIT => Ok(Attempt::Poison(attempts - 1)),
+            Ok(_) => {
+                subscription.counted.store(true, Ordering::Relaxed);
+                Ok(Attempt::Counted)
+            }
             Err(error) => {
                 subscription.suspect.store(true, Ordering::Relaxed);
                 Err(error)

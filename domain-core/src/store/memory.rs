@@ -566,6 +566,11 @@ impl MemoryStore {
         Ok((before - state.failed.len()) as u64)
     }
 
+    pub async fn clear_attempts(&self, name: &str) -> Result<()> {
+        self.state.write().attempts.remove(name);
+        Ok(())
+    }
+
     pub async fn count_attempt(&self, name: &str, position: u64) -> Result<u32> {
         let mut state = self.state.write();
         let entry = state

@@ -395,6 +395,11 @@ impl Store {
         each_store!(self, s => s.purge_skipped())
     }
 
+    /// Clears the attempts counted on subscription `name` (its handler returned).
+    pub async fn clear_attempts(&self, name: &str) -> Result<()> {
+        each_store!(self, s => s.clear_attempts(name))
+    }
+
     /// Counts an attempt to deliver the event at `position` on subscription `name` before the
     /// handler runs; returns the attempts counted for that position so far (this one included).
     pub async fn count_attempt(&self, name: &str, position: u64) -> Result<u32> {

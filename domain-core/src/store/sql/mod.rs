@@ -979,6 +979,17 @@ impl SqlStore {
         Ok(purged)
     }
 
+    /// Clears the attempts counted on subscription `name`.
+    pub async fn clear_attempts(&self, name: &str) -> Result<()> {
+        let mut update = self.statement(
+            "UPDATE subscriptions SET attempts = 0, attempt_position = NULL WHERE segment = 0 AND name = ",
+        );
+        update.bind_text(name);
+        let mut tx = self.pool.begin_write().await?;
+        tx.execute(&update, "clearing delivery attempts").await?;
+        tx.commit().await
+    }
+
     /// Counts an attempt at `position` on subscription `name` (see the `subscriptions` table).
     pub async fn count_attempt(&self, name: &str, position: u64) -> Result<u32> {
         let position = column(position, "a position")?;
