@@ -102,15 +102,14 @@ pub(crate) fn blocked(
 ) -> (FailedDelivery, HandlerFailure) {
     let id = Uuid::new_v4();
     let cause = Error::DeliveryBlocked { id, behind };
-    let record = FailedDelivery {
+    dead_letter(
         id,
-        handler: Arc::from(handler.path),
-        event: event.clone(),
-        error: cause.to_string(),
-        attempts: 0,
-        state: DeliveryState::Blocked { behind },
-    };
-    (record, describe_failure(handler, event, cause, id, None))
+        handler,
+        event,
+        cause,
+        0,
+        DeliveryState::Blocked { behind },
+    )
 }
 
 /// `failure`, noting that its record could not be written.
@@ -205,6 +204,18 @@ pub(crate) fn parked(
     attempts: u32,
 ) -> (FailedDelivery, HandlerFailure) {
     let id = Uuid::new_v4();
+    dead_letter(id, handler, event, cause, attempts, DeliveryState::Parked)
+}
+
+/// A failed delivery's record (a dead letter) and the caller's view of it.
+fn dead_letter(
+    id: Uuid,
+    handler: &'static EventHandlerRegistration,
+    event: &EventEnvelope,
+    cause: Error,
+    attempts: u32,
+    state: DeliveryState,
+) -> (FailedDelivery, HandlerFailure) {
     let record = FailedDelivery {
         id,
         // The full path: a retry must find this handler, not another of the same short name.
@@ -212,7 +223,7 @@ pub(crate) fn parked(
         event: event.clone(),
         error: cause.to_string(),
         attempts,
-        state: DeliveryState::Parked,
+        state,
     };
     (record, describe_failure(handler, event, cause, id, None))
 }
@@ -245,16 +256,13 @@ pub(crate) fn describe_failure(
     id: Uuid,
     unrecorded: Option<Error>,
 ) -> HandlerFailure {
-    let mut text = cause.to_string();
-    if let Some(unrecorded) = unrecorded {
-        text = format!("{text} (and recording the failure failed: {unrecorded})");
-    }
-    HandlerFailure {
+    let failure = HandlerFailure {
         delivery_id: id,
         handler: Arc::from(handler.path),
         event_type: event.metadata.type_name.to_string(),
         event_id: event.metadata.id,
-        cause: text,
+        cause: cause.to_string(),
         error: Some(Arc::new(cause)),
-    }
+    };
+    with_unrecorded(failure, unrecorded)
 }

@@ -423,7 +423,7 @@ impl CheckpointedDispatcher {
                 let failure = if let Some(behind) = core.parked.head(handler.path, stream) {
                     // Per-stream order: recorded as waiting behind the parked one, not run.
                     let (record, failure) = blocked(handler, &event, behind);
-                    if !self.record(core, cursor, handler, position, record).await? {
+                    if !advance(core, cursor, handler.path, position, Some(record)).await? {
                         continue 'pages;
                     }
                     Some(failure)
@@ -436,7 +436,7 @@ impl CheckpointedDispatcher {
                     ));
                     let (record, failure) = parked(handler, &event, cause, crashes);
                     let id = record.id;
-                    if !self.record(core, cursor, handler, position, record).await? {
+                    if !advance(core, cursor, handler.path, position, Some(record)).await? {
                         continue 'pages;
                     }
                     core.parked.park(handler.path, stream.clone(), id);
@@ -483,7 +483,9 @@ impl CheckpointedDispatcher {
                             Err(cause) => {
                                 let (record, failure) = parked(handler, &event, cause, attempt);
                                 let id = record.id;
-                                if !self.record(core, cursor, handler, position, record).await? {
+                                if !advance(core, cursor, handler.path, position, Some(record))
+                                    .await?
+                                {
                                     continue 'pages;
                                 }
                                 core.parked.park(handler.path, stream.clone(), id);
@@ -505,36 +507,6 @@ impl CheckpointedDispatcher {
             }
         }
         Ok(())
-    }
-
-    /// Commits a failure record with the checkpoint's advance to `position`: `true` when
-    /// written, `false` when another process moved the checkpoint (the cursor is reloaded; the
-    /// caller reads on from there).
-    async fn record(
-        &self,
-        core: &DomainInner,
-        cursor: &mut Cursor,
-        handler: &'static EventHandlerRegistration,
-        position: u64,
-        record: FailedDelivery,
-    ) -> Result<bool> {
-        let mark = Checkpoint {
-            subscription: handler.path,
-            from: cursor.persisted,
-            to: position,
-            failure: Some(record),
-        };
-        match core.store.commit(CommitBatch::checkpoint_only(mark)).await {
-            Ok(_) => {
-                *cursor = Cursor::at(position);
-                Ok(true)
-            }
-            Err(Error::CheckpointMoved { .. }) => {
-                *cursor = Cursor::at(core.store.checkpoint(handler.path).await?);
-                Ok(false)
-            }
-            Err(error) => Err(error),
-        }
     }
 
     /// For the first delivery of `subscription` since the process started: counts the attempt
@@ -573,24 +545,37 @@ impl CheckpointedDispatcher {
         if cursor.scanned == cursor.persisted {
             return Ok(());
         }
-        let path = subscription.handler.path;
-        let mark = Checkpoint {
-            subscription: path,
-            from: cursor.persisted,
-            to: cursor.scanned,
-            failure: None,
-        };
-        match core.store.commit(CommitBatch::checkpoint_only(mark)).await {
-            Ok(_) => {
-                *cursor = Cursor::at(cursor.scanned);
-                Ok(())
-            }
-            Err(Error::CheckpointMoved { .. }) => {
-                *cursor = Cursor::at(core.store.checkpoint(path).await?);
-                Ok(())
-            }
-            Err(error) => Err(error),
+        let (path, to) = (subscription.handler.path, cursor.scanned);
+        advance(core, cursor, path, to, None).await.map(|_| ())
+    }
+}
+
+/// Commits `subscription`'s checkpoint from where `cursor` has it stored to `to`, with a failure
+/// `record` if given: `true` when written, `false` when another process moved the checkpoint
+/// first (the cursor is reloaded from the store; the caller reads on from there).
+async fn advance(
+    core: &DomainInner,
+    cursor: &mut Cursor,
+    subscription: &'static str,
+    to: u64,
+    record: Option<FailedDelivery>,
+) -> Result<bool> {
+    let mark = Checkpoint {
+        subscription,
+        from: cursor.persisted,
+        to,
+        failure: record,
+    };
+    match core.store.commit(CommitBatch::checkpoint_only(mark)).await {
+        Ok(_) => {
+            *cursor = Cursor::at(to);
+            Ok(true)
         }
+        Err(Error::CheckpointMoved { .. }) => {
+            *cursor = Cursor::at(core.store.checkpoint(subscription).await?);
+            Ok(false)
+        }
+        Err(error) => Err(error),
     }
 }
 
