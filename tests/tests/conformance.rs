@@ -1899,36 +1899,42 @@ async fn audits(domain: &Domain) -> Vec<(String, i64)> {
     audits
 }
 
+/// A new counter: its id and its stream.
+async fn new_counter(domain: &Domain) -> (Identifier, String) {
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    let stream = format!("{}-{id}", CfCounter::CATEGORY);
+    (id, stream)
+}
+
+/// A blown fuse for `stream` (the hit auditor fails on it): its id.
+async fn blown_fuse(domain: &Domain, stream: &str) -> Identifier {
+    let fuse = CfFuse::builder()
+        .stream(stream.to_string())
+        .blown(true)
+        .build()
+        .unwrap();
+    let id = fuse.id();
+    domain.repository::<CfFuse>().add(fuse).await.unwrap();
+    id
+}
+
+async fn set_fuse(domain: &Domain, fuse_id: &Identifier, blown: bool) {
+    let mut fuse = domain.repository::<CfFuse>().get(fuse_id).await.unwrap();
+    fuse.blown = blown;
+    domain.repository::<CfFuse>().add(fuse).await.unwrap();
+}
+
 /// A delivery that fails is parked; later events of its stream wait behind it for that handler
 /// (recorded as blocked, not run), while other streams go on. Retrying it once fixed delivers
 /// the waiting ones in order; skipping it (who, why) does too; purging removes skipped records.
 async fn a_parked_delivery_holds_back_its_stream_until_retried_or_skipped(db: TestDb) {
     let domain = db.domain().await;
-    let mut ids = Vec::new();
-    for _ in 0..2 {
-        let counter = CfCounter::builder().hits(0).build().unwrap();
-        ids.push(counter.id());
-        domain.repository::<CfCounter>().add(counter).await.unwrap();
-    }
-    let (a, b) = (ids[0].clone(), ids[1].clone());
-    let stream_a = format!("{}-{a}", CfCounter::CATEGORY);
-    let stream_b = format!("{}-{b}", CfCounter::CATEGORY);
-    let fuse = CfFuse::builder()
-        .stream(stream_a.clone())
-        .blown(true)
-        .build()
-        .unwrap();
-    let fuse_id = fuse.id();
-    domain.repository::<CfFuse>().add(fuse).await.unwrap();
-    let set_fuse = |blown: bool| {
-        let domain = domain.clone();
-        let fuse_id = fuse_id.clone();
-        async move {
-            let mut fuse = domain.repository::<CfFuse>().get(&fuse_id).await.unwrap();
-            fuse.blown = blown;
-            domain.repository::<CfFuse>().add(fuse).await.unwrap();
-        }
-    };
+    let (a, stream_a) = new_counter(&domain).await;
+    let (b, stream_b) = new_counter(&domain).await;
+    let fuse_id = blown_fuse(&domain, &stream_a).await;
+    let set_fuse = |blown: bool| set_fuse(&domain, &fuse_id, blown);
     let hit = |id: &Identifier| CfHitCounter {
         counter_id: id.clone(),
     };
@@ -2281,17 +2287,8 @@ async fn a_retry_whose_claim_was_taken_over_commits_nothing(db: TestDb) {
 /// the head of its stream, and `retry_failed_deliveries` picks it up.
 async fn a_blocked_delivery_whose_head_is_gone_heads_its_stream(db: TestDb) {
     let domain = db.domain().await;
-    let counter = CfCounter::builder().hits(0).build().unwrap();
-    let id = counter.id();
-    domain.repository::<CfCounter>().add(counter).await.unwrap();
-    let stream = format!("{}-{id}", CfCounter::CATEGORY);
-    let fuse = CfFuse::builder()
-        .stream(stream.clone())
-        .blown(true)
-        .build()
-        .unwrap();
-    let fuse_id = fuse.id();
-    domain.repository::<CfFuse>().add(fuse).await.unwrap();
+    let (id, stream) = new_counter(&domain).await;
+    let fuse_id = blown_fuse(&domain, &stream).await;
     let hit = || CfHitCounter {
         counter_id: id.clone(),
     };
@@ -2307,9 +2304,7 @@ async fn a_blocked_delivery_whose_head_is_gone_heads_its_stream(db: TestDb) {
         ))
         .await;
     assert_eq!(deleted, 1);
-    let mut fuse = domain.repository::<CfFuse>().get(&fuse_id).await.unwrap();
-    fuse.blown = false;
-    domain.repository::<CfFuse>().add(fuse).await.unwrap();
+    set_fuse(&domain, &fuse_id, false).await;
 
     let report = domain.retry_failed_deliveries().await;
     assert_eq!(report.succeeded, 1, "{report:?}");
