@@ -1,6 +1,6 @@
 //! `ctx.idempotency_key()`: the same for every delivery of one event to one handler (a retry, a
 //! redelivery after a crash), different for another event or handler; a command handler's is
-//! its command's id.
+//! its command's id. And per-handler options naming a type that is no event handler.
 
 use std::sync::Mutex;
 
@@ -84,4 +84,25 @@ async fn a_retry_sees_the_same_key_and_other_messages_other_keys() {
     assert_eq!(keys[1], expected);
     assert_eq!(keys[2], keys[1], "a retry must see the same key");
     assert_ne!(keys[4], keys[1], "another event must get another key");
+}
+
+/// A processing mode or retry policy for a type that is no event handler would do nothing: the
+/// build says so instead.
+#[test]
+fn options_for_a_type_that_is_no_event_handler_are_refused() {
+    let built = Domain::builder("Idempotency")
+        .handler_retry_policy::<IkCommands>(domain_core::RetryPolicy::attempts(3))
+        .build();
+    let Err(Error::Registry(problems)) = built else {
+        panic!("expected a registry error");
+    };
+    assert!(problems[0].contains("IkCommands"), "{problems:?}");
+    assert!(
+        problems[0].contains("not a registered event handler"),
+        "{problems:?}"
+    );
+    Domain::builder("Idempotency")
+        .handler_processing::<IkMailer>(domain_core::EventProcessing::Async)
+        .build()
+        .unwrap();
 }

@@ -93,6 +93,9 @@ pub struct DomainBuilder {
     handler_processing: HashMap<TypeId, EventProcessing>,
     retry_policy: Option<RetryPolicy>,
     handler_retry: HashMap<TypeId, RetryPolicy>,
+    /// The type names given to `handler_processing` / `handler_retry_policy`, checked at build:
+    /// each must be a registered event handler.
+    handler_options: Vec<(TypeId, &'static str)>,
     /// A pool the caller made, used instead of connecting to a URL.
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pool: Option<crate::store::sql::GivenPool>,
@@ -172,6 +175,7 @@ impl Domain {
             handler_processing: HashMap::default(),
             retry_policy: None,
             handler_retry: HashMap::default(),
+            handler_options: Vec::new(),
             #[cfg(any(feature = "sqlite", feature = "postgres"))]
             pool: None,
         }
@@ -929,6 +933,8 @@ impl DomainBuilder {
     /// ```
     pub fn handler_processing<H: 'static>(mut self, mode: EventProcessing) -> Self {
         self.handler_processing.insert(TypeId::of::<H>(), mode);
+        self.handler_options
+            .push((TypeId::of::<H>(), std::any::type_name::<H>()));
         self
     }
 
@@ -977,6 +983,8 @@ impl DomainBuilder {
     /// ```
     pub fn handler_retry_policy<H: 'static>(mut self, policy: RetryPolicy) -> Self {
         self.handler_retry.insert(TypeId::of::<H>(), policy);
+        self.handler_options
+            .push((TypeId::of::<H>(), std::any::type_name::<H>()));
         self
     }
 
@@ -1118,6 +1126,21 @@ impl DomainBuilder {
             &mut instances,
         )
         .map_err(Error::Registry)?;
+        // An option for a type that is no event handler would silently do nothing.
+        let strays: Vec<String> = self
+            .handler_options
+            .iter()
+            .filter(|(id, _)| !registry.event_handlers.iter().any(|h| (h.type_id)() == *id))
+            .map(|(_, name)| {
+                format!(
+                    "`{name}` is given a processing mode or retry policy but is not a registered \
+                     event handler"
+                )
+            })
+            .collect();
+        if !strays.is_empty() {
+            return Err(Error::Registry(strays));
+        }
         let processing = match self.event_processing {
             Some(mode) => mode,
             None => match std::env::var(EVENT_PROCESSING_VAR) {
