@@ -82,13 +82,13 @@ pub use runtime::context::{Context, Query, Repository};
 pub use runtime::core::CommandOptions;
 pub use runtime::domain::{
     CommandLog, DATABASE_URL_VAR, Domain, DomainBuilder, DomainRepository, EVENT_PROCESSING_VAR,
-    EventProcessing, EventStore, Processed, RETRY_CLAIM, RetryReport,
+    EventProcessing, EventStore, Processed, RETRY_CLAIM, RetryReport, Submitted,
 };
 pub use runtime::engine::{ENGINE_POLL, Engine, SubscriptionStatus};
 pub use runtime::handler::{HandledCommand, HandlerReturn};
 pub use runtime::registry::Register;
 pub use runtime::retry::{POISON_LIMIT, RetryPolicy};
-pub use store::{DeliveryState, FailedDelivery, StoreOptions};
+pub use store::{DeliveryState, FailedDelivery, StoreOptions, Submission, SubmissionState};
 /// The UUID type of message ids and generated identities (the `uuid` crate, re-exported).
 pub use uuid::Uuid;
 
@@ -121,6 +121,7 @@ pub mod __private {
         HandledCommandEntry, HandledEventEntry, Instance, OneAnnotatedImplBlockPerHandlerType,
         Register, Registration, default_instance,
     };
+    pub use crate::runtime::submission::run_submitted;
     /// A JSON value, as the generated `__json_problems` methods receive it.
     pub use serde_json::Value as JsonValue;
 

@@ -67,6 +67,7 @@ const _: () = {
                 name: "AddBook",
                 type_id: __dc::TypeId::of::<AddBook>,
                 process_json: __dc::process_json::<AddBook>,
+                run_submitted: __dc::run_submitted::<AddBook>,
             },
         ],
         default_instance: __default_instance,

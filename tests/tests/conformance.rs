@@ -17,7 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain_core::prelude::*;
-use domain_core::{DeliveryState, DomainBuilder, EventProcessing, Filter, MessageKind, OrderBy};
+use domain_core::{
+    CommandOptions, DeliveryState, DomainBuilder, EventProcessing, Filter, MessageKind, OrderBy,
+    RetryPolicy, SubmissionState, Uuid,
+};
 use serde::{Deserialize, Serialize};
 use sqlx::AssertSqlSafe;
 
@@ -119,6 +122,21 @@ pub struct CfAddSeries {
     pub then_fail: bool,
 }
 
+/// Adds a book after failing (with an error no refusal: retried) as many times as its title's
+/// entry in `FLAKY` says.
+#[command(part_of = CfBook)]
+pub struct CfFlakyAddBook {
+    pub title: String,
+}
+
+static FLAKY: std::sync::Mutex<Vec<(String, u32)>> = std::sync::Mutex::new(Vec::new());
+
+fn set_flaky(title: &str, failures: u32) {
+    let mut flaky = FLAKY.lock().unwrap();
+    flaky.retain(|(t, _)| t != title);
+    flaky.push((title.to_string(), failures));
+}
+
 #[derive(Default)]
 pub struct CfBookCommands;
 
@@ -137,6 +155,20 @@ impl CfBookCommands {
             return Err(Error::rule("the series handler failed after its books"));
         }
         Ok(())
+    }
+
+    #[handle(CfFlakyAddBook)]
+    fn add_flaky(&self, command: CfFlakyAddBook, ctx: &mut Context) -> Result<()> {
+        let mut flaky = FLAKY.lock().unwrap();
+        if let Some((_, left)) = flaky.iter_mut().find(|(t, _)| *t == command.title)
+            && *left > 0
+        {
+            *left -= 1;
+            return Err(Error::Other("the flaky service is down".into()));
+        }
+        drop(flaky);
+        ctx.repository::<CfBook>()
+            .add(book(&command.title, 2000, 1.0))
     }
 
     #[handle(CfAddBook)]
@@ -516,6 +548,9 @@ suite! {
         async_processing_delivers_after_process_returns,
         the_engine_delivers_in_the_background_and_stops_gracefully,
         a_parked_delivery_holds_back_its_stream_until_retried_or_skipped,
+        submitted_commands_run_once_in_submission_order,
+        a_refused_submission_fails_at_once_and_is_retried_on_request,
+        a_failing_submission_is_retried_until_it_succeeds_or_runs_out,
     ]
 }
 
@@ -539,7 +574,358 @@ suite! {
         a_blocked_delivery_whose_head_is_gone_heads_its_stream,
         a_pool_the_caller_made_is_used,
         record_progress_stores_the_lazy_checkpoints,
+        two_domains_run_each_submitted_command_once,
+        a_submission_whose_attempts_stopped_the_process_is_failed_unrun,
     ]
+}
+
+// ---- submitted commands (async command processing) ---------------------------------------------
+
+fn add_book(title: &str) -> CfAddBook {
+    CfAddBook {
+        title: title.to_string(),
+        then_fail: false,
+    }
+}
+
+async fn book_titles(domain: &Domain) -> Vec<String> {
+    let books = domain.repository::<CfBook>().query().all().await.unwrap();
+    let mut titles: Vec<String> = books.items.into_iter().map(|b| b.title).collect();
+    titles.sort();
+    titles
+}
+
+/// `submit` logs the command and returns; `settle` (like the engine) runs each submitted command
+/// once, in submission order, with its reactions. An id submitted twice is logged and run once.
+async fn submitted_commands_run_once_in_submission_order(db: TestDb) {
+    let domain = db.domain().await;
+    let mut positions = Vec::new();
+    for n in 0..4 {
+        let submitted = domain.submit(add_book(&format!("sub-{n}"))).await.unwrap();
+        assert!(!submitted.duplicate);
+        positions.push(submitted.position);
+    }
+    let once = Uuid::new_v4();
+    let with_id = || CommandOptions::new().command_id(once);
+    let first = domain
+        .submit_with(add_book("sub-once"), with_id())
+        .await
+        .unwrap();
+    let again = domain
+        .submit_with(add_book("sub-once"), with_id())
+        .await
+        .unwrap();
+    assert_eq!((first.command_id, first.duplicate), (once, false));
+    assert_eq!((again.position, again.duplicate), (first.position, true));
+    positions.push(first.position);
+    assert_eq!(positions, [1, 2, 3, 4, 5], "positions in the command log");
+
+    // Nothing ran yet; the log holds each command once.
+    assert!(book_titles(&domain).await.is_empty());
+    let pending = domain.submission(once).await.unwrap().unwrap();
+    assert_eq!(
+        (pending.state, pending.attempts),
+        (SubmissionState::Pending, 0)
+    );
+    assert_eq!(pending.command.position(), first.position);
+    assert_eq!(
+        domain.command_log().read_all(0, 100).await.unwrap().len(),
+        5
+    );
+
+    domain.settle().await.unwrap();
+    assert_eq!(
+        book_titles(&domain).await,
+        ["sub-0", "sub-1", "sub-2", "sub-3", "sub-once"]
+    );
+    let stock = stock_per_title(&domain).await;
+    assert_eq!(stock.len(), 5, "the reactions of submitted commands ran");
+    assert!(stock.values().all(|&n| n == 1));
+    let done = domain.submission(once).await.unwrap().unwrap();
+    assert_eq!((done.state, done.attempts), (SubmissionState::Done, 1));
+    assert_eq!(done.last_error, None);
+    // Run in submission order: the books' events are in the log in that order.
+    let added: Vec<String> = domain
+        .event_store()
+        .read_category("cf_book", 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.downcast_ref::<CfBookAdded>().map(|a| a.title.clone()))
+        .collect();
+    assert_eq!(added, ["sub-0", "sub-1", "sub-2", "sub-3", "sub-once"]);
+    let caused: Vec<_> = domain
+        .event_store()
+        .read_all(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.metadata().causation_id == Some(once))
+        .collect();
+    assert_eq!(
+        caused.len(),
+        1,
+        "the event names the submitted command as its cause"
+    );
+    assert_eq!(caused[0].metadata().correlation_id, once);
+
+    // Settling again, or submitting the id again, runs nothing twice; nor is the run logged
+    // as a second command.
+    domain.settle().await.unwrap();
+    let late = domain
+        .submit_with(add_book("sub-once"), with_id())
+        .await
+        .unwrap();
+    assert!(late.duplicate);
+    domain.settle().await.unwrap();
+    assert_eq!(book_titles(&domain).await.len(), 5);
+    assert_eq!(
+        domain.command_log().read_all(0, 100).await.unwrap().len(),
+        5
+    );
+
+    // A processed command's id is taken too; neither it nor an unknown id is a submission.
+    let processed = domain
+        .process_with(add_book("processed"), CommandOptions::new())
+        .await
+        .unwrap();
+    let taken = domain
+        .submit_with(
+            add_book("processed"),
+            CommandOptions::new().command_id(processed.command_id),
+        )
+        .await
+        .unwrap();
+    assert!(taken.duplicate);
+    assert!(
+        domain
+            .submission(processed.command_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(domain.submission(Uuid::new_v4()).await.unwrap().is_none());
+
+    // Bad input is refused at submit, before anything is logged.
+    let invalid = domain.submit(add_book(&"x".repeat(41))).await;
+    assert!(invalid.is_ok(), "the command itself has no length rule");
+    domain.settle().await.unwrap();
+    let failed = domain.failed_submissions().await.unwrap();
+    assert_eq!(
+        failed.len(),
+        1,
+        "the raised event fails validation at commit"
+    );
+    assert_eq!(failed[0].state, SubmissionState::Failed);
+}
+
+/// A handler that refuses its command fails the submission at once (no retry changes a refusal)
+/// and commits nothing; `retry_submission` runs it anew on request.
+async fn a_refused_submission_fails_at_once_and_is_retried_on_request(db: TestDb) {
+    let domain = db.domain().await;
+    let refused = domain
+        .submit(CfAddBook {
+            title: "refused".into(),
+            then_fail: true,
+        })
+        .await
+        .unwrap();
+    domain.settle().await.unwrap();
+    let failed = domain
+        .submission(refused.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (failed.state, failed.attempts),
+        (SubmissionState::Failed, 1)
+    );
+    assert!(
+        failed
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("failed after staging"),
+        "{failed:?}"
+    );
+    assert!(
+        book_titles(&domain).await.is_empty(),
+        "a refused command wrote something"
+    );
+    let listed = domain.failed_submissions().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].command.metadata().id, refused.command_id);
+
+    domain.retry_submission(refused.command_id).await.unwrap();
+    let pending = domain
+        .submission(refused.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (pending.state, pending.attempts),
+        (SubmissionState::Pending, 0)
+    );
+    domain.settle().await.unwrap();
+    let again = domain
+        .submission(refused.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.state, again.attempts), (SubmissionState::Failed, 1));
+
+    // Only a failed submission can be retried.
+    let done = domain.submit(add_book("fine")).await.unwrap();
+    domain.settle().await.unwrap();
+    for id in [done.command_id, Uuid::new_v4()] {
+        let error = domain.retry_submission(id).await.unwrap_err();
+        assert!(matches!(error, Error::NotFound { .. }), "{error}");
+    }
+}
+
+/// Other errors are retried with the command retry policy's backoff: a command that fails twice
+/// then succeeds is done after three attempts, with its effect once; one that keeps failing is
+/// failed when its attempts run out, with nothing written.
+async fn a_failing_submission_is_retried_until_it_succeeds_or_runs_out(db: TestDb) {
+    let policy =
+        RetryPolicy::attempts(3).backoff(Duration::from_millis(2), Duration::from_millis(5));
+    let domain = Domain::builder("Conformance")
+        .command_retry_policy(policy)
+        .database(&db.url)
+        .open()
+        .await
+        .unwrap();
+    let (recovers, gives_up) = (
+        format!("flaky-ok-{:?}", db.backend),
+        format!("flaky-out-{:?}", db.backend),
+    );
+    set_flaky(&recovers, 2);
+    set_flaky(&gives_up, 10);
+    let recovering = domain
+        .submit(CfFlakyAddBook {
+            title: recovers.clone(),
+        })
+        .await
+        .unwrap();
+    let failing = domain
+        .submit(CfFlakyAddBook {
+            title: gives_up.clone(),
+        })
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        domain.settle().await.unwrap();
+        let states = [
+            domain
+                .submission(recovering.command_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
+            domain
+                .submission(failing.command_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
+        ];
+        if !states.contains(&SubmissionState::Pending) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still pending: {states:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    let recovered = domain
+        .submission(recovering.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (recovered.state, recovered.attempts),
+        (SubmissionState::Done, 3)
+    );
+    let failed = domain
+        .submission(failing.command_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (failed.state, failed.attempts),
+        (SubmissionState::Failed, 3)
+    );
+    assert!(failed.last_error.unwrap().contains("flaky service is down"));
+    assert_eq!(book_titles(&domain).await, [recovers]);
+}
+
+/// Two domains on one database (two processes) running the same submitted commands at once:
+/// each command's effect commits once, whichever runs it.
+async fn two_domains_run_each_submitted_command_once(db: TestDb) {
+    let (first, second) = (db.domain().await, db.domain().await);
+    let mut ids = Vec::new();
+    for n in 0..40 {
+        ids.push(
+            first
+                .submit(add_book(&format!("race-{n}")))
+                .await
+                .unwrap()
+                .command_id,
+        );
+    }
+    let (a, b) = tokio::join!(
+        tokio::spawn({
+            let first = first.clone();
+            async move { first.settle().await }
+        }),
+        tokio::spawn({
+            let second = second.clone();
+            async move { second.settle().await }
+        })
+    );
+    a.unwrap().unwrap();
+    b.unwrap().unwrap();
+    let titles = book_titles(&first).await;
+    assert_eq!(
+        titles.len(),
+        40,
+        "a command ran twice or not at all: {titles:?}"
+    );
+    let stock = stock_per_title(&first).await;
+    assert_eq!(stock.len(), 40);
+    assert!(stock.values().all(|&n| n == 1), "a reaction ran twice");
+    for id in ids {
+        let submission = first.submission(id).await.unwrap().unwrap();
+        assert_eq!(submission.state, SubmissionState::Done);
+    }
+    // What one domain submitted, a reopened one runs.
+    let left = first.submit(add_book("after-reopen")).await.unwrap();
+    drop(first);
+    let reopened = db.domain().await;
+    reopened.settle().await.unwrap();
+    let done = reopened.submission(left.command_id).await.unwrap().unwrap();
+    assert_eq!(done.state, SubmissionState::Done);
+}
+
+/// Attempts are counted before the handler runs: a submission whose attempts all stopped the
+/// process (simulated by the count a run of crashes leaves) is failed without running again.
+async fn a_submission_whose_attempts_stopped_the_process_is_failed_unrun(db: TestDb) {
+    let domain = db.domain().await;
+    let poison = domain.submit(add_book("poison")).await.unwrap();
+    let counted = db
+        .raw_sql("UPDATE commands SET attempts = 5 WHERE submission = 'pending'")
+        .await;
+    assert_eq!(counted, 1);
+    domain.settle().await.unwrap();
+    let failed = domain.submission(poison.command_id).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.state, failed.attempts),
+        (SubmissionState::Failed, 6)
+    );
+    assert!(failed.last_error.unwrap().contains("stopped the process"));
+    assert!(book_titles(&domain).await.is_empty(), "it ran");
 }
 
 // ---- repository --------------------------------------------------------------------------------
@@ -2400,6 +2786,7 @@ async fn a_new_subscription_starts_at_the_head_of_the_log(db: TestDb) {
         .register::<CfBookAdded>()
         .register::<CfAddBook>()
         .register::<CfAddSeries>()
+        .register::<CfFlakyAddBook>()
         .register::<CfBookCommands>()
         .database(&db.url)
         .open()
@@ -2508,10 +2895,10 @@ async fn a_lost_schema_version_row_is_recovered_or_explained(db: TestDb) {
         assert_eq!((b.title.as_str(), b.version()), ("Northanger Abbey", 1));
     }
     // The version is recorded again (this touches exactly the one row at this build's version,
-    // 4: migration 1 -> 2 made the command log readable, 2 -> 3 added retry claims, 3 -> 4
-    // subscriptions).
+    // 5: migration 1 -> 2 made the command log readable, 2 -> 3 added retry claims, 3 -> 4
+    // subscriptions, 4 -> 5 submitted commands).
     assert_eq!(
-        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 4")
+        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 5")
             .await,
         1
     );

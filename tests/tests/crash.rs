@@ -4,7 +4,10 @@
 //! receipt: none means a reaction was lost, two means a store-writing reaction ran twice.
 //!
 //! Each store runs in both event-processing modes: sync (the committing task delivers) and async
-//! (an engine task in the child delivers; the check settles what is left).
+//! (an engine task in the child delivers; the check settles what is left); and in `submit`
+//! mode, async with the commands submitted and run by the engine too. Every command in the
+//! command log must also have made exactly one book: none means a submitted command was lost,
+//! two means a command ran twice.
 //!
 //! `CRASH_KILLS` sets the kills per store and mode (20 by default; the issue's figures use 100).
 //! `CRASH_SEED` replays a run's random kill times (each run prints its seed). PostgreSQL runs
@@ -50,12 +53,23 @@ fn seed() -> u64 {
         })
 }
 
+/// The child for `mode` (`sync`, `async`, or `submit`: async with submitted commands).
+fn child(mode: &str) -> Command {
+    let mut command = Command::new(CHILD);
+    match mode {
+        "submit" => command
+            .env("DOMAIN_EVENT_PROCESSING", "async")
+            .env("CRASH_COMMANDS", "submit"),
+        mode => command.env("DOMAIN_EVENT_PROCESSING", mode),
+    };
+    command
+}
+
 /// Starts the child in `run` mode and waits until it has opened the domain (and so delivered
 /// what the previous run left).
 fn start(url: &str, mode: &str) -> Child {
-    let mut child = Command::new(CHILD)
+    let mut child = child(mode)
         .args([url, "run"])
-        .env("DOMAIN_EVENT_PROCESSING", mode)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -70,9 +84,8 @@ fn start(url: &str, mode: &str) -> Child {
 
 /// Runs `check`: its output, or `None` if the child died.
 fn try_check(url: &str, mode: &str) -> Option<String> {
-    let output = Command::new(CHILD)
+    let output = child(mode)
         .args([url, "check"])
-        .env("DOMAIN_EVENT_PROCESSING", mode)
         .stderr(Stdio::null())
         .output()
         .expect("running the crash check");
@@ -82,8 +95,11 @@ fn try_check(url: &str, mode: &str) -> Option<String> {
         .then(|| String::from_utf8(output.stdout).unwrap())
 }
 
-/// What `check` reports: (books, receipts, lost, doubled, dead letters), and its whole text.
-fn check(url: &str, mode: &str) -> ((usize, usize, usize, usize, usize), String) {
+/// What `check` reports: (books, receipts, lost, doubled, dead letters, commands lost, commands
+/// doubled), and its whole text.
+type Counts = (usize, usize, usize, usize, usize, usize, usize);
+
+fn check(url: &str, mode: &str) -> (Counts, String) {
     let text = try_check(url, mode).expect("the check failed");
     let field = |name: &str| -> usize {
         text.split_whitespace()
@@ -97,6 +113,8 @@ fn check(url: &str, mode: &str) -> ((usize, usize, usize, usize, usize), String)
         field("lost"),
         field("doubled"),
         field("dead"),
+        field("commands_lost"),
+        field("commands_doubled"),
     );
     (counts, text)
 }
@@ -114,17 +132,19 @@ fn harness(store: &str, mode: &str, url: &str) {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
     }
-    let ((books, receipts, lost, doubled, dead), text) = check(url, mode);
+    let ((books, receipts, lost, doubled, dead, commands_lost, commands_doubled), text) =
+        check(url, mode);
     println!(
         "crash harness on {store}, {mode} mode: {kills} kills in {:.1} s (seed {seed}): {books} books, \
-         {receipts} receipts, {lost} lost, {doubled} doubled, {dead} dead letters",
+         {receipts} receipts, {lost} lost, {doubled} doubled, {dead} dead letters, \
+         {commands_lost} commands lost, {commands_doubled} commands run twice",
         started.elapsed().as_secs_f64()
     );
     assert!(books > 0, "the child committed nothing in {kills} runs");
     assert_eq!(
-        (lost, doubled, dead),
-        (0, 0, 0),
-        "reactions lost, doubled or failed (seed {seed}): {text}"
+        (lost, doubled, dead, commands_lost, commands_doubled),
+        (0, 0, 0, 0, 0),
+        "reactions or commands lost, doubled or failed (seed {seed}): {text}"
     );
     assert_eq!(receipts, books);
 }
@@ -133,9 +153,8 @@ fn harness(store: &str, mode: &str, url: &str) {
 /// before the handler runs pass [`domain_core::POISON_LIMIT`]; then it is parked without running
 /// and the next start opens.
 fn poison(url: &str, mode: &str) {
-    let status = Command::new(CHILD)
+    let status = child(mode)
         .args([url, "poison"])
-        .env("DOMAIN_EVENT_PROCESSING", mode)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -159,6 +178,37 @@ fn poison(url: &str, mode: &str) {
     assert_eq!(failed_starts + 1, domain_core::POISON_LIMIT as usize);
     assert!(text.contains("dead=1"), "{text}");
     assert!(text.contains("stopped the process 3 times"), "{text}");
+}
+
+/// A poison command (its handler aborts the process) submitted for the engine: each start that
+/// runs it stops, until the attempts counted before its handler runs pass the command retry
+/// policy's five; then it is failed without running, and the next start opens.
+#[test]
+fn a_poison_command_is_failed_after_it_stops_the_process_five_times() {
+    let (dir, url) = sqlite_file("poison-command");
+    let status = child("submit")
+        .args([url.as_str(), "poison-command"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(
+        !status.success(),
+        "the poison command did not stop the process"
+    );
+    let mut failed_starts = 0;
+    let text = loop {
+        if let Some(text) = try_check(&url, "submit") {
+            break text;
+        }
+        failed_starts += 1;
+        assert!(failed_starts < 10, "the poison command stops every start");
+    };
+    println!("poison command: {failed_starts} starts stopped after the first crash; {text}");
+    assert_eq!(failed_starts + 1, 5);
+    assert!(text.contains("dead=1"), "{text}");
+    assert!(text.contains("stopped the process"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn sqlite_file(name: &str) -> (std::path::PathBuf, String) {
@@ -225,6 +275,16 @@ fn sigkill_in_sync_mode_loses_no_reaction_and_doubles_none_on_sqlite() {
 #[test]
 fn sigkill_in_async_mode_loses_no_reaction_and_doubles_none_on_sqlite() {
     sqlite("async");
+}
+
+#[test]
+fn sigkill_with_submitted_commands_loses_none_and_runs_none_twice_on_sqlite() {
+    sqlite("submit");
+}
+
+#[test]
+fn sigkill_with_submitted_commands_loses_none_and_runs_none_twice_on_postgres() {
+    postgres("submit");
 }
 
 #[test]

@@ -150,6 +150,14 @@ pub enum Error {
         expected: u64,
     },
 
+    /// A submitted command's run could not commit: another engine ran it, or an operator gave up
+    /// on it, meanwhile. This run's writes were rolled back; the engine moves on.
+    #[error("submitted command {id} is no longer pending: it was run or given up on elsewhere")]
+    SubmissionSettled {
+        /// The command's message id.
+        id: uuid::Uuid,
+    },
+
     /// The registry is inconsistent: every problem found, in one error.
     #[error("the domain registry has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
     Registry(Vec<String>),

@@ -269,6 +269,31 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Ends the run of a submitted command: commits what its handler staged together with the
+    /// command's log record going from pending to done, or only that when it staged nothing
+    /// (the command ran either way). Returns the committed events.
+    pub(crate) async fn finish_submission(
+        self,
+        outcome: Result<()>,
+        position: u64,
+    ) -> Result<Vec<EventEnvelope>> {
+        outcome?;
+        let mark = DeliveryMark::Submission {
+            position,
+            id: self.metadata.id,
+        };
+        let mut batch = self.take_batch()?.unwrap_or_else(|| CommitBatch {
+            aggregates: Vec::new(),
+            commands: Vec::new(),
+            timestamp: std::time::SystemTime::now(),
+            mark: None,
+        });
+        batch.mark = Some(Box::new(mark));
+        self.inner.commit(batch, self.chain.as_ref()).await
+    }
+}
+
 /// How a delivery on a subscription ended.
 pub(crate) struct FinishedDelivery {
     pub outcome: Result<()>,

@@ -29,10 +29,13 @@ use crate::runtime::registry::{
     DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
 };
 use crate::runtime::retry::{Parked, RetryPolicies, RetryPolicy};
+use crate::runtime::submission::CommandQueue;
 use crate::runtime::subscription::CheckpointedDispatcher;
 use crate::runtime::unit_of_work::UnitOfWork;
 use crate::store::memory::MemoryStore;
-use crate::store::{Causation, DeliveryMark, DeliveryState, FailedDelivery, Store, StoreOptions};
+use crate::store::{
+    Causation, DeliveryMark, DeliveryState, FailedDelivery, Store, StoreOptions, Submission,
+};
 
 /// A running domain: registry, stores and processing. Cheap to clone (shared inside).
 ///
@@ -74,6 +77,8 @@ pub struct Domain {
     inner: Arc<DomainInner>,
     /// The subscriptions, when delivery goes through them (durable stores, async processing).
     subscriptions: Option<Arc<CheckpointedDispatcher>>,
+    /// Runs submitted commands (async command processing).
+    commands: Arc<CommandQueue>,
 }
 
 /// Configures and builds a [`Domain`].
@@ -93,6 +98,7 @@ pub struct DomainBuilder {
     handler_processing: HashMap<TypeId, EventProcessing>,
     retry_policy: Option<RetryPolicy>,
     handler_retry: HashMap<TypeId, RetryPolicy>,
+    command_retry: Option<RetryPolicy>,
     /// The type names given to `handler_processing` / `handler_retry_policy`, checked at build:
     /// each must be a registered event handler.
     handler_options: Vec<(TypeId, &'static str)>,
@@ -175,6 +181,7 @@ impl Domain {
             handler_processing: HashMap::default(),
             retry_policy: None,
             handler_retry: HashMap::default(),
+            command_retry: None,
             handler_options: Vec::new(),
             #[cfg(any(feature = "sqlite", feature = "postgres"))]
             pool: None,
@@ -374,12 +381,118 @@ impl Domain {
         (entry.process_json)(self, value).await
     }
 
-    /// The engine that delivers to the handlers of async processing ([`EventProcessing`]): run
-    /// it in a task of its own (`tokio::spawn(domain.engine().run_until(shutdown))`).
+    /// Submits a command for the engine to run (async command processing; Protean's
+    /// `command_processing = "async"`), and returns as soon as it is in the command log: its
+    /// id and its position there. The command is validated and its handler looked up first, so
+    /// bad input and an unregistered command are errors here, not later.
+    ///
+    /// The engine ([`Domain::engine`], or [`Domain::settle`]) runs submitted commands in
+    /// submission order, each in a unit of work whose commit also marks it done: its effect on
+    /// the store happens once, even with several engines or a crash mid-handler. An id
+    /// submitted twice ([`CommandOptions::command_id`]) is logged and run once; the second
+    /// submit returns the first's position with `duplicate` set. A handler that refuses the
+    /// command (a validation or rule error, a panic) fails it at once; other errors are retried
+    /// with backoff ([`DomainBuilder::command_retry_policy`]) and fail it when the attempts run
+    /// out. An attempt is counted before the handler runs, so a command that kills the process
+    /// is given up on too. See where a command stands with [`Domain::submission`].
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    /// use domain_core::{CommandOptions, SubmissionState, Uuid};
+    ///
+    /// #[aggregate]
+    /// pub struct Ticket { pub title: String }
+    ///
+    /// #[command(part_of = Ticket)]
+    /// pub struct OpenTicket { pub title: String }
+    ///
+    /// #[derive(Default)]
+    /// pub struct Desk;
+    ///
+    /// #[command_handler(part_of = Ticket)]
+    /// impl Desk {
+    ///     #[handle(OpenTicket)]
+    ///     fn open(&self, command: OpenTicket, ctx: &mut Context) -> Result<()> {
+    ///         ctx.repository::<Ticket>().add(Ticket::builder().title(command.title).build()?)
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Helpdesk").build()?;
+    /// let id = Uuid::new_v4(); // e.g. the client's idempotency key
+    /// let submitted = domain
+    ///     .submit_with(OpenTicket { title: "printer".into() }, CommandOptions::new().command_id(id))
+    ///     .await?;
+    /// assert_eq!((submitted.command_id, submitted.duplicate), (id, false));
+    /// let again = domain
+    ///     .submit_with(OpenTicket { title: "printer".into() }, CommandOptions::new().command_id(id))
+    ///     .await?;
+    /// assert!(again.duplicate && again.position == submitted.position);
+    ///
+    /// domain.settle().await?; // or let the engine run it
+    /// assert_eq!(domain.submission(id).await?.unwrap().state, SubmissionState::Done);
+    /// assert_eq!(domain.repository::<Ticket>().query().count().await?, 1);
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn submit<C: HandledCommand>(&self, command: C) -> Result<Submitted> {
+        self.submit_with(command, CommandOptions::default()).await
+    }
+
+    /// [`Domain::submit`] with caller-given metadata (the command id that makes a submit
+    /// idempotent, a correlation id).
+    pub async fn submit_with<C: HandledCommand>(
+        &self,
+        command: C,
+        options: CommandOptions,
+    ) -> Result<Submitted> {
+        let (_, metadata) = prepare(&self.inner, &command, Parent::Caller(options))?;
+        let record = pending_command(&command, metadata.clone())?;
+        let (position, fresh) = self.inner.store.submit(record).await?;
+        if fresh {
+            self.commands.submitted();
+        }
+        Ok(Submitted {
+            command_id: metadata.id,
+            correlation_id: metadata.correlation_id,
+            position,
+            duplicate: !fresh,
+        })
+    }
+
+    /// Where the submitted command with this id stands: pending, done or failed, with its
+    /// attempts and last error; `None` for an id that was never submitted.
+    pub async fn submission(&self, command_id: Uuid) -> Result<Option<Submission>> {
+        self.inner.store.submission(command_id).await
+    }
+
+    /// The submitted commands that failed (refused by their handler, or out of attempts),
+    /// oldest first.
+    pub async fn failed_submissions(&self) -> Result<Vec<Submission>> {
+        self.inner.store.failed_submissions().await
+    }
+
+    /// Makes a failed submission pending again, with its attempts reset: the engine runs it
+    /// anew. [`Error::NotFound`] if no failed submission has this id.
+    pub async fn retry_submission(&self, command_id: Uuid) -> Result<()> {
+        if self.inner.store.resubmit(command_id).await? {
+            self.commands.submitted();
+            return Ok(());
+        }
+        Err(Error::NotFound {
+            aggregate: "failed submission",
+            id: command_id.to_string(),
+        })
+    }
+
+    /// The engine that delivers to the handlers of async processing ([`EventProcessing`]), and
+    /// runs submitted commands ([`Domain::submit`]): run it in a task of its own
+    /// (`tokio::spawn(domain.engine().run_until(shutdown))`).
     pub fn engine(&self) -> Engine {
         Engine {
             inner: self.inner.clone(),
             subscriptions: self.subscriptions.clone(),
+            commands: self.commands.clone(),
             poll: ENGINE_POLL,
         }
     }
@@ -390,9 +503,15 @@ impl Domain {
     /// while an engine runs (deliveries to one subscription take turns). With the in-memory
     /// store in sync mode, everything is delivered already.
     pub async fn settle(&self) -> Result<u64> {
-        match &self.subscriptions {
-            Some(subscriptions) => subscriptions.settle(&self.inner, None).await,
-            None => self.inner.store.last_position().await,
+        loop {
+            let head = match &self.subscriptions {
+                Some(subscriptions) => subscriptions.settle(&self.inner, None).await?,
+                None => self.inner.store.last_position().await?,
+            };
+            // Submitted commands due now run too; what they commit is delivered next round.
+            if self.commands.run_due(&self.inner, None).await? == 0 {
+                return Ok(head);
+            }
         }
     }
 
@@ -798,6 +917,21 @@ fn failures_to_result(failures: Vec<HandlerFailure>) -> Result<()> {
     }
 }
 
+/// What [`Domain::submit`] reports: the command is in the command log, for the engine to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Submitted {
+    /// The command's message id (the caller's, if given with [`CommandOptions::command_id`]).
+    pub command_id: Uuid,
+    /// The correlation id its messages will carry.
+    pub correlation_id: Uuid,
+    /// Its position in the command log ([`Domain::command_log`]).
+    pub position: u64,
+    /// Whether a command with this id had been submitted (or processed) already: nothing new was
+    /// logged, and `position` is the first one's.
+    pub duplicate: bool,
+}
+
 /// What [`Domain::process_with`] reports about a committed command.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -935,6 +1069,23 @@ impl DomainBuilder {
         self.handler_processing.insert(TypeId::of::<H>(), mode);
         self.handler_options
             .push((TypeId::of::<H>(), std::any::type_name::<H>()));
+        self
+    }
+
+    /// How often a submitted command ([`Domain::submit`]) whose handler fails is attempted
+    /// before it is failed, and the backoff between attempts; by default
+    /// `RetryPolicy::attempts(5)`. Refusals (validation and rule errors) are not retried.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use domain_core::{Domain, RetryPolicy};
+    ///
+    /// let policy = RetryPolicy::attempts(3).backoff(Duration::from_millis(10), Duration::from_secs(1));
+    /// let builder = Domain::builder("Shop").command_retry_policy(policy);
+    /// # let _ = builder;
+    /// ```
+    pub fn command_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.command_retry = Some(policy);
         self
     }
 
@@ -1158,6 +1309,7 @@ impl DomainBuilder {
             handler_processing: self.handler_processing,
             retry_policy: self.retry_policy,
             handler_retry: self.handler_retry,
+            command_retry: self.command_retry.unwrap_or(RetryPolicy::ASYNC),
         })
     }
 }
@@ -1171,6 +1323,7 @@ struct CheckedDomain {
     handler_processing: HashMap<TypeId, EventProcessing>,
     retry_policy: Option<RetryPolicy>,
     handler_retry: HashMap<TypeId, RetryPolicy>,
+    command_retry: RetryPolicy,
 }
 
 impl CheckedDomain {
@@ -1268,6 +1421,7 @@ impl CheckedDomain {
                 parked,
             }),
             subscriptions,
+            commands: Arc::new(CommandQueue::new(self.command_retry)),
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::model::error::Result;
 use crate::runtime::core::DomainInner;
+use crate::runtime::submission::CommandQueue;
 use crate::runtime::subscription::CheckpointedDispatcher;
 
 /// Runs a domain's async event processing ([`Domain::engine`](crate::Domain::engine)).
@@ -64,6 +65,7 @@ use crate::runtime::subscription::CheckpointedDispatcher;
 pub struct Engine {
     pub(crate) inner: Arc<DomainInner>,
     pub(crate) subscriptions: Option<Arc<CheckpointedDispatcher>>,
+    pub(crate) commands: Arc<CommandQueue>,
     pub(crate) poll: Duration,
 }
 
@@ -78,16 +80,12 @@ impl Engine {
         self
     }
 
-    /// Delivers until `shutdown` resolves, then finishes the delivery in progress, records every
-    /// subscription's checkpoint, and returns. A store that fails (a database restart, an
+    /// Delivers, and runs submitted commands ([`Domain::submit`](crate::Domain::submit)),
+    /// until `shutdown` resolves; then finishes the delivery or command in progress, records
+    /// every subscription's checkpoint, and returns. A store that fails (a database restart, an
     /// outage) is retried with backoff, from 50 ms up to 5 s; nothing is skipped meanwhile.
-    /// Returns at once (after `shutdown`) for a domain with nothing to deliver in the
-    /// background. Errors only if the final checkpoints cannot be written.
+    /// Errors only if the final checkpoints cannot be written.
     pub async fn run_until(&self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let Some(subscriptions) = &self.subscriptions else {
-            shutdown.await;
-            return Ok(());
-        };
         let stop = AtomicBool::new(false);
         let stopped = tokio::sync::Notify::new();
         let watch = async {
@@ -98,7 +96,7 @@ impl Engine {
         let work = async {
             let mut backoff = Duration::from_millis(50);
             while !stop.load(Ordering::Relaxed) {
-                let wait = match subscriptions.settle(&self.inner, Some(&stop)).await {
+                let wait = match self.round(&stop).await {
                     Ok(_) => {
                         backoff = Duration::from_millis(50);
                         self.poll
@@ -110,15 +108,37 @@ impl Engine {
                     }
                 };
                 tokio::select! {
-                    () = subscriptions.committed() => {}
+                    () = self.committed() => {}
+                    () = self.commands.woken() => {}
                     () = tokio::time::sleep(wait) => {}
                     () = stopped.notified() => {}
                 }
             }
-            subscriptions.persist_all(&self.inner).await
+            match &self.subscriptions {
+                Some(subscriptions) => subscriptions.persist_all(&self.inner).await,
+                None => Ok(()),
+            }
         };
         let ((), result) = tokio::join!(watch, work);
         result
+    }
+
+    /// One round: submitted commands due now, then every subscription brought to the head.
+    async fn round(&self, stop: &AtomicBool) -> Result<()> {
+        self.commands.run_due(&self.inner, Some(stop)).await?;
+        if let Some(subscriptions) = &self.subscriptions {
+            subscriptions.settle(&self.inner, Some(stop)).await?;
+        }
+        Ok(())
+    }
+
+    /// Resolves when this process commits events (never without subscriptions: the in-memory
+    /// store in sync mode delivers them as it commits).
+    async fn committed(&self) {
+        match &self.subscriptions {
+            Some(subscriptions) => subscriptions.committed().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Delivers for ever (until the task running it is dropped, which loses nothing either).

@@ -124,6 +124,19 @@ pub fn context_as(ctx: &mut (dyn Any + Send)) -> Result<&mut Context> {
         .ok_or_else(|| Error::Store("a delivery was given something other than a context".into()))
 }
 
+/// The registered handler of `C`.
+pub(crate) fn handler_of<C: HandledCommand>(core: &DomainInner) -> Result<&C::Handler> {
+    core.registry
+        .commands
+        .get(&TypeId::of::<C>())
+        .and(core.instance(TypeId::of::<C::Handler>()))
+        .and_then(|h| h.downcast_ref::<C::Handler>())
+        .ok_or_else(|| Error::NoHandler {
+            command: C::NAME.to_string(),
+            hint: ": register the command and its handler with this domain (`.register::<T>()`)",
+        })
+}
+
 /// Validates a command and finds its handler; builds its metadata.
 pub(crate) fn prepare<'a, C: HandledCommand>(
     core: &'a DomainInner,
@@ -131,14 +144,8 @@ pub(crate) fn prepare<'a, C: HandledCommand>(
     parent: Parent<'_>,
 ) -> Result<(&'a C::Handler, Arc<Metadata>)> {
     command.validate()?;
+    let handler = handler_of::<C>(core)?;
     let info = core.registry.commands.get(&TypeId::of::<C>());
-    let handler = info
-        .and(core.instance(TypeId::of::<C::Handler>()))
-        .and_then(|h| h.downcast_ref::<C::Handler>())
-        .ok_or_else(|| Error::NoHandler {
-            command: C::NAME.to_string(),
-            hint: ": register the command and its handler with this domain (`.register::<T>()`)",
-        })?;
     let (id, correlation_id, parent) = match parent {
         Parent::Caller(options) => {
             let id = options.command_id.unwrap_or_else(Uuid::new_v4);

@@ -13,6 +13,7 @@ pub(crate) mod engine;
 pub(crate) mod handler;
 pub mod registry;
 pub(crate) mod retry;
+pub(crate) mod submission;
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) mod subscription;
 pub(crate) mod unit_of_work;

@@ -118,11 +118,21 @@ pub type ProcessJson = for<'a> fn(
     serde_json::Value,
 ) -> BoxFuture<'a, Result<Box<dyn Any + Send>>>;
 
+/// Runs a submitted command from its log record (async command processing; see
+/// `runtime::submission`). The domain's core is passed erased (`&Arc<DomainInner>` as `&dyn
+/// Any`), for the same reason as [`ProcessJson`].
+#[doc(hidden)]
+pub type RunSubmitted = for<'a> fn(
+    &'a (dyn Any + Send + Sync),
+    &'a crate::model::message::RecordedCommand,
+) -> BoxFuture<'a, Result<()>>;
+
 #[doc(hidden)]
 pub struct HandledCommandEntry {
     pub name: &'static str,
     pub type_id: fn() -> TypeId,
     pub process_json: ProcessJson,
+    pub run_submitted: RunSubmitted,
 }
 
 #[doc(hidden)]

@@ -15,7 +15,10 @@ use std::time::SystemTime;
 use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
 
-use super::{CommitBatch, DeliveryMark, DeliveryState, FailedDelivery, PendingCommand};
+use super::{
+    CommitBatch, DeliveryMark, DeliveryState, FailedDelivery, NextAttempt, PendingCommand,
+    Submission, SubmissionState,
+};
 use crate::model::Aggregate;
 use crate::model::codec::Codec;
 use crate::model::error::{Error, Result};
@@ -58,6 +61,14 @@ struct State {
     /// (most commands start a stream of their own, so indexing each would cost a hash-map insert
     /// and an allocation per command for an index that may never be read).
     command_streams: Option<HashMap<Arc<str>, Vec<usize>>>,
+    /// Command id -> index into `commands`. Built by the first submit (one scan), which must
+    /// tell a new id from a logged one, and kept up to date by every commit after; until then
+    /// logging a command costs no hashing, as for `command_streams`.
+    command_ids: Option<HashMap<Uuid, usize>>,
+    /// Submitted commands (async command processing), by index into `commands`.
+    submissions: HashMap<usize, SubmissionRow>,
+    /// The pending ones, in log order: what the engine looks through for due work.
+    pending: std::collections::BTreeSet<usize>,
     failed: Vec<FailedDelivery>,
     /// Retry claims: failed delivery -> (claimant, valid until).
     claims: HashMap<Uuid, (Uuid, SystemTime)>,
@@ -96,6 +107,14 @@ impl EqIndex {
             }
         }
     }
+}
+
+/// A submitted command's progress, beside its log record.
+struct SubmissionRow {
+    state: SubmissionState,
+    attempts: u32,
+    last_error: Option<String>,
+    retry_at: Option<SystemTime>,
 }
 
 struct Row {
@@ -266,6 +285,13 @@ impl MemoryStore {
                     });
                 }
             }
+            Some(DeliveryMark::Submission { position, id }) => {
+                let pending =
+                    submission_index(*position).is_some_and(|index| state.pending.contains(&index));
+                if !pending {
+                    return Err(Error::SubmissionSettled { id: *id });
+                }
+            }
             Some(DeliveryMark::Retry { id, claimant }) => {
                 let held = state.claims.get(id).is_some_and(|(by, _)| by == claimant);
                 let skipped = state
@@ -292,9 +318,22 @@ impl MemoryStore {
                 state.claims.remove(&id);
                 state.failed.retain(|f| f.id != id);
             }
+            Some(DeliveryMark::Submission { position, .. }) => {
+                if let Some(index) = submission_index(position) {
+                    state.pending.remove(&index);
+                    if let Some(row) = state.submissions.get_mut(&index) {
+                        row.state = SubmissionState::Done;
+                        row.last_error = None;
+                        row.retry_at = None;
+                    }
+                }
+            }
             None => {}
         }
         for command in batch.commands {
+            if let Some(ids) = &mut state.command_ids {
+                ids.insert(command.metadata.id, state.commands.len());
+            }
             if let Some(streams) = &mut state.command_streams {
                 let stream = command.metadata.stream.clone();
                 streams
@@ -648,6 +687,150 @@ impl MemoryStore {
             state.failed.retain(|f| f.id != id);
         }
         Ok(())
+    }
+}
+
+/// The index into `commands` of command-log position `position`.
+fn submission_index(position: u64) -> Option<usize> {
+    usize::try_from(position).ok()?.checked_sub(1)
+}
+
+impl MemoryStore {
+    pub async fn submit(&self, command: PendingCommand) -> Result<(u64, bool)> {
+        let mut guard = self.state.write();
+        let state = &mut *guard;
+        let ids = state.command_ids.get_or_insert_with(|| {
+            let commands = state.commands.iter().enumerate();
+            commands.map(|(index, c)| (c.metadata.id, index)).collect()
+        });
+        if let Some(&index) = ids.get(&command.metadata.id) {
+            return Ok((index as u64 + 1, false));
+        }
+        let index = state.commands.len();
+        ids.insert(command.metadata.id, index);
+        if let Some(streams) = &mut state.command_streams {
+            let stream = command.metadata.stream.clone();
+            streams.entry(stream).or_default().push(index);
+        }
+        state.commands.push(command);
+        state.submissions.insert(
+            index,
+            SubmissionRow {
+                state: SubmissionState::Pending,
+                attempts: 0,
+                last_error: None,
+                retry_at: None,
+            },
+        );
+        state.pending.insert(index);
+        Ok((index as u64 + 1, true))
+    }
+
+    pub async fn due_submissions(&self, now: SystemTime, limit: usize) -> Result<Vec<Submission>> {
+        let state = self.state.read();
+        state
+            .pending
+            .iter()
+            .filter(|index| {
+                let row = &state.submissions[*index];
+                row.retry_at.is_none_or(|at| at <= now)
+            })
+            .take(limit)
+            .map(|&index| self.submission_at(&state, index))
+            .collect()
+    }
+
+    fn submission_at(&self, state: &State, index: usize) -> Result<Submission> {
+        let row = &state.submissions[&index];
+        Ok(Submission {
+            command: recorded(&self.codec, &state.commands[index], index)?,
+            state: row.state,
+            attempts: row.attempts,
+            last_error: row.last_error.clone(),
+        })
+    }
+
+    pub async fn count_submission_attempt(&self, position: u64) -> Result<Option<u32>> {
+        let mut state = self.state.write();
+        let Some(index) = submission_index(position).filter(|i| state.pending.contains(i)) else {
+            return Ok(None);
+        };
+        let row = state
+            .submissions
+            .get_mut(&index)
+            .expect("pending rows exist");
+        row.attempts += 1;
+        Ok(Some(row.attempts))
+    }
+
+    pub async fn submission_failed(
+        &self,
+        position: u64,
+        error: &str,
+        next: NextAttempt,
+    ) -> Result<()> {
+        let mut state = self.state.write();
+        let Some(index) = submission_index(position).filter(|i| state.pending.contains(i)) else {
+            return Ok(());
+        };
+        let row = state
+            .submissions
+            .get_mut(&index)
+            .expect("pending rows exist");
+        row.last_error = Some(error.to_owned());
+        match next {
+            NextAttempt::At(at) => row.retry_at = Some(at),
+            NextAttempt::Never => {
+                row.state = SubmissionState::Failed;
+                row.retry_at = None;
+                state.pending.remove(&index);
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn submission(&self, id: Uuid) -> Result<Option<Submission>> {
+        let state = self.state.read();
+        let Some(&index) = state.command_ids.as_ref().and_then(|ids| ids.get(&id)) else {
+            return Ok(None);
+        };
+        if !state.submissions.contains_key(&index) {
+            return Ok(None);
+        }
+        self.submission_at(&state, index).map(Some)
+    }
+
+    pub async fn failed_submissions(&self) -> Result<Vec<Submission>> {
+        let state = self.state.read();
+        let mut failed: Vec<usize> = state
+            .submissions
+            .iter()
+            .filter(|(_, row)| row.state == SubmissionState::Failed)
+            .map(|(index, _)| *index)
+            .collect();
+        failed.sort_unstable();
+        failed
+            .into_iter()
+            .map(|index| self.submission_at(&state, index))
+            .collect()
+    }
+
+    pub async fn resubmit(&self, id: Uuid) -> Result<bool> {
+        let mut guard = self.state.write();
+        let state = &mut *guard;
+        let Some(&index) = state.command_ids.as_ref().and_then(|ids| ids.get(&id)) else {
+            return Ok(false);
+        };
+        match state.submissions.get_mut(&index) {
+            Some(row) if row.state == SubmissionState::Failed => {
+                row.state = SubmissionState::Pending;
+                row.attempts = 0;
+                row.retry_at = None;
+                state.pending.insert(index);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 

@@ -90,6 +90,11 @@ pub(crate) enum DeliveryMark {
     /// writes nothing and fails with [`Error::DeliveryClaimed`]. So a crash between the
     /// handler's commit and the record's deletion cannot run a store-writing handler twice.
     Retry { id: Uuid, claimant: Uuid },
+    /// A submitted command run by the engine: its log record goes from `pending` to `done` in
+    /// the same transaction as its handler's writes, if it is still pending; otherwise the
+    /// commit writes nothing and fails with [`Error::SubmissionSettled`] (another engine ran it,
+    /// or an operator gave up on it meanwhile). So the command's effect on the store happens once.
+    Submission { position: u64, id: Uuid },
 }
 
 /// A subscription's progress, committed in the same transaction as a delivery's writes.
@@ -243,6 +248,66 @@ impl DeliveryState {
             (None, None) => DeliveryState::Parked,
         })
     }
+}
+
+/// A command submitted for the engine to run ([`Domain::submit`](crate::Domain::submit)), as its
+/// log record stands.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The command as logged: its metadata (id, type, stream, correlation) and payload;
+    /// `command.position()` is its place in the command log.
+    pub command: RecordedCommand,
+    /// Where it stands.
+    pub state: SubmissionState,
+    /// How many times the engine started its handler (counted before the handler runs).
+    pub attempts: u32,
+    /// The error of the last failed attempt, if any.
+    pub last_error: Option<String>,
+}
+
+/// Where a submitted command stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmissionState {
+    /// Waiting for the engine (not run yet, or failed and waiting for its next attempt).
+    Pending,
+    /// Its handler ran and committed, once.
+    Done,
+    /// Given up on: its handler refused it (a validation or rule error, which no retry changes)
+    /// or kept failing until its attempts ran out. Retry it with
+    /// [`Domain::retry_submission`](crate::Domain::retry_submission).
+    Failed,
+}
+
+impl SubmissionState {
+    /// The `submission` column's text.
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            SubmissionState::Pending => "pending",
+            SubmissionState::Done => "done",
+            SubmissionState::Failed => "failed",
+        }
+    }
+
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    pub(crate) fn from_column(text: &str) -> Result<SubmissionState> {
+        [
+            SubmissionState::Pending,
+            SubmissionState::Done,
+            SubmissionState::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.column() == text)
+        .ok_or_else(|| Error::Store(format!("bad command submission state `{text}`")))
+    }
+}
+
+/// What the engine does with a submitted command after a failed attempt.
+pub(crate) enum NextAttempt {
+    /// Try again, not before this time.
+    At(SystemTime),
+    /// Give up: the submission is failed.
+    Never,
 }
 
 /// The store a domain runs on.
@@ -452,5 +517,50 @@ impl Store {
 
     pub async fn resolve_failure(&self, id: Uuid, claimant: Uuid) -> Result<()> {
         each_store!(self, s => s.resolve_failure(id, claimant))
+    }
+
+    // ---- submitted commands ----------------------------------------------------------------
+
+    /// Logs a submitted command as pending; returns its command-log position, and whether it
+    /// is new (`false`: a command with this id is in the log already, and nothing was written).
+    pub async fn submit(&self, command: PendingCommand) -> Result<(u64, bool)> {
+        each_store!(self, s => s.submit(command))
+    }
+
+    /// Pending submissions whose next attempt is due at `now`, oldest first, at most `limit`.
+    pub async fn due_submissions(&self, now: SystemTime, limit: usize) -> Result<Vec<Submission>> {
+        each_store!(self, s => s.due_submissions(now, limit))
+    }
+
+    /// Counts an attempt at the submission at `position` before its handler runs; the attempts
+    /// so far (this one included), or `None` if it is no longer pending.
+    pub async fn count_submission_attempt(&self, position: u64) -> Result<Option<u32>> {
+        each_store!(self, s => s.count_submission_attempt(position))
+    }
+
+    /// Records a failed attempt at a pending submission: retried at a time, or failed for good.
+    pub async fn submission_failed(
+        &self,
+        position: u64,
+        error: &str,
+        next: NextAttempt,
+    ) -> Result<()> {
+        each_store!(self, s => s.submission_failed(position, error, next))
+    }
+
+    /// The submission of the command with this id, if it was submitted.
+    pub async fn submission(&self, id: Uuid) -> Result<Option<Submission>> {
+        each_store!(self, s => s.submission(id))
+    }
+
+    /// Every failed submission, oldest first.
+    pub async fn failed_submissions(&self) -> Result<Vec<Submission>> {
+        each_store!(self, s => s.failed_submissions())
+    }
+
+    /// Makes a failed submission pending again with its attempts reset; `false` if it is not
+    /// failed.
+    pub async fn resubmit(&self, id: Uuid) -> Result<bool> {
+        each_store!(self, s => s.resubmit(id))
     }
 }

@@ -181,6 +181,7 @@ fn command_handler(model: &HandlerModel) -> TokenStream {
                 name: #ty_name,
                 type_id: __dc::TypeId::of::<#ty>,
                 process_json: __dc::process_json::<#ty>,
+                run_submitted: __dc::run_submitted::<#ty>,
             }
         });
     }

@@ -12,10 +12,16 @@
 //! the process.
 //!
 //! With `DOMAIN_EVENT_PROCESSING=async` the commands return after their own commit and an engine
-//! task delivers the reactions in the background.
+//! task delivers the reactions in the background. With `CRASH_COMMANDS=submit` as well, the
+//! tasks submit the commands (`domain.submit`) and the engine runs them too; `poison-command`
+//! submits a command whose handler aborts the process.
+//!
+//! `check` also follows the command log: every logged `CrAddBook` must have made exactly one
+//! book (`commands_lost`, `commands_doubled`), and failed submissions count as dead letters.
 
 use std::collections::HashMap;
 
+use domain_core::Uuid;
 use domain_core::prelude::*;
 
 #[aggregate]
@@ -46,6 +52,9 @@ pub struct CrBooks;
 impl CrBooks {
     #[handle(CrAddBook)]
     fn add(&self, command: CrAddBook, ctx: &mut Context) -> Result<()> {
+        if command.title == "poison-command" {
+            std::process::abort(); // the process dies in the command's handler
+        }
         let mut book = CrBook::builder().title(command.title.clone()).build()?;
         book.raise(CrBookAdded {
             book: book.id(),
@@ -96,6 +105,15 @@ async fn main() {
             domain.settle().await.unwrap(); // async mode: the engine's delivery, here
             unreachable!("the poison event's handler aborts the process");
         }
+        "poison-command" => {
+            println!("ready");
+            let poison = CrAddBook {
+                title: "poison-command".into(),
+            };
+            domain.submit(poison).await.unwrap();
+            domain.settle().await.unwrap(); // runs it, here
+            unreachable!("the poison command's handler aborts the process");
+        }
         other => panic!("unknown mode `{other}`"),
     }
 }
@@ -105,14 +123,22 @@ async fn run(domain: Domain) {
     let engine = domain.engine();
     tokio::spawn(async move { engine.run().await });
     println!("ready");
+    let submit = std::env::var("CRASH_COMMANDS").is_ok_and(|c| c == "submit");
     let mut tasks = Vec::new();
     for task in 0..4 {
         let domain = domain.clone();
         tasks.push(tokio::spawn(async move {
             for n in 0u64.. {
-                let title = format!("{task}-{n}");
+                // Unique across runs: a title made twice is a command run twice.
+                let title = format!("{}-{task}-{n}", std::process::id());
+                let command = CrAddBook { title };
                 // A conflict or a store error is the caller's to see; keep going until killed.
-                if let Err(error) = domain.process(CrAddBook { title }).await {
+                let outcome = if submit {
+                    domain.submit(command).await.map(drop)
+                } else {
+                    domain.process(command).await
+                };
+                if let Err(error) = outcome {
                     eprintln!("command failed: {error}");
                 }
             }
@@ -149,13 +175,53 @@ async fn check(domain: Domain) {
         .count();
     let doubled = per_book.values().filter(|&&n| n > 1).count();
     let dead = domain.failed_deliveries().await.unwrap();
+    let failed_submissions = domain.failed_submissions().await.unwrap();
+    let (commands_lost, commands_doubled) = commands_against_books(&domain, &books).await;
     println!(
-        "books={} receipts={} lost={lost} doubled={doubled} dead={}",
+        "books={} receipts={} lost={lost} doubled={doubled} dead={} commands_lost={commands_lost} \
+         commands_doubled={commands_doubled}",
         books.len(),
         receipts.len(),
-        dead.len()
+        dead.len() + failed_submissions.len()
     );
     for record in dead {
         println!("dead-letter: {}", record.error);
     }
+    for submission in failed_submissions {
+        println!(
+            "failed-submission: {}",
+            submission.last_error.unwrap_or_default()
+        );
+    }
+}
+
+/// Every `CrAddBook` in the command log (processed, or submitted and run by `settle`) against
+/// the books: (logged commands that made no book, titles that made more than one). A failed
+/// submission made no book and is not counted lost (it is reported as a dead letter).
+async fn commands_against_books(domain: &Domain, books: &[CrBook]) -> (usize, usize) {
+    let mut made: HashMap<&str, usize> = HashMap::new();
+    for book in books {
+        *made.entry(book.title.as_str()).or_default() += 1;
+    }
+    let failed: Vec<Uuid> = domain
+        .failed_submissions()
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.command.metadata().id)
+        .collect();
+    let mut lost = 0;
+    let mut after = 0;
+    loop {
+        let page = domain.command_log().read_all(after, 1_000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.position();
+        for record in &page {
+            let title = record.payload()["title"].as_str().unwrap_or_default();
+            if !made.contains_key(title) && !failed.contains(&record.metadata().id) {
+                lost += 1;
+            }
+        }
+    }
+    (lost, made.values().filter(|&&n| n > 1).count())
 }

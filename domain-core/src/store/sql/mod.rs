@@ -40,7 +40,10 @@ use uuid::Uuid;
 
 use self::backend::{Cells, FromRow, Pool, Tx};
 use self::statement::{Dialect, Param, Statement};
-use super::{CommitBatch, DeliveryState, FailedDelivery};
+use super::{
+    CommitBatch, DeliveryState, FailedDelivery, NextAttempt, PendingCommand, Submission,
+    SubmissionState,
+};
 use crate::model::Aggregate;
 use crate::model::codec::Codec;
 use crate::model::error::{Error, Result};
@@ -441,37 +444,7 @@ impl SqlStore {
             }
         }
         for command in &batch.commands {
-            let meta = &command.metadata;
-            let reserve =
-                self.statement("UPDATE command_position SET last = last + 1 RETURNING last");
-            let position = tx
-                .fetch_first::<i64>(&reserve, "reserving a command position")
-                .await?
-                .ok_or_else(|| Error::Store("the command_position row is missing".into()))?;
-            let mut insert = self.statement(&format!(
-                "INSERT INTO commands ({COMMAND_COLUMNS}) VALUES ("
-            ));
-            insert
-                .bind_int(position)
-                .push(", ")
-                .bind_text(meta.id.to_string())
-                .push(", ")
-                .bind_text(meta.type_name.as_ref())
-                .push(", ")
-                .bind_text(meta.stream.as_ref())
-                .push(", ")
-                .bind_text(&*command.payload)
-                .push(self.json_cast())
-                .push(", ")
-                .bind_text(meta.correlation_id.to_string())
-                .push(", ")
-                .bind(optional_text(meta.causation_id))
-                .push(", ")
-                .bind(optional_text(meta.origin_stream.as_deref()))
-                .push(", ")
-                .bind_int(micros(meta.timestamp))
-                .push(")");
-            tx.execute(&insert, "writing the command record").await?;
+            self.log_command(&mut tx, command, None).await?;
         }
 
         let total_events: usize = writes.iter().map(|w| w.events.len()).sum();
@@ -572,9 +545,64 @@ impl SqlStore {
     /// Moves a subscription's checkpoint `from` -> `to` (and writes the delivery's failure
     /// record) in `tx`; [`Error::CheckpointMoved`] if the checkpoint is elsewhere. For a retried
     /// delivery, deletes its record instead; [`Error::DeliveryClaimed`] if the claim was lost.
+    /// Appends `command` to the command log at the next command position (locking the
+    /// `command_position` row to the end of `tx`); `submission` marks one submitted for the
+    /// engine. Returns its position.
+    async fn log_command(
+        &self,
+        tx: &mut Tx,
+        command: &PendingCommand,
+        submission: Option<SubmissionState>,
+    ) -> Result<i64> {
+        let meta = &command.metadata;
+        let reserve = self.statement("UPDATE command_position SET last = last + 1 RETURNING last");
+        let position = tx
+            .fetch_first::<i64>(&reserve, "reserving a command position")
+            .await?
+            .ok_or_else(|| Error::Store("the command_position row is missing".into()))?;
+        let mut insert = self.statement(&format!(
+            "INSERT INTO commands ({COMMAND_COLUMNS}, submission) VALUES ("
+        ));
+        insert
+            .bind_int(position)
+            .push(", ")
+            .bind_text(meta.id.to_string())
+            .push(", ")
+            .bind_text(meta.type_name.as_ref())
+            .push(", ")
+            .bind_text(meta.stream.as_ref())
+            .push(", ")
+            .bind_text(&*command.payload)
+            .push(self.json_cast())
+            .push(", ")
+            .bind_text(meta.correlation_id.to_string())
+            .push(", ")
+            .bind(optional_text(meta.causation_id))
+            .push(", ")
+            .bind(optional_text(meta.origin_stream.as_deref()))
+            .push(", ")
+            .bind_int(micros(meta.timestamp))
+            .push(", ")
+            .bind(optional_text(submission.map(SubmissionState::column)))
+            .push(")");
+        tx.execute(&insert, "writing the command record").await?;
+        Ok(position)
+    }
+
     async fn advance(&self, tx: &mut Tx, mark: &super::DeliveryMark, now: i64) -> Result<()> {
         let mark = match mark {
             super::DeliveryMark::Checkpoint(checkpoint) => checkpoint,
+            super::DeliveryMark::Submission { position, id } => {
+                let mut done = self.statement(
+                    "UPDATE commands SET submission = 'done', last_error = NULL, retry_at = NULL \
+                     WHERE submission = 'pending' AND position = ",
+                );
+                done.bind_int(column(*position, "a command position")?);
+                if tx.execute(&done, "settling a submitted command").await? == 0 {
+                    return Err(Error::SubmissionSettled { id: *id });
+                }
+                return Ok(());
+            }
             super::DeliveryMark::Retry { id, claimant } => {
                 // Not if an operator skipped it meanwhile (after this retry's claim expired).
                 let mut delete = self
@@ -789,6 +817,124 @@ impl SqlStore {
                  not a position: set it to the highest `position` in `commands`"
             ))
         })
+    }
+
+    // ---- submitted commands ----------------------------------------------------------------
+
+    pub async fn submit(&self, command: PendingCommand) -> Result<(u64, bool)> {
+        let id = command.metadata.id;
+        if let Some(position) = self.position_of_command(id).await? {
+            return Ok((position, false));
+        }
+        let mut tx = self.pool.begin_write().await?;
+        let logged = self
+            .log_command(&mut tx, &command, Some(SubmissionState::Pending))
+            .await;
+        let logged = match logged {
+            Ok(position) => tx.commit().await.map(|()| position),
+            Err(error) => Err(error),
+        };
+        match logged {
+            Ok(position) => Ok((to_position(position)?, true)),
+            // Submitted by someone else since the lookup (the id is unique): theirs stands.
+            Err(error) => match self.position_of_command(id).await? {
+                Some(position) => Ok((position, false)),
+                None => Err(error),
+            },
+        }
+    }
+
+    async fn position_of_command(&self, id: Uuid) -> Result<Option<u64>> {
+        let mut find = self.statement("SELECT position FROM commands WHERE id = ");
+        find.bind_text(id.to_string());
+        let found: Vec<i64> = self.pool.fetch(&find).await?;
+        found.first().map(|&p| to_position(p)).transpose()
+    }
+
+    fn submission_select(&self) -> Statement {
+        let columns = COMMAND_COLUMNS.replace(" data,", &format!(" {},", self.data_text()));
+        self.statement(&format!(
+            "SELECT {columns}, submission, attempts, last_error FROM commands WHERE "
+        ))
+    }
+
+    async fn read_submissions(&self, select: Statement) -> Result<Vec<Submission>> {
+        let rows: Vec<SubmissionRow> = self.pool.fetch(&select).await?;
+        rows.into_iter()
+            .map(|row| row.decode(&self.codec))
+            .collect()
+    }
+
+    pub async fn due_submissions(&self, now: SystemTime, limit: usize) -> Result<Vec<Submission>> {
+        let mut select = self.submission_select();
+        select
+            .push("submission = 'pending' AND (retry_at IS NULL OR retry_at <= ")
+            .bind_int(micros(now))
+            .push(") ORDER BY position LIMIT ")
+            .bind_int(to_i64(limit));
+        self.read_submissions(select).await
+    }
+
+    pub async fn count_submission_attempt(&self, position: u64) -> Result<Option<u32>> {
+        let mut count = self.statement(
+            "UPDATE commands SET attempts = attempts + 1 WHERE submission = 'pending' AND position = ",
+        );
+        count
+            .bind_int(column(position, "a command position")?)
+            .push(" RETURNING attempts");
+        let mut tx = self.pool.begin_write().await?;
+        let attempts = tx
+            .fetch_first::<i64>(&count, "counting a command attempt")
+            .await?;
+        tx.commit().await?;
+        Ok(attempts.map(|a| u32::try_from(a).unwrap_or(u32::MAX)))
+    }
+
+    pub async fn submission_failed(
+        &self,
+        position: u64,
+        error: &str,
+        next: NextAttempt,
+    ) -> Result<()> {
+        let mut update = self.statement("UPDATE commands SET last_error = ");
+        update.bind_text(error);
+        match next {
+            NextAttempt::At(at) => update.push(", retry_at = ").bind_int(micros(at)),
+            NextAttempt::Never => update.push(", retry_at = NULL, submission = 'failed'"),
+        };
+        update
+            .push(" WHERE submission = 'pending' AND position = ")
+            .bind_int(column(position, "a command position")?);
+        let mut tx = self.pool.begin_write().await?;
+        tx.execute(&update, "recording a failed command attempt")
+            .await?;
+        tx.commit().await
+    }
+
+    pub async fn submission(&self, id: Uuid) -> Result<Option<Submission>> {
+        let mut select = self.submission_select();
+        select
+            .push("submission IS NOT NULL AND id = ")
+            .bind_text(id.to_string());
+        Ok(self.read_submissions(select).await?.into_iter().next())
+    }
+
+    pub async fn failed_submissions(&self) -> Result<Vec<Submission>> {
+        let mut select = self.submission_select();
+        select.push("submission = 'failed' ORDER BY position");
+        self.read_submissions(select).await
+    }
+
+    pub async fn resubmit(&self, id: Uuid) -> Result<bool> {
+        let mut update = self.statement(
+            "UPDATE commands SET submission = 'pending', attempts = 0, retry_at = NULL \
+             WHERE submission = 'failed' AND id = ",
+        );
+        update.bind_text(id.to_string());
+        let mut tx = self.pool.begin_write().await?;
+        let changed = tx.execute(&update, "resubmitting a failed command").await?;
+        tx.commit().await?;
+        Ok(changed == 1)
     }
 
     // ---- failed deliveries -----------------------------------------------------------------
@@ -1206,6 +1352,36 @@ struct CommandRow {
     recorded_at: i64,
 }
 
+/// A `commands` row with its submission columns, as read by `submission_select`.
+struct SubmissionRow {
+    command: CommandRow,
+    state: String,
+    attempts: i64,
+    last_error: Option<String>,
+}
+
+impl FromRow for SubmissionRow {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        Ok(SubmissionRow {
+            command: CommandRow::from_row(row)?,
+            state: row.text(9)?,
+            attempts: row.int(10)?,
+            last_error: row.optional_text(11)?,
+        })
+    }
+}
+
+impl SubmissionRow {
+    fn decode(self, codec: &Codec) -> Result<Submission> {
+        Ok(Submission {
+            command: self.command.decode(codec)?,
+            state: SubmissionState::from_column(&self.state)?,
+            attempts: u32::try_from(self.attempts).unwrap_or(0),
+            last_error: self.last_error,
+        })
+    }
+}
+
 impl FromRow for CommandRow {
     fn from_row(row: &dyn Cells) -> Result<Self> {
         Ok(CommandRow {
@@ -1330,6 +1506,14 @@ fn micros(time: SystemTime) -> i64 {
 
 /// A query bound (`LIMIT`, `OFFSET`, "after position"), saturated at `i64::MAX`: no table holds
 /// more rows or higher positions than that, so the saturated bound selects the same rows.
+/// A position read from a column, which must be one (at least 1).
+fn to_position(value: i64) -> Result<u64> {
+    u64::try_from(value)
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| Error::Store(format!("a stored position {value} is out of range")))
+}
+
 fn to_i64(value: impl TryInto<i64>) -> i64 {
     value.try_into().unwrap_or(i64::MAX)
 }

@@ -19,6 +19,8 @@
 //!   `event_position` (and always before it, so the two cannot deadlock).
 //! - `failed_deliveries`: event deliveries that failed, by handler and global position.
 //! - `subscriptions`: each event handler's checkpoint, advanced with each delivery's writes.
+//! - `commands.submission`: set for a command submitted for the engine to run (`pending`, then
+//!   `done` in its handler's transaction, or `failed`); `NULL` for a command processed at once.
 
 use super::statement::Dialect;
 
@@ -86,6 +88,10 @@ pub(crate) const LAYOUT: &[(&str, &[&str])] = &[
             "causation_id",
             "origin_stream",
             "recorded_at",
+            "submission",
+            "attempts",
+            "last_error",
+            "retry_at",
         ],
     ),
     ("command_position", &["singleton", "last"]),
@@ -165,6 +171,23 @@ const POSTGRES: &[&[&str]] = &[
     COMMAND_LOG_POSTGRES,
     RETRY_CLAIMS_POSTGRES,
     SUBSCRIPTIONS_POSTGRES,
+    SUBMISSIONS_POSTGRES,
+];
+
+/// Migration 4 -> 5: commands submitted for the engine to run (async command processing) wait
+/// in the command log itself. `submission` is `pending` until the handler's transaction sets it
+/// to `done` (a compare-and-set: two engines running one command commit once), or `failed` when
+/// its attempts ran out or its handler refused it; `NULL` for a command processed at once.
+/// `attempts` is counted before the handler runs (a command that kills the process is given up
+/// on, not run for ever); `last_error` and `retry_at` (micros) schedule the next attempt. The
+/// partial index holds only pending rows, so finding work costs nothing per processed command.
+const SUBMISSIONS_POSTGRES: &[&str] = &[
+    "ALTER TABLE commands ADD COLUMN submission TEXT",
+    "ALTER TABLE commands ADD COLUMN attempts BIGINT NOT NULL DEFAULT 0",
+    "ALTER TABLE commands ADD COLUMN last_error TEXT",
+    "ALTER TABLE commands ADD COLUMN retry_at BIGINT",
+    "CREATE INDEX commands_pending ON commands (position) WHERE submission = 'pending'",
+    "CREATE INDEX commands_failed ON commands (position) WHERE submission = 'failed'",
 ];
 
 /// Migration 3 -> 4: every event handler is a subscription with a checkpoint, the global
@@ -289,6 +312,17 @@ const SQLITE: &[&[&str]] = &[
     COMMAND_LOG_SQLITE,
     RETRY_CLAIMS_SQLITE,
     SUBSCRIPTIONS_SQLITE,
+    SUBMISSIONS_SQLITE,
+];
+
+/// Migration 4 -> 5 on SQLite: see [`SUBMISSIONS_POSTGRES`].
+const SUBMISSIONS_SQLITE: &[&str] = &[
+    "ALTER TABLE commands ADD COLUMN submission TEXT",
+    "ALTER TABLE commands ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE commands ADD COLUMN last_error TEXT",
+    "ALTER TABLE commands ADD COLUMN retry_at INTEGER",
+    "CREATE INDEX commands_pending ON commands (position) WHERE submission = 'pending'",
+    "CREATE INDEX commands_failed ON commands (position) WHERE submission = 'failed'",
 ];
 
 /// Migration 3 -> 4 on SQLite: see [`SUBSCRIPTIONS_POSTGRES`].
