@@ -126,6 +126,7 @@ pub struct CfAddSeries {
 /// entry in `FLAKY` says.
 #[command(part_of = CfBook)]
 pub struct CfFlakyAddBook {
+    #[field(max_length = 40)]
     pub title: String,
 }
 
@@ -551,6 +552,7 @@ suite! {
         submitted_commands_run_once_in_submission_order,
         a_refused_submission_fails_at_once_and_is_retried_on_request,
         a_failing_submission_is_retried_until_it_succeeds_or_runs_out,
+        the_engine_runs_submitted_commands_by_itself,
     ]
 }
 
@@ -706,9 +708,19 @@ async fn submitted_commands_run_once_in_submission_order(db: TestDb) {
     );
     assert!(domain.submission(Uuid::new_v4()).await.unwrap().is_none());
 
-    // Bad input is refused at submit, before anything is logged.
-    let invalid = domain.submit(add_book(&"x".repeat(41))).await;
-    assert!(invalid.is_ok(), "the command itself has no length rule");
+    // An invalid command is refused at submit, before anything is logged.
+    let logged = domain.command_log().last_position().await.unwrap();
+    let long = "x".repeat(41);
+    let invalid = domain
+        .submit(CfFlakyAddBook {
+            title: long.clone(),
+        })
+        .await;
+    assert!(matches!(invalid, Err(Error::Validation(_))), "{invalid:?}");
+    assert_eq!(domain.command_log().last_position().await.unwrap(), logged);
+    // A valid command whose handler raises an invalid event fails when it runs (the event is
+    // validated at commit): a refusal, not retried.
+    domain.submit(add_book(&long)).await.unwrap();
     domain.settle().await.unwrap();
     let failed = domain.failed_submissions().await.unwrap();
     assert_eq!(
@@ -717,6 +729,49 @@ async fn submitted_commands_run_once_in_submission_order(db: TestDb) {
         "the raised event fails validation at commit"
     );
     assert_eq!(failed[0].state, SubmissionState::Failed);
+}
+
+/// A running engine runs submitted commands without `settle`, woken by the submit.
+async fn the_engine_runs_submitted_commands_by_itself(db: TestDb) {
+    let domain = db.domain().await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let engine = tokio::spawn({
+        // A long poll: only the submit's wake-up can start the runs in time.
+        let engine = domain.engine().poll_interval(Duration::from_secs(60));
+        async move {
+            engine
+                .run_until(async {
+                    stopped.await.ok();
+                })
+                .await
+        }
+    });
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(
+            domain
+                .submit(add_book(&format!("engine-{n}")))
+                .await
+                .unwrap()
+                .command_id,
+        );
+    }
+    let started = std::time::Instant::now();
+    for id in ids {
+        while domain.submission(id).await.unwrap().unwrap().state != SubmissionState::Done {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the engine did not run {id}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    assert_eq!(
+        book_titles(&domain).await,
+        ["engine-0", "engine-1", "engine-2"]
+    );
+    stop.send(()).unwrap();
+    engine.await.unwrap().unwrap();
 }
 
 /// A handler that refuses its command fails the submission at once (no retry changes a refusal)

@@ -150,8 +150,9 @@ pub enum Error {
         expected: u64,
     },
 
-    /// A submitted command's run could not commit: another engine ran it, or an operator gave up
-    /// on it, meanwhile. This run's writes were rolled back; the engine moves on.
+    /// A submitted command's run could not commit: another engine (another process on the same
+    /// database) ran it, or gave up on it, meanwhile. This run's writes were rolled back; the
+    /// engine moves on.
     #[error("submitted command {id} is no longer pending: it was run or given up on elsewhere")]
     SubmissionSettled {
         /// The command's message id.

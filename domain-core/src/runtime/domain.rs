@@ -388,7 +388,9 @@ impl Domain {
     ///
     /// The engine ([`Domain::engine`], or [`Domain::settle`]) runs submitted commands in
     /// submission order, each in a unit of work whose commit also marks it done: its effect on
-    /// the store happens once, even with several engines or a crash mid-handler. An id
+    /// the store happens once, even with several engines or a crash mid-handler. (Its handler
+    /// may *run* more than once then: effects outside the store should be idempotent, keyed by
+    /// the command id.) An id
     /// submitted twice ([`CommandOptions::command_id`]) is logged and run once; the second
     /// submit returns the first's position with `duplicate` set. A handler that refuses the
     /// command (a validation or rule error, a panic) fails it at once; other errors are retried
@@ -498,8 +500,9 @@ impl Domain {
     }
 
     /// Delivers everything committed so far, in the caller's task, to every handler (the
-    /// engine's too), and what those deliveries commit in turn, until the log's head stops
-    /// moving; returns that head. For tests and for callers that need the reactions now; safe
+    /// engine's too), and runs every submitted command that is due ([`Domain::submit`]; one
+    /// waiting out its retry backoff stays pending), with what those commit in turn, until the
+    /// log's head stops moving; returns that head. For tests and for callers that need the reactions now; safe
     /// while an engine runs (deliveries to one subscription take turns). With the in-memory
     /// store in sync mode, everything is delivered already.
     pub async fn settle(&self) -> Result<u64> {
@@ -509,7 +512,7 @@ impl Domain {
                 None => self.inner.store.last_position().await?,
             };
             // Submitted commands due now run too; what they commit is delivered next round.
-            if self.commands.run_due(&self.inner, None).await? == 0 {
+            if self.commands.run_due(&self.inner, None, None).await? == 0 {
                 return Ok(head);
             }
         }

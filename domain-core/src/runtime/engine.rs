@@ -1,7 +1,9 @@
 //! The engine: delivers committed events to the handlers of async processing, from the log, in
-//! the background. Each round catches every subscription up to the log's head (the same catch-up
-//! the committing task runs in sync mode), again until the head stops moving; then it waits for
-//! this process to commit more, or for a poll interval to pass (other processes' commits).
+//! the background, and runs submitted commands. Each round runs a batch of the submitted
+//! commands that are due, then catches every subscription up to the log's head (the same
+//! catch-up the committing task runs in sync mode), again until the head stops moving; then it
+//! waits for this process to commit or submit more, or for a poll interval to pass (other
+//! processes' commits, and retries whose backoff has passed).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +14,8 @@ use crate::runtime::core::DomainInner;
 use crate::runtime::submission::CommandQueue;
 use crate::runtime::subscription::CheckpointedDispatcher;
 
-/// Runs a domain's async event processing ([`Domain::engine`](crate::Domain::engine)).
+/// Runs a domain's async event processing and its submitted commands
+/// ([`Domain::engine`](crate::Domain::engine), [`Domain::submit`](crate::Domain::submit)).
 ///
 /// Delivery is at least once, and exactly once in effect for handlers whose effects are writes to
 /// the store (their writes and their checkpoint commit together). Several engines, in one process
@@ -125,9 +128,15 @@ impl Engine {
 
     /// One round: submitted commands due now, then every subscription brought to the head.
     async fn round(&self, stop: &AtomicBool) -> Result<()> {
-        self.commands.run_due(&self.inner, Some(stop)).await?;
+        let ran = self
+            .commands
+            .run_due(&self.inner, Some(1), Some(stop))
+            .await?;
         if let Some(subscriptions) = &self.subscriptions {
             subscriptions.settle(&self.inner, Some(stop)).await?;
+        }
+        if ran > 0 {
+            self.commands.submitted(); // maybe more are due: the next round starts at once
         }
         Ok(())
     }

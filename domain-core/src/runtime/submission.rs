@@ -60,17 +60,21 @@ impl CommandQueue {
         self.wake.notified().await;
     }
 
-    /// Runs every submission due now, oldest first, until none is due (or `stop` is set between
-    /// two runs); returns how many runs were made.
+    /// Runs the submissions due now, oldest first, until none is due, or `batches` batches of
+    /// them (the engine runs one per round, so a steady stream of submissions does not hold
+    /// back event delivery), or `stop` is set between two runs; returns how many runs were made.
     pub async fn run_due(
         &self,
         core: &Arc<DomainInner>,
+        batches: Option<usize>,
         stop: Option<&AtomicBool>,
     ) -> Result<usize> {
         let _turn = self.turn.lock().await;
         let stopped = || stop.is_some_and(|stop| stop.load(Ordering::Relaxed));
         let mut runs = 0;
-        while !stopped() {
+        let mut batch = 0;
+        while !stopped() && batches.is_none_or(|most| batch < most) {
+            batch += 1;
             let due = core.store.due_submissions(SystemTime::now(), BATCH).await?;
             if due.is_empty() {
                 break;
@@ -92,8 +96,11 @@ impl CommandQueue {
         let record = &submission.command;
         let position = record.position();
         let store = &core.store;
-        let Some(attempts) = store.count_submission_attempt(position).await? else {
-            return Ok(()); // settled by another engine since it was read
+        let Some(attempts) = store
+            .count_submission_attempt(position, SystemTime::now())
+            .await?
+        else {
+            return Ok(()); // settled, or failed and rescheduled, by another engine since read
         };
         if attempts > self.policy.max_attempts() {
             // Every attempt counted so far stopped before recording its outcome.

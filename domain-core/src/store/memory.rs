@@ -332,7 +332,9 @@ impl MemoryStore {
         }
         for command in batch.commands {
             if let Some(ids) = &mut state.command_ids {
-                ids.insert(command.metadata.id, state.commands.len());
+                // The first command logged with an id keeps it, as the SQL stores' unique id.
+                ids.entry(command.metadata.id)
+                    .or_insert(state.commands.len());
             }
             if let Some(streams) = &mut state.command_streams {
                 let stream = command.metadata.stream.clone();
@@ -750,7 +752,11 @@ impl MemoryStore {
         })
     }
 
-    pub async fn count_submission_attempt(&self, position: u64) -> Result<Option<u32>> {
+    pub async fn count_submission_attempt(
+        &self,
+        position: u64,
+        now: SystemTime,
+    ) -> Result<Option<u32>> {
         let mut state = self.state.write();
         let Some(index) = submission_index(position).filter(|i| state.pending.contains(i)) else {
             return Ok(None);
@@ -759,6 +765,9 @@ impl MemoryStore {
             .submissions
             .get_mut(&index)
             .expect("pending rows exist");
+        if row.retry_at.is_some_and(|at| at > now) {
+            return Ok(None); // not due: another run set its next attempt since it was read
+        }
         row.attempts += 1;
         Ok(Some(row.attempts))
     }

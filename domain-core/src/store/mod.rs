@@ -93,7 +93,7 @@ pub(crate) enum DeliveryMark {
     /// A submitted command run by the engine: its log record goes from `pending` to `done` in
     /// the same transaction as its handler's writes, if it is still pending; otherwise the
     /// commit writes nothing and fails with [`Error::SubmissionSettled`] (another engine ran it,
-    /// or an operator gave up on it meanwhile). So the command's effect on the store happens once.
+    /// or gave up on it, meanwhile). So the command's effect on the store happens once.
     Submission { position: u64, id: Uuid },
 }
 
@@ -259,7 +259,8 @@ pub struct Submission {
     pub command: RecordedCommand,
     /// Where it stands.
     pub state: SubmissionState,
-    /// How many times the engine started its handler (counted before the handler runs).
+    /// How many runs were started (counted before the handler runs, so a run that stopped
+    /// the process counts; a run that found the attempts used up and gave up counts too).
     pub attempts: u32,
     /// The error of the last failed attempt, if any.
     pub last_error: Option<String>,
@@ -533,9 +534,14 @@ impl Store {
     }
 
     /// Counts an attempt at the submission at `position` before its handler runs; the attempts
-    /// so far (this one included), or `None` if it is no longer pending.
-    pub async fn count_submission_attempt(&self, position: u64) -> Result<Option<u32>> {
-        each_store!(self, s => s.count_submission_attempt(position))
+    /// so far (this one included), or `None` if it is no longer pending or not due at `now`
+    /// (another run failed it and set its next attempt since it was read).
+    pub async fn count_submission_attempt(
+        &self,
+        position: u64,
+        now: SystemTime,
+    ) -> Result<Option<u32>> {
+        each_store!(self, s => s.count_submission_attempt(position, now))
     }
 
     /// Records a failed attempt at a pending submission: retried at a time, or failed for good.

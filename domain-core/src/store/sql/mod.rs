@@ -542,9 +542,6 @@ impl SqlStore {
         Ok(envelopes)
     }
 
-    /// Moves a subscription's checkpoint `from` -> `to` (and writes the delivery's failure
-    /// record) in `tx`; [`Error::CheckpointMoved`] if the checkpoint is elsewhere. For a retried
-    /// delivery, deletes its record instead; [`Error::DeliveryClaimed`] if the claim was lost.
     /// Appends `command` to the command log at the next command position (locking the
     /// `command_position` row to the end of `tx`); `submission` marks one submitted for the
     /// engine. Returns its position.
@@ -589,6 +586,11 @@ impl SqlStore {
         Ok(position)
     }
 
+    /// Moves a subscription's checkpoint `from` -> `to` (and writes the delivery's failure
+    /// record) in `tx`; [`Error::CheckpointMoved`] if the checkpoint is elsewhere. For a retried
+    /// delivery, deletes its record instead; [`Error::DeliveryClaimed`] if the claim was lost.
+    /// For a submitted command, marks it done; [`Error::SubmissionSettled`] if it is no longer
+    /// pending.
     async fn advance(&self, tx: &mut Tx, mark: &super::DeliveryMark, now: i64) -> Result<()> {
         let mark = match mark {
             super::DeliveryMark::Checkpoint(checkpoint) => checkpoint,
@@ -826,13 +828,16 @@ impl SqlStore {
         if let Some(position) = self.position_of_command(id).await? {
             return Ok((position, false));
         }
-        let mut tx = self.pool.begin_write().await?;
-        let logged = self
-            .log_command(&mut tx, &command, Some(SubmissionState::Pending))
-            .await;
-        let logged = match logged {
-            Ok(position) => tx.commit().await.map(|()| position),
-            Err(error) => Err(error),
+        let logged = {
+            let mut tx = self.pool.begin_write().await?;
+            match self
+                .log_command(&mut tx, &command, Some(SubmissionState::Pending))
+                .await
+            {
+                Ok(position) => tx.commit().await.map(|()| position),
+                // Rolled back (dropped) here, before the lookup takes another connection.
+                Err(error) => Err(error),
+            }
         };
         match logged {
             Ok(position) => Ok((to_position(position)?, true)),
@@ -875,11 +880,18 @@ impl SqlStore {
         self.read_submissions(select).await
     }
 
-    pub async fn count_submission_attempt(&self, position: u64) -> Result<Option<u32>> {
+    pub async fn count_submission_attempt(
+        &self,
+        position: u64,
+        now: SystemTime,
+    ) -> Result<Option<u32>> {
         let mut count = self.statement(
-            "UPDATE commands SET attempts = attempts + 1 WHERE submission = 'pending' AND position = ",
+            "UPDATE commands SET attempts = attempts + 1 WHERE submission = 'pending' \
+             AND (retry_at IS NULL OR retry_at <= ",
         );
         count
+            .bind_int(micros(now))
+            .push(") AND position = ")
             .bind_int(column(position, "a command position")?)
             .push(" RETURNING attempts");
         let mut tx = self.pool.begin_write().await?;
@@ -1504,8 +1516,6 @@ fn micros(time: SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// A query bound (`LIMIT`, `OFFSET`, "after position"), saturated at `i64::MAX`: no table holds
-/// more rows or higher positions than that, so the saturated bound selects the same rows.
 /// A position read from a column, which must be one (at least 1).
 fn to_position(value: i64) -> Result<u64> {
     u64::try_from(value)
@@ -1514,6 +1524,8 @@ fn to_position(value: i64) -> Result<u64> {
         .ok_or_else(|| Error::Store(format!("a stored position {value} is out of range")))
 }
 
+/// A query bound (`LIMIT`, `OFFSET`, "after position"), saturated at `i64::MAX`: no table holds
+/// more rows or higher positions than that, so the saturated bound selects the same rows.
 fn to_i64(value: impl TryInto<i64>) -> i64 {
     value.try_into().unwrap_or(i64::MAX)
 }
