@@ -1,5 +1,7 @@
 //! The bookshelf flow written with the framework.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use domain_core::prelude::*;
 
 #[aggregate]
@@ -49,6 +51,14 @@ pub struct AddBook {
     pub price: f64,
 }
 
+/// `count` books in one command, so one commit: how the engine scenarios fill a backlog of
+/// 100,000 `BookAdded` events in seconds (each book raises its event, as `AddBook`'s does).
+#[command(part_of = Book)]
+pub struct AddBooks {
+    pub first: u64,
+    pub count: u64,
+}
+
 #[derive(Default)]
 pub struct BookCommands;
 
@@ -68,6 +78,28 @@ impl BookCommands {
         let id = book.id();
         ctx.repository::<Book>().add(book)?;
         Ok(id)
+    }
+
+    #[handle(AddBooks)]
+    fn add_books(&self, command: AddBooks, ctx: &mut Context) -> Result<()> {
+        for i in command.first..command.first + command.count {
+            let AddBook {
+                title,
+                author,
+                price,
+            } = add_book(i as usize);
+            let mut book = Book::builder()
+                .title(title)
+                .author(author)
+                .price(price)
+                .build()?;
+            book.raise(BookAdded {
+                book_id: book.id(),
+                title: book.title.clone(),
+            });
+            ctx.repository::<Book>().add(book)?;
+        }
+        Ok(())
     }
 
     #[handle(Reprice)]
@@ -92,6 +124,12 @@ pub static REACTIONS_TIMED: std::sync::atomic::AtomicBool =
 pub static REACTED: std::sync::Mutex<Vec<(String, std::time::Instant)>> =
     std::sync::Mutex::new(Vec::new());
 
+/// Deliveries of `BookAdded` to `Stocking` so far, in this process, and the count at which
+/// `STOCKED_GOAL_REACHED` is notified: the engine scenarios end the engine's last turn by it.
+pub static STOCKED: AtomicUsize = AtomicUsize::new(0);
+pub static STOCKED_GOAL: AtomicUsize = AtomicUsize::new(usize::MAX);
+pub static STOCKED_GOAL_REACHED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 #[derive(Default)]
 pub struct Stocking;
 
@@ -107,6 +145,9 @@ impl Stocking {
         if REACTIONS_TIMED.load(std::sync::atomic::Ordering::Relaxed) {
             let now = std::time::Instant::now();
             REACTED.lock().unwrap().push((event.title.clone(), now));
+        }
+        if STOCKED.fetch_add(1, Ordering::Relaxed) + 1 == STOCKED_GOAL.load(Ordering::Relaxed) {
+            STOCKED_GOAL_REACHED.notify_one();
         }
         ctx.repository::<Inventory>().add(inventory)
     }
@@ -151,6 +192,21 @@ pub async fn inventory_count(domain: &Domain) -> usize {
         .count()
         .await
         .expect("query succeeds")
+}
+
+/// `n` books, `batch` to a command, the commands one after another: a backlog of `n`
+/// `BookAdded` events (for a domain in async mode, with no engine running).
+pub async fn fill_backlog(domain: &Domain, n: usize, batch: usize) {
+    for first in (0..n).step_by(batch) {
+        let count = batch.min(n - first);
+        domain
+            .process(AddBooks {
+                first: first as u64,
+                count: count as u64,
+            })
+            .await
+            .expect("the fill commits");
+    }
 }
 
 pub fn reprice(book_id: &Identifier, i: usize) -> Reprice {

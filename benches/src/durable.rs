@@ -220,26 +220,8 @@ pub async fn async_mode(database: Database, n: usize) -> Vec<Row> {
     ];
 
     // (2) Delivering the backlog of `n` events.
-    let started = Instant::now();
-    let delivered = raw.deliver_backlog().await;
-    let manual_wall = started.elapsed();
-    assert_eq!(delivered, n);
-    let started = Instant::now();
-    domain.settle().await.expect("the engine delivers");
-    let engine_wall = started.elapsed();
-    assert_eq!(domain::inventory_count(&domain).await, n);
-    rows.push(Row::batch(
-        &format!("{name} delivery of {n} events (hand-written loop)"),
-        n,
-        manual_wall,
-        None,
-    ));
-    rows.push(Row::batch(
-        &format!("{name} delivery of {n} events by the engine"),
-        n,
-        engine_wall,
-        Some(manual_wall),
-    ));
+    let (manual, engine) = deliver_backlogs(&domain, &raw, n).await;
+    rows.extend(delivery_rows(&name, n, &manual, &engine));
 
     // (3) Commit-to-handler latency, the engine running in the background.
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -284,6 +266,263 @@ pub async fn async_mode(database: Database, n: usize) -> Vec<Row> {
         None,
     ));
     rows
+}
+
+/// How long each side delivers before the other takes its turn, in [`deliver_backlogs`].
+const SLICE: Duration = Duration::from_secs(2);
+
+/// One side's turns at delivering a backlog: wall-clock time, and this process's CPU time.
+#[derive(Default)]
+struct Turns {
+    wall: Duration,
+    user: Duration,
+    system: Duration,
+}
+
+impl Turns {
+    /// Runs one turn, `delivery`, adding up its wall-clock and CPU time.
+    async fn take<T>(&mut self, delivery: impl std::future::Future<Output = T>) -> T {
+        let (user, system) = crate::measure::cpu_time();
+        let started = Instant::now();
+        let output = delivery.await;
+        self.wall += started.elapsed();
+        let (user_after, system_after) = crate::measure::cpu_time();
+        self.user += user_after.saturating_sub(user);
+        self.system += system_after.saturating_sub(system);
+        output
+    }
+}
+
+/// Times two deliveries of a backlog of `n` events, each in its own database: the hand-written
+/// loop ([`raw::Writer::deliver_backlog`]) on `raw`'s, and the engine ([`Domain::engine`]) on
+/// `domain`'s. The two take turns of [`SLICE`] each, the loop first, until both have delivered
+/// the whole backlog, so that a neighbour loading the machine for a while slows both alike; the
+/// engine is stopped at the end of each turn (it finishes the delivery in progress) and started
+/// again at its next. Returns each side's turns (loop, engine).
+async fn deliver_backlogs(domain: &Domain, raw: &raw::Writer, n: usize) -> (Turns, Turns) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let engine = domain.engine();
+    let (mut manual, mut engine_turns) = (Turns::default(), Turns::default());
+    let mut manual_done = 0;
+    let first = domain::STOCKED.load(Relaxed);
+    let engine_done = || domain::STOCKED.load(Relaxed) - first;
+    domain::STOCKED_GOAL.store(first + n, Relaxed);
+    while manual_done < n || engine_done() < n {
+        if manual_done < n {
+            let until = Instant::now() + SLICE;
+            manual_done += manual.take(raw.deliver_backlog(until)).await;
+        }
+        if engine_done() < n {
+            // The turn ends after a slice, or once the handler has seen the backlog's last event
+            // (a timer polling for it instead cost the engine's side 10-20 µs of CPU per event).
+            let turn_over = async {
+                tokio::select! {
+                    () = tokio::time::sleep(SLICE) => {}
+                    () = domain::STOCKED_GOAL_REACHED.notified() => {}
+                }
+            };
+            engine_turns
+                .take(engine.run_until(turn_over))
+                .await
+                .expect("the engine stops");
+        }
+    }
+    domain::STOCKED_GOAL.store(usize::MAX, Relaxed);
+    assert_eq!(manual_done, n, "the loop delivered the whole backlog");
+    assert_eq!(raw.inventories().await, n);
+    assert_eq!(engine_done(), n);
+    assert_eq!(
+        domain::inventory_count(domain).await,
+        n,
+        "the engine delivered the whole backlog"
+    );
+    (manual, engine_turns)
+}
+
+fn delivery_rows(name: &str, n: usize, manual: &Turns, engine: &Turns) -> Vec<Row> {
+    vec![
+        Row::batch(
+            &format!("{name} delivery of {n} events (hand-written loop)"),
+            n,
+            manual.wall,
+            None,
+        ),
+        Row::batch(
+            &format!("{name} delivery of {n} events by the engine"),
+            n,
+            engine.wall,
+            Some(manual.wall),
+        ),
+    ]
+}
+
+/// Books per command when filling a backlog (one commit each).
+const FILL_BATCH: usize = 500;
+
+/// The engine delivering a backlog of `n` `BookAdded` events to the bench's event handler, which
+/// writes one row (an `Inventory`) per event: one transaction per event, holding that row and the
+/// subscription's checkpoint, as in [`async_mode`] but at the size. Baseline: the
+/// hand-written loop reading the same events by page of 256 and writing the same rows in the
+/// same transactions.
+///
+/// Setup, not measured: each side's backlog is written by the framework in async mode with no
+/// engine running, [`FILL_BATCH`] books to a command, into a database of its own; so both sides
+/// read identical events (and on PostgreSQL, `VACUUM ANALYZE` then runs on both sides' tables).
+pub async fn engine(database: Database, n: usize) -> Vec<Row> {
+    let name = format!("{}-engine", database.name());
+    let (Some(framework_url), Some(raw_url)) = (
+        database.fresh(&format!("{name}-framework")).await,
+        database.fresh(&format!("{name}-raw")).await,
+    ) else {
+        return skipped(&name);
+    };
+    let setup = Instant::now();
+    let domain = open_async_domain(&framework_url).await;
+    domain::fill_backlog(&domain, n, FILL_BATCH).await;
+    let raw_domain = open_async_domain(&raw_url).await;
+    domain::fill_backlog(&raw_domain, n, FILL_BATCH).await;
+    drop(raw_domain);
+    let raw = raw::Writer::connect(database, &raw_url).await;
+    let framework_tables = raw::Writer::connect(database, &framework_url).await;
+    framework_tables.prepare_to_read().await;
+    framework_tables.close().await;
+    raw.prepare_to_read().await;
+    let setup = setup.elapsed();
+
+    let (manual, engine) = deliver_backlogs(&domain, &raw, n).await;
+    raw.close().await;
+    drop(domain);
+    // A SQLite backlog of 100,000 events is about 90 MB a side: not left in the temp directory.
+    for url in [&framework_url, &raw_url] {
+        if let Some(file) = url.strip_prefix("sqlite://") {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{file}{suffix}"));
+            }
+        }
+    }
+    let mut rows = vec![Row::note(
+        &format!("{name} setup: a backlog of {n} events on each side"),
+        &format!("{:.1} s, not measured", setup.as_secs_f64()),
+    )];
+    rows.extend(delivery_rows(&name, n, &manual, &engine));
+    rows.push(Row::note(
+        &format!("{name}: the engine vs the hand-written loop"),
+        &format!(
+            "{:.2}x the loop's throughput (target >= 0.8)",
+            manual.wall.as_secs_f64() / engine.wall.as_secs_f64()
+        ),
+    ));
+    // This process's CPU per event (the database server's is not in it): user + system.
+    let per_event = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    rows.push(Row::note(
+        &format!("{name}: client CPU per event, user + system"),
+        &format!(
+            "loop {:.0} + {:.0} µs, engine {:.0} + {:.0} µs",
+            per_event(manual.user),
+            per_event(manual.system),
+            per_event(engine.user),
+            per_event(engine.system)
+        ),
+    ));
+    rows
+}
+
+async fn open_async_domain(url: &str) -> Domain {
+    Domain::builder("Bench")
+        .event_processing(domain_core::EventProcessing::Async)
+        .database(url)
+        .open()
+        .await
+        .expect("the benchmark database opens")
+}
+
+/// The bookshelf flow from `clients` concurrent PostgreSQL clients on three systems: raw sqlx
+/// writing the rows in one transaction per command (the baseline of `postgres-command`'s clients
+/// rows), the framework (sync mode: the command's transaction, then the reaction's), and cqrs-es
+/// 0.5 on postgres-es (an event store: `AddBook`'s event in one transaction, then its query
+/// executes `CreateInventory`, whose event commits in a second). Each system has a schema of its
+/// own. `n` commands per system, in `rounds` rounds that rotate which system goes first, after
+/// an unmeasured warm-up round that opens every pool's connections.
+#[cfg(feature = "peer")]
+pub async fn peer_clients(n: usize, clients: usize, rounds: usize) -> Vec<Row> {
+    use crate::peer::PostgresPeer;
+
+    let name = "postgres-peer-clients";
+    let (Some(framework_url), Some(raw_url), Some(peer_url)) = (
+        Database::Postgres.fresh(&format!("{name}-framework")).await,
+        Database::Postgres.fresh(&format!("{name}-raw")).await,
+        Database::Postgres.fresh(&format!("{name}-cqrs-es")).await,
+    ) else {
+        return skipped(name);
+    };
+    let domain = open_domain(&framework_url).await;
+    drop(open_domain(&raw_url).await);
+    let raw = Arc::new(raw::Writer::connect(Database::Postgres, &raw_url).await);
+    // 16 connections: the framework's default pool, and the raw writer's.
+    let peer = Arc::new(PostgresPeer::connect(&peer_url, 16).await);
+
+    // Each round gives every system the next `per_round` command numbers.
+    let per_round = n / rounds;
+    let warm_up = clients * 4;
+    let run = |system: usize, first: usize, count: usize| {
+        let (domain, raw, peer) = (domain.clone(), raw.clone(), peer.clone());
+        concurrently(clients, count, move |i| {
+            let (domain, raw, peer) = (domain.clone(), raw.clone(), peer.clone());
+            async move {
+                match system {
+                    0 => raw.add_book(first + i, Commits::One).await,
+                    1 => {
+                        domain
+                            .process(domain::add_book(first + i))
+                            .await
+                            .expect("command succeeds");
+                    }
+                    _ => peer.add_book(first + i).await,
+                }
+            }
+        })
+    };
+    for system in 0..3 {
+        run(system, 0, warm_up).await;
+    }
+    let mut samples: Vec<Samples> = (0..3).map(|_| Samples::with_capacity(n)).collect();
+    let mut walls = [Duration::ZERO; 3];
+    for round in 0..rounds {
+        for k in 0..3 {
+            let system = (round + k) % 3;
+            let (taken, wall) = run(system, warm_up + round * per_round, per_round).await;
+            samples[system].extend(taken);
+            walls[system] += wall;
+        }
+    }
+    let done = warm_up + rounds * per_round;
+    assert_eq!(raw.inventories().await, done);
+    assert_eq!(domain::inventory_count(&domain).await, done);
+    assert_eq!(peer.inventories_created(), done);
+
+    let label = format!("{name} x{clients}");
+    vec![
+        Row::concurrent(
+            &format!("{label} (raw sqlx, 1 tx)"),
+            &samples[0],
+            walls[0],
+            None,
+        ),
+        Row::concurrent(&label, &samples[1], walls[1], Some(walls[0])),
+        Row::concurrent(
+            &format!("{label} (cqrs-es 0.5, postgres-es 0.5)"),
+            &samples[2],
+            walls[2],
+            Some(walls[0]),
+        ),
+        Row::note(
+            &format!("{label}: framework vs cqrs-es"),
+            &format!(
+                "{:.2}x the peer's throughput (target >= 1.5)",
+                walls[2].as_secs_f64() / walls[1].as_secs_f64()
+            ),
+        ),
+    ]
 }
 
 /// Runs `n` operations split over `clients` tasks; returns each operation's latency and the
@@ -369,6 +608,7 @@ pub async fn scaling(
 mod raw {
     use super::Database;
     use sqlx::AssertSqlSafe;
+    use std::time::Instant;
     use uuid::Uuid;
 
     /// How the raw code groups one command's rows.
@@ -528,7 +768,7 @@ mod raw {
 
     /// The body of [`Writer::deliver_backlog`], written once for both drivers.
     macro_rules! deliver_backlog_in {
-        ($database:expr, $pool:expr) => {{
+        ($database:expr, $pool:expr, $until:expr) => {{
             let (mut after,): (i64,) = sqlx::query_as(
                 "SELECT position FROM subscriptions WHERE segment = 0",
             )
@@ -537,6 +777,9 @@ mod raw {
             .expect("checkpoint");
             let mut delivered = 0;
             loop {
+                if Instant::now() >= $until {
+                    break delivered;
+                }
                 let page: Vec<(i64, String)> = sqlx::query_as(AssertSqlSafe(sql(
                     $database,
                     READ_PAGE,
@@ -549,6 +792,9 @@ mod raw {
                     break delivered;
                 }
                 for (position, data) in page {
+                    if Instant::now() >= $until {
+                        break;
+                    }
                     let event: serde_json::Value = serde_json::from_str(&data).expect("event");
                     let inventory = serde_json::json!({
                         "book_id": event["book_id"], "title": event["title"], "quantity": 10
@@ -617,11 +863,29 @@ mod raw {
 
         /// A hand-written engine: reads the book events after the stored checkpoint, a page at a
         /// time, and for each one writes its inventory row and the checkpoint in one
-        /// transaction. Returns how many it delivered.
-        pub async fn deliver_backlog(&self) -> usize {
+        /// transaction, until none is left or `until` has passed. Returns how many it delivered.
+        pub async fn deliver_backlog(&self, until: Instant) -> usize {
             match self {
-                Writer::Sqlite(pool) => deliver_backlog_in!(Database::Sqlite, pool),
-                Writer::Postgres(pool) => deliver_backlog_in!(Database::Postgres, pool),
+                Writer::Sqlite(pool) => deliver_backlog_in!(Database::Sqlite, pool, until),
+                Writer::Postgres(pool) => deliver_backlog_in!(Database::Postgres, pool, until),
+            }
+        }
+
+        /// After a bulk write: on PostgreSQL, vacuums and analyzes the tables a delivery reads
+        /// and writes, so that neither side meets autovacuum or stale statistics on its own.
+        pub async fn prepare_to_read(&self) {
+            if let Writer::Postgres(pool) = self {
+                sqlx::query("VACUUM ANALYZE events, aggregates, subscriptions, commands")
+                    .execute(pool)
+                    .await
+                    .expect("vacuum");
+            }
+        }
+
+        pub async fn close(self) {
+            match self {
+                Writer::Sqlite(pool) => pool.close().await,
+                Writer::Postgres(pool) => pool.close().await,
             }
         }
 

@@ -29,6 +29,9 @@ const SCENARIOS: &[&str] = &[
     "postgres-async",
     "sqlite-scaling",
     "postgres-scaling",
+    "sqlite-engine",
+    "postgres-engine",
+    "postgres-peer-clients",
     "compile",
 ];
 
@@ -41,6 +44,20 @@ const DURABLE_COMMANDS: usize = 1_000;
 /// Store sizes the durable scaling scenarios measure at, and the window measured at each.
 const DURABLE_SIZES: &[usize] = &[10_000, 200_000];
 const DURABLE_WINDOW: usize = 1_000;
+
+/// Events in the backlog the engine scenarios deliver (the 100,000), unless
+/// `BENCH_ENGINE_EVENTS` says otherwise (a quicker run).
+const ENGINE_EVENTS: usize = 100_000;
+
+/// `postgres-peer-clients`: concurrent clients (unless `BENCH_PEER_CLIENTS` says otherwise),
+/// commands per system, and rounds they are split into (each round rotates which system goes
+/// first).
+#[cfg(feature = "peer")]
+const PEER_CLIENTS: usize = 16;
+#[cfg(feature = "peer")]
+const PEER_COMMANDS: usize = 2_000;
+#[cfg(feature = "peer")]
+const PEER_ROUNDS: usize = 4;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -109,6 +126,40 @@ fn main() {
             rows.extend(scaling_rows);
             series.extend(line);
         }
+    }
+    let engine_events = std::env::var("BENCH_ENGINE_EVENTS")
+        .ok()
+        .map(|v| {
+            v.parse()
+                .expect("BENCH_ENGINE_EVENTS is a number of events")
+        })
+        .unwrap_or(ENGINE_EVENTS);
+    if wanted("sqlite-engine") {
+        rows.extend(durable_runtime.block_on(durable::engine(Sqlite, engine_events)));
+    }
+    if wanted("postgres-engine") {
+        rows.extend(durable_runtime.block_on(durable::engine(Postgres, engine_events)));
+    }
+    if wanted("postgres-peer-clients") {
+        #[cfg(feature = "peer")]
+        let clients = std::env::var("BENCH_PEER_CLIENTS")
+            .ok()
+            .map(|v| {
+                v.parse()
+                    .expect("BENCH_PEER_CLIENTS is a number of clients")
+            })
+            .unwrap_or(PEER_CLIENTS);
+        #[cfg(feature = "peer")]
+        rows.extend(durable_runtime.block_on(durable::peer_clients(
+            PEER_COMMANDS,
+            clients,
+            PEER_ROUNDS,
+        )));
+        #[cfg(not(feature = "peer"))]
+        rows.push(Row::note(
+            "postgres-peer-clients",
+            "not built: add --features peer",
+        ));
     }
     if wanted("compile") {
         rows.extend(compile::compile());

@@ -14,6 +14,12 @@ impl Samples {
         self.0.push(d);
     }
 
+    /// Adds `other`'s samples (several rounds of one side, measured apart).
+    #[cfg(feature = "peer")]
+    pub fn extend(&mut self, other: Samples) {
+        self.0.extend(other.0);
+    }
+
     /// Runs `operation` and records how long it took. The clock starts before `operation` is
     /// called, so building the command is timed with the work, on every side alike.
     pub fn time<T>(&mut self, operation: impl FnOnce() -> T) -> T {
@@ -184,4 +190,24 @@ pub fn peak_rss_bytes() -> u64 {
             Some(kib * 1024)
         })
         .unwrap_or(0)
+}
+
+/// CPU time (user, system) this process has used so far, from `/proc/self/stat` (in the kernel's
+/// ticks, 10 ms here); zero where /proc is unavailable.
+pub fn cpu_time() -> (Duration, Duration) {
+    let ticks = |field: Option<&str>| {
+        Duration::from_millis(field.and_then(|f| f.parse::<u64>().ok()).unwrap_or(0) * 10)
+    };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (Duration::ZERO, Duration::ZERO);
+    };
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and
+    // stime are the 14th and 15th fields of the line, so the 12th and 13th after the name.
+    let mut fields = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(11);
+    (ticks(fields.next()), ticks(fields.next()))
 }

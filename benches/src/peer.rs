@@ -7,10 +7,15 @@
 //! `Stocking` query reacts by executing `CreateInventory` on a second framework for inventories.
 //! That is the same work as our event handler: a second aggregate created from the event.
 //!
-//! Two stores are measured. `MemStore` is cqrs-es's own in-memory store, as shipped: it prints a
+//! In memory, two stores are measured. `MemStore` is cqrs-es's own in-memory store, as shipped: it prints a
 //! line to stdout on every load and commit, so the runner runs it in a child process whose stdout
 //! is `/dev/null` (the cheapest place those lines can go). `QuietStore` is the same code with the
 //! printing removed, to show how much of the gap is the logging and how much is the framework.
+//!
+//! On PostgreSQL ([`PostgresPeer`]), the same aggregates and query run on postgres-es 0.5, the
+//! PostgreSQL event repository made for cqrs-es 0.5, as an event store (`postgres_cqrs`): a
+//! command loads its aggregate's events (none, for a new book), then commits its event in a
+//! transaction; the query's `CreateInventory` does the same for the inventory.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -401,6 +406,18 @@ where
     }
 }
 
+/// The `i`th book's `AddBook`, with the identity cqrs-es executes it on (the caller picks it).
+fn add_book(i: usize) -> (String, BookCommand) {
+    let book_id = Uuid::new_v4().to_string();
+    let command = BookCommand::AddBook {
+        book_id: book_id.clone(),
+        title: format!("Book {i}"),
+        author: "A. Author".into(),
+        price: 12.5,
+    };
+    (book_id, command)
+}
+
 async fn new_books<B: EventStore<Book>>(
     framework: &CqrsFramework<Book, B>,
     created: &AtomicUsize,
@@ -410,13 +427,7 @@ async fn new_books<B: EventStore<Book>>(
     for i in 0..n {
         samples
             .time_async(|| async {
-                let book_id = Uuid::new_v4().to_string();
-                let command = BookCommand::AddBook {
-                    book_id: book_id.clone(),
-                    title: format!("Book {i}"),
-                    author: "A. Author".into(),
-                    price: 12.5,
-                };
+                let (book_id, command) = add_book(i);
                 framework.execute(&book_id, command).await
             })
             .await
@@ -448,4 +459,75 @@ async fn hot_book<B: EventStore<Book>>(framework: &CqrsFramework<Book, B>, n: us
             .expect("the command succeeds");
     }
     samples
+}
+
+/// The tables postgres-es expects, from its repository's `db/init.sql` (the `test_view` table and
+/// the test rows there are its own tests'); created in the schema the connection's `search_path`
+/// names.
+const POSTGRES_ES_TABLES: [&str; 2] = [
+    "CREATE TABLE events
+    (
+        aggregate_type text                         NOT NULL,
+        aggregate_id   text                         NOT NULL,
+        sequence       bigint CHECK (sequence >= 0) NOT NULL,
+        event_type     text                         NOT NULL,
+        event_version  text                         NOT NULL,
+        payload        json                         NOT NULL,
+        metadata       json                         NOT NULL,
+        PRIMARY KEY (aggregate_type, aggregate_id, sequence)
+    )",
+    "CREATE TABLE snapshots
+    (
+        aggregate_type   text                                 NOT NULL,
+        aggregate_id     text                                 NOT NULL,
+        last_sequence    bigint CHECK (last_sequence >= 0)    NOT NULL,
+        current_snapshot bigint CHECK (current_snapshot >= 0) NOT NULL,
+        payload          json                                 NOT NULL,
+        PRIMARY KEY (aggregate_type, aggregate_id, last_sequence)
+    )",
+];
+
+/// The bookshelf flow in cqrs-es 0.5 on PostgreSQL, through postgres-es 0.5 (and its sqlx 0.8).
+pub struct PostgresPeer {
+    books: postgres_es::PostgresCqrs<Book>,
+    created: Arc<AtomicUsize>,
+}
+
+impl PostgresPeer {
+    /// Creates postgres-es's tables in the (empty) schema `url`'s `search_path` names, and both
+    /// frameworks on one pool of `connections`.
+    pub async fn connect(url: &str, connections: u32) -> PostgresPeer {
+        let pool = sqlx08::postgres::PgPoolOptions::new()
+            .max_connections(connections)
+            .connect(url)
+            .await
+            .expect("the peer's pool connects");
+        for ddl in POSTGRES_ES_TABLES {
+            sqlx08::query(ddl)
+                .execute(&pool)
+                .await
+                .expect("postgres-es's tables");
+        }
+        let created = Arc::new(AtomicUsize::new(0));
+        let stocking = Stocking {
+            inventories: postgres_es::postgres_cqrs(pool.clone(), vec![], ()),
+            created: created.clone(),
+        };
+        let books = postgres_es::postgres_cqrs(pool, vec![Box::new(stocking)], ());
+        PostgresPeer { books, created }
+    }
+
+    /// One `AddBook`: its event commits, then the query creates the book's inventory.
+    pub async fn add_book(&self, i: usize) {
+        let (book_id, command) = add_book(i);
+        self.books
+            .execute(&book_id, command)
+            .await
+            .expect("the command succeeds");
+    }
+
+    /// How many inventories the query has created.
+    pub fn inventories_created(&self) -> usize {
+        self.created.load(Ordering::Relaxed)
+    }
 }
