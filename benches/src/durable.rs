@@ -83,6 +83,65 @@ fn skipped(name: &str) -> Vec<Row> {
     )]
 }
 
+/// Async mode's command path with `clients` concurrent clients (no engine runs), against raw sqlx
+/// writing the command's rows (book, command record, event) in one transaction each.
+pub async fn async_clients(database: Database, n: usize, clients: usize) -> Vec<Row> {
+    let name = format!("{}-async-command", database.name());
+    let (Some(framework_url), Some(raw_url)) = (
+        database.fresh(&format!("{name}-clients-framework")).await,
+        database.fresh(&format!("{name}-clients-raw")).await,
+    ) else {
+        return skipped(&name);
+    };
+    // Every handler async: on PostgreSQL, commits are numbered after they commit.
+    let domain = open_async_domain(&framework_url).await;
+    drop(open_domain(&raw_url).await);
+    let raw = Arc::new(raw::Writer::connect(database, &raw_url).await);
+    let mut rows = Vec::new();
+    for round in 0..2 {
+        let label = format!("{name} x{clients} clients, round {round}");
+        rows.extend(clients_against_raw(&domain, &raw, clients, n, round * n, &label).await);
+    }
+    rows
+}
+
+/// `n` bookshelf commands (books `first..first + n`) from `clients` concurrent clients: raw sqlx
+/// in one transaction each, then the framework; a row for each, the framework's against raw.
+async fn clients_against_raw(
+    domain: &Domain,
+    raw: &Arc<raw::Writer>,
+    clients: usize,
+    n: usize,
+    first: usize,
+    label: &str,
+) -> [Row; 2] {
+    let (manual, manual_wall) = concurrently(clients, n, {
+        let raw = raw.clone();
+        move |i| {
+            let raw = raw.clone();
+            async move { raw.add_book(first + i, Commits::One).await }
+        }
+    })
+    .await;
+    let (framework, framework_wall) = concurrently(clients, n, {
+        let domain = domain.clone();
+        move |i| {
+            let domain = domain.clone();
+            async move {
+                domain
+                    .process(domain::add_book(first + i))
+                    .await
+                    .expect("command succeeds");
+            }
+        }
+    })
+    .await;
+    [
+        Row::concurrent(&format!("{label} (raw sqlx)"), &manual, manual_wall, None),
+        Row::concurrent(label, &framework, framework_wall, Some(manual_wall)),
+    ]
+}
+
 /// `n` bookshelf commands one after another, framework vs the raw driver; for PostgreSQL also
 /// with `clients` concurrent clients.
 pub async fn command(database: Database, n: usize, clients: usize) -> Vec<Row> {
@@ -135,40 +194,8 @@ pub async fn command(database: Database, n: usize, clients: usize) -> Vec<Row> {
 
     if clients > 1 {
         let raw = Arc::new(raw);
-        let (manual, manual_wall) = concurrently(clients, n, {
-            let raw = raw.clone();
-            move |i| {
-                let raw = raw.clone();
-                async move { raw.add_book(n + i, Commits::One).await }
-            }
-        })
-        .await;
-        let (framework, framework_wall) = concurrently(clients, n, {
-            let domain = domain.clone();
-            move |i| {
-                let domain = domain.clone();
-                async move {
-                    domain
-                        .process(domain::add_book(n + i))
-                        .await
-                        .expect("command succeeds");
-                }
-            }
-        })
-        .await;
         let label = format!("{name} x{clients} clients");
-        rows.push(Row::concurrent(
-            &format!("{label} (raw sqlx)"),
-            &manual,
-            manual_wall,
-            None,
-        ));
-        rows.push(Row::concurrent(
-            &label,
-            &framework,
-            framework_wall,
-            Some(manual_wall),
-        ));
+        rows.extend(clients_against_raw(&domain, &raw, clients, n, n, &label).await);
     }
     rows
 }

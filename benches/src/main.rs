@@ -27,6 +27,7 @@ const SCENARIOS: &[&str] = &[
     "postgres-command",
     "sqlite-async",
     "postgres-async",
+    "postgres-async-clients",
     "sqlite-scaling",
     "postgres-scaling",
     "sqlite-engine",
@@ -118,6 +119,9 @@ fn main() {
     }
     if wanted("postgres-async") {
         rows.extend(durable_runtime.block_on(durable::async_mode(Postgres, DURABLE_COMMANDS)));
+    }
+    if wanted("postgres-async-clients") {
+        rows.extend(durable_runtime.block_on(durable::async_clients(Postgres, 2_000, 16)));
     }
     for (scenario, database) in [("sqlite-scaling", Sqlite), ("postgres-scaling", Postgres)] {
         if wanted(scenario) {
