@@ -518,7 +518,10 @@ impl Store {
 
     /// Whether commits leave their positions to be numbered after commit (PostgreSQL only; see
     /// `SqlStore::number_after_commit`).
-    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(unused_variables))]
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres")),
+        allow(unused_variables)
+    )]
     pub fn number_after_commit(&self, after: bool) {
         match self {
             Store::Memory(_) => {}
