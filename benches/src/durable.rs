@@ -93,7 +93,6 @@ pub async fn async_clients(database: Database, n: usize, clients: usize) -> Vec<
     ) else {
         return skipped(&name);
     };
-    // Every handler async: on PostgreSQL, commits are numbered after they commit.
     let domain = open_async_domain(&framework_url).await;
     drop(open_domain(&raw_url).await);
     let raw = Arc::new(raw::Writer::connect(database, &raw_url).await);

@@ -542,7 +542,7 @@ suite! {
         racing_retriers_run_each_failed_delivery_once,
         concurrent_writers_on_one_aggregate_lose_nothing,
         readers_following_the_global_position_never_skip,
-        readers_never_skip_positions_numbered_after_commit,
+        readers_never_skip_in_async_mode,
         the_command_log_is_read_by_stream_and_by_position,
         a_command_that_does_not_commit_leaves_no_record,
         nested_commands_are_logged_with_their_causation,
@@ -1908,10 +1908,9 @@ async fn readers_following_the_global_position_never_skip(db: TestDb) {
     readers_never_skip(db, EventProcessing::Sync).await;
 }
 
-/// The same with every handler async: on PostgreSQL, commits are then numbered after they
-/// commit (writers do not queue on the counter), and readers still see dense positions in
-/// order, and each writer its own events as soon as `process` returns.
-async fn readers_never_skip_positions_numbered_after_commit(db: TestDb) {
+/// The same with every handler async (commits return before any delivery): readers still see
+/// dense positions in order, and each writer its own event as soon as `process` returns.
+async fn readers_never_skip_in_async_mode(db: TestDb) {
     readers_never_skip(db, EventProcessing::Async).await;
 }
 
@@ -2965,10 +2964,10 @@ async fn a_lost_schema_version_row_is_recovered_or_explained(db: TestDb) {
         assert_eq!((b.title.as_str(), b.version()), ("Northanger Abbey", 1));
     }
     // The version is recorded again (this touches exactly the one row at this build's version,
-    // 6: migration 1 -> 2 made the command log readable, 2 -> 3 added retry claims, 3 -> 4
-    // subscriptions, 4 -> 5 submitted commands, 5 -> 6 numbering after commit).
+    // 5: migration 1 -> 2 made the command log readable, 2 -> 3 added retry claims, 3 -> 4
+    // subscriptions, 4 -> 5 submitted commands).
     assert_eq!(
-        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 6")
+        db.raw_sql("UPDATE schema_version SET version = version WHERE version = 5")
             .await,
         1
     );
@@ -3417,22 +3416,6 @@ async fn the_command_log_migration_numbers_existing_commands(db: TestDb) {
         "UPDATE schema_version SET version = 1".into(),
     ] {
         db.raw_sql(&sql).await;
-    }
-    // Nor is version 6's numbering after commit.
-    let numbering: &[&str] = match db.backend {
-        Backend::Postgres => &[
-            "ALTER TABLE failed_deliveries DROP CONSTRAINT failed_deliveries_global_position_fkey",
-            "ALTER TABLE events DROP COLUMN seq",
-            "ALTER TABLE events DROP CONSTRAINT events_global_position_key",
-            "ALTER TABLE events ADD PRIMARY KEY (global_position)",
-            "ALTER TABLE failed_deliveries ADD FOREIGN KEY (global_position) \
-             REFERENCES events (global_position)",
-            "DROP FUNCTION number_committed",
-        ],
-        _ => &["ALTER TABLE events DROP COLUMN seq"],
-    };
-    for sql in numbering {
-        db.raw_sql(sql).await;
     }
 
     let domain = db.domain().await;

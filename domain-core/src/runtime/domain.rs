@@ -1388,14 +1388,6 @@ impl CheckedDomain {
     /// delivers directly, with nothing to recover.
     async fn with_store(self, store: Store) -> Result<Domain> {
         let durable = !matches!(store, Store::Memory(_));
-        // Sync delivery needs a commit's positions at once; with every handler async, commits
-        // are numbered after they commit and writers do not queue on the counters.
-        let all_async = self
-            .registry
-            .event_handlers
-            .iter()
-            .all(|h| self.is_async(h));
-        store.number_after_commit(all_async);
         let parked = self.parked(&store).await?;
         if !durable && !self.any_async() {
             return Ok(self.assemble(store, None, parked));

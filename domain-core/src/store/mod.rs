@@ -516,20 +516,6 @@ impl Store {
         each_store!(self, s => s.release_failure(id, claimant, error))
     }
 
-    /// Whether commits leave their positions to be numbered after commit (PostgreSQL only; see
-    /// `SqlStore::number_after_commit`).
-    #[cfg_attr(
-        not(any(feature = "sqlite", feature = "postgres")),
-        allow(unused_variables)
-    )]
-    pub fn number_after_commit(&self, after: bool) {
-        match self {
-            Store::Memory(_) => {}
-            #[cfg(any(feature = "sqlite", feature = "postgres"))]
-            Store::Sql(s) => s.number_after_commit(after),
-        }
-    }
-
     pub async fn resolve_failure(&self, id: Uuid, claimant: Uuid) -> Result<()> {
         each_store!(self, s => s.resolve_failure(id, claimant))
     }

@@ -71,7 +71,6 @@ pub(crate) trait Cells {
     fn int(&self, column: usize) -> Result<i64>;
     fn text(&self, column: usize) -> Result<String>;
     fn optional_text(&self, column: usize) -> Result<Option<String>>;
-    fn optional_int(&self, column: usize) -> Result<Option<i64>>;
 }
 
 macro_rules! cells_for {
@@ -85,9 +84,6 @@ macro_rules! cells_for {
             }
             fn optional_text(&self, column: usize) -> Result<Option<String>> {
                 sqlx::Row::try_get(self, column).map_err(db_error("decoding a text column"))
-            }
-            fn optional_int(&self, column: usize) -> Result<Option<i64>> {
-                sqlx::Row::try_get(self, column).map_err(db_error("decoding an integer column"))
             }
         }
     };
@@ -111,24 +107,6 @@ impl FromRow for i64 {
 impl FromRow for (String, String) {
     fn from_row(row: &dyn Cells) -> Result<Self> {
         Ok((row.text(0)?, row.text(1)?))
-    }
-}
-
-impl FromRow for (i64, String) {
-    fn from_row(row: &dyn Cells) -> Result<Self> {
-        Ok((row.int(0)?, row.text(1)?))
-    }
-}
-
-impl FromRow for (String, i64, i64) {
-    fn from_row(row: &dyn Cells) -> Result<Self> {
-        Ok((row.text(0)?, row.int(1)?, row.int(2)?))
-    }
-}
-
-impl FromRow for (Option<i64>, Option<i64>) {
-    fn from_row(row: &dyn Cells) -> Result<Self> {
-        Ok((row.optional_int(0)?, row.optional_int(1)?))
     }
 }
 

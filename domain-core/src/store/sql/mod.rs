@@ -22,21 +22,6 @@
 //!    for their last few statements;
 //! 4. inserts the events, and commits. Only then does dispatch see them.
 //!
-//! # Numbering after commit (PostgreSQL, every handler async)
-//!
-//! When no handler needs a commit's positions at once (every event handler is delivered by the
-//! engine), steps 2 and 3 take no counter: the command record and the events are written with a
-//! `seq` and no position, and after the commit the `number_committed` function numbers every
-//! committed, unnumbered row in `seq` order from the counters, under an advisory lock, and
-//! returns the commit's positions. A transaction that commits late is numbered late, so readers
-//! following positions still never skip one, and concurrent writers no longer queue on the
-//! counter rows until each other's commits reach disk. Measured with 16 clients in async mode:
-//! 1.45x-1.6x the command throughput of numbering in the commit, p99 latency down from 45-50 ms
-//! to 12-21 ms. In sync mode it measured slower (0.75x-0.8x: an extra round trip per commit,
-//! and sync delivery queues on each subscription's checkpoint anyway), so sync mode numbers in
-//! the commit. Counter reservations in the commit take the same advisory lock, so processes in
-//! either mode can share a database.
-//!
 //! The framework does not retry a conflicting command itself: the handler decided on state that
 //! is now stale, and only the caller knows whether re-running it is right.
 
@@ -80,9 +65,6 @@ pub(crate) struct SqlStore {
     pool: Pool,
     /// Decodes stored events and names the types of logged commands.
     codec: Arc<Codec>,
-    /// Whether commits leave their positions to be numbered after commit (PostgreSQL, a domain
-    /// whose handlers are all async): see [`SqlStore::number_after_commit`].
-    after_commit: std::sync::atomic::AtomicBool,
 }
 
 impl SqlStore {
@@ -100,67 +82,20 @@ impl SqlStore {
         let store = SqlStore {
             pool: Pool::connect(dialect, url, options).await?,
             codec,
-            after_commit: Default::default(),
         };
         store.migrate().await?;
-        store.number(&[], &[]).await?; // what a crash left unnumbered
         Ok(store)
     }
 
     /// A store on a pool the caller made; brings its schema up to date.
     pub async fn with_pool(pool: Pool, codec: Arc<Codec>) -> Result<SqlStore> {
-        let store = SqlStore {
-            pool,
-            codec,
-            after_commit: Default::default(),
-        };
+        let store = SqlStore { pool, codec };
         store.migrate().await?;
-        store.number(&[], &[]).await?;
         Ok(store)
     }
 
     fn dialect(&self) -> Dialect {
         self.pool.dialect()
-    }
-
-    /// How commits get their positions on PostgreSQL (SQLite, one writer at a time, always
-    /// numbers in the commit):
-    /// - in the commit (the default): each event-writing commit takes the next positions from
-    ///   the counter rows and holds them to its end, so commits that write events queue on
-    ///   them, but the positions are known at once, as sync delivery needs;
-    /// - after commit (`true`; the domain turns it on when every event handler is async): a
-    ///   commit writes its rows unnumbered and `number` numbers them after it, in batches, so
-    ///   writers do not queue (1.5x-1.7x the command throughput with 16 clients, measured).
-    ///
-    /// Both take the same advisory lock around the counters, so processes in either mode can
-    /// share a database.
-    pub fn number_after_commit(&self, after: bool) {
-        self.after_commit
-            .store(after, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn numbers_after_commit(&self) -> bool {
-        self.dialect() == Dialect::Postgres
-            && self.after_commit.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// `UPDATE <counter> SET last = last + <by> RETURNING last`; on PostgreSQL under the
-    /// numbering's advisory lock (taken first), so that it never interleaves with a numbering
-    /// after commit.
-    fn reserve(&self, counter: &str, by: i64) -> Statement {
-        let mut reserve = match self.dialect() {
-            Dialect::Postgres => self.statement(&format!(
-                "WITH numbering AS (SELECT pg_advisory_xact_lock(4747114713)) \
-                 UPDATE {counter} SET last = last + "
-            )),
-            Dialect::Sqlite => self.statement(&format!("UPDATE {counter} SET last = last + ")),
-        };
-        reserve.bind_int(by);
-        if self.dialect() == Dialect::Postgres {
-            reserve.push(" FROM numbering");
-        }
-        reserve.push(" RETURNING last");
-        reserve
     }
 
     fn statement(&self, text: &str) -> Statement {
@@ -508,40 +443,25 @@ impl SqlStore {
                 None => return Err(self.conflict(&mut tx, staged, &write.id).await),
             }
         }
-        let mut command_seqs = Vec::new();
         for command in &batch.commands {
-            if let Slot::Seq(seq) = self.log_command(&mut tx, command, None).await? {
-                command_seqs.push(seq);
-            }
+            self.log_command(&mut tx, command, None).await?;
         }
 
         let total_events: usize = writes.iter().map(|w| w.events.len()).sum();
         if total_events == 0 {
             tx.commit().await?;
-            if !command_seqs.is_empty() {
-                // Best effort: the commit stands; anything left unnumbered is numbered by the
-                // next commit, read of the head, or open.
-                if let Err(error) = self.number(&[], &command_seqs).await {
-                    tracing::warn!(%error, "committed command records could not be numbered yet");
-                }
-            }
             return Ok(Vec::new());
         }
-        // Positions reserved here, or numbered after commit (see `number_after_commit`).
-        let first_global = match self.numbers_after_commit() {
-            true => 0,
-            false => {
-                let reserved = column(total_events, "an event count")?;
-                let reserve = self.reserve("event_position", reserved);
-                let last = tx
-                    .fetch_first::<i64>(&reserve, "reserving global positions")
-                    .await?
-                    .ok_or_else(|| Error::Store("the event_position row is missing".into()))?;
-                let before = last.saturating_sub(reserved);
-                // `before` is at most `i64::MAX`, so adding 1 cannot overflow a u64.
-                u64::try_from(before).map_err(|_| last_position_error(before))? + 1
-            }
-        };
+        let reserved = column(total_events, "an event count")?;
+        let mut reserve = self.statement("UPDATE event_position SET last = last + ");
+        reserve.bind_int(reserved).push(" RETURNING last");
+        let last = tx
+            .fetch_first::<i64>(&reserve, "reserving global positions")
+            .await?
+            .ok_or_else(|| Error::Store("the event_position row is missing".into()))?;
+        let before = last.saturating_sub(reserved);
+        // `before` is at most `i64::MAX`, so adding 1 cannot overflow a u64.
+        let first_global = u64::try_from(before).map_err(|_| last_position_error(before))? + 1;
 
         // Envelopes in batch order (the order the in-memory store uses too).
         let mut envelopes = Vec::with_capacity(total_events);
@@ -563,10 +483,7 @@ impl SqlStore {
                         type_name: event.type_name.clone(),
                         stream: stream.clone(),
                         stream_position: stream_start[write.index] + offset as u64 + 1,
-                        global_position: match first_global {
-                            0 => 0, // numbered after commit
-                            first => first + envelopes.len() as u64,
-                        },
+                        global_position: first_global + envelopes.len() as u64,
                         timestamp: batch.timestamp,
                         correlation_id: event.causation.correlation_id,
                         causation_id: event.causation.causation_id,
@@ -577,9 +494,6 @@ impl SqlStore {
                 event_json.push(json);
             }
         }
-        // Event id -> seq, for the events PostgreSQL numbers after commit.
-        let mut event_seqs: std::collections::HashMap<String, i64> =
-            std::collections::HashMap::new();
         for (chunk, json) in envelopes
             .chunks(EVENTS_PER_INSERT)
             .zip(event_json.chunks(EVENTS_PER_INSERT))
@@ -589,10 +503,7 @@ impl SqlStore {
             ));
             for (i, (envelope, data)) in chunk.iter().zip(json).enumerate() {
                 let meta = &envelope.metadata;
-                let global_position = match meta.global_position {
-                    0 => None, // numbered after commit
-                    position => Some(column(position, "a global position")?),
-                };
+                let global_position = column(meta.global_position, "a global position")?;
                 let stream_position = column(meta.stream_position, "a stream position")?;
                 if i > 0 {
                     insert.push(", ");
@@ -600,12 +511,8 @@ impl SqlStore {
                 insert
                     .push("(")
                     .bind_text(envelope.vtable.category)
-                    .push(", ");
-                match global_position {
-                    Some(position) => insert.bind_int(position),
-                    None => insert.push("NULL"),
-                };
-                insert
+                    .push(", ")
+                    .bind_int(global_position)
                     .push(", ")
                     .bind_text(meta.id.to_string())
                     .push(", ")
@@ -629,112 +536,32 @@ impl SqlStore {
                     .bind_int(recorded_at)
                     .push(")");
             }
-            if first_global == 0 {
-                insert.push(" RETURNING seq, id");
-                let seqs: Vec<(i64, String)> = tx.fetch(&insert, "writing events").await?;
-                event_seqs.extend(seqs.into_iter().map(|(seq, id)| (id, seq)));
-            } else {
-                tx.execute(&insert, "writing events").await?;
-            }
+            tx.execute(&insert, "writing events").await?;
         }
         tx.commit().await?;
-        if first_global == 0 {
-            self.number_events(&mut envelopes, &event_seqs, &command_seqs)
-                .await;
-        }
         Ok(envelopes)
     }
 
-    /// Gives the committed `envelopes` their global positions (PostgreSQL): numbers what is
-    /// committed and unnumbered, and reads theirs. If that fails (the connection dropped right
-    /// after the commit), the commit stands and the events keep position 0 for now: they are
-    /// numbered by the next commit, read of the head or open, and delivered from the log then.
-    async fn number_events(
-        &self,
-        envelopes: &mut [EventEnvelope],
-        event_seqs: &std::collections::HashMap<String, i64>,
-        command_seqs: &[i64],
-    ) {
-        let seqs: Vec<i64> = event_seqs.values().copied().collect();
-        let numbered = match self.number(&seqs, command_seqs).await {
-            Ok(numbered) => numbered,
-            Err(error) => {
-                tracing::warn!(%error, "committed events could not be numbered yet");
-                return;
-            }
-        };
-        for envelope in envelopes {
-            let position = event_seqs
-                .get(&envelope.metadata.id.to_string())
-                .and_then(|seq| numbered.events.get(seq));
-            if let (Some(&position), Some(metadata)) =
-                (position, Arc::get_mut(&mut envelope.metadata))
-            {
-                metadata.global_position = position;
-            }
-        }
-    }
-
-    /// PostgreSQL's numbering after commit (`number_committed`, migration 6): numbers every
-    /// committed event and command record that has no position yet, and returns the positions
-    /// of the rows with the given seqs. With no seqs, it only numbers (recovery after a crash
-    /// between a commit and its numbering). A no-op on SQLite.
-    async fn number(&self, event_seqs: &[i64], command_seqs: &[i64]) -> Result<Numbered> {
-        let mut numbered = Numbered::default();
-        if self.dialect() != Dialect::Postgres {
-            return Ok(numbered);
-        }
-        let array = |seqs: &[i64]| {
-            let items: Vec<String> = seqs.iter().map(i64::to_string).collect();
-            format!("{{{}}}", items.join(","))
-        };
-        let mut call = self.statement(
-            "SELECT numbered_log, numbered_seq, numbered_position FROM number_committed(",
-        );
-        call.bind_text(array(event_seqs))
-            .push("::bigint[], ")
-            .bind_text(array(command_seqs))
-            .push("::bigint[])");
-        let rows: Vec<(String, i64, i64)> = self.pool.fetch(&call).await?;
-        for (log, seq, position) in rows {
-            let position = to_position(position)?;
-            match log.as_str() {
-                "event" => numbered.events.insert(seq, position),
-                _ => numbered.commands.insert(seq, position),
-            };
-        }
-        Ok(numbered)
-    }
-
-    /// Appends `command` to the command log; `submission` marks one submitted for the engine.
-    /// It takes the next command position (locking the `command_position` row to the end of
-    /// `tx`), or, numbered after commit (see `number_after_commit`), returns its seq.
+    /// Appends `command` to the command log at the next command position (locking the
+    /// `command_position` row to the end of `tx`); `submission` marks one submitted for the
+    /// engine. Returns its position.
     async fn log_command(
         &self,
         tx: &mut Tx,
         command: &PendingCommand,
         submission: Option<SubmissionState>,
-    ) -> Result<Slot> {
+    ) -> Result<i64> {
         let meta = &command.metadata;
-        let position = match self.numbers_after_commit() {
-            true => None,
-            false => {
-                let reserve = self.reserve("command_position", 1);
-                let position = tx
-                    .fetch_first::<i64>(&reserve, "reserving a command position")
-                    .await?
-                    .ok_or_else(|| Error::Store("the command_position row is missing".into()))?;
-                Some(position)
-            }
-        };
+        let reserve = self.statement("UPDATE command_position SET last = last + 1 RETURNING last");
+        let position = tx
+            .fetch_first::<i64>(&reserve, "reserving a command position")
+            .await?
+            .ok_or_else(|| Error::Store("the command_position row is missing".into()))?;
         let mut insert = self.statement(&format!(
             "INSERT INTO commands ({COMMAND_COLUMNS}, submission) VALUES ("
         ));
-        match position {
-            Some(position) => insert.bind_int(position),
-            None => insert.push("NULL"),
-        };
         insert
+            .bind_int(position)
             .push(", ")
             .bind_text(meta.id.to_string())
             .push(", ")
@@ -755,16 +582,8 @@ impl SqlStore {
             .push(", ")
             .bind(optional_text(submission.map(SubmissionState::column)))
             .push(")");
-        let Some(position) = position else {
-            insert.push(" RETURNING seq");
-            let seq = tx
-                .fetch_first::<i64>(&insert, "writing the command record")
-                .await?
-                .ok_or_else(|| Error::Store("writing the command record returned no seq".into()))?;
-            return Ok(Slot::Seq(seq));
-        };
         tx.execute(&insert, "writing the command record").await?;
-        Ok(Slot::Position(position))
+        Ok(position)
     }
 
     /// Moves a subscription's checkpoint `from` -> `to` (and writes the delivery's failure
@@ -900,10 +719,7 @@ impl SqlStore {
 
     fn event_select(&self) -> Statement {
         let columns = EVENT_COLUMNS.replace(" data,", &format!(" {},", self.data_text()));
-        // Rows committed but not yet numbered (PostgreSQL, for an instant) are not read yet.
-        self.statement(&format!(
-            "SELECT {columns} FROM events WHERE global_position IS NOT NULL AND "
-        ))
+        self.statement(&format!("SELECT {columns} FROM events WHERE "))
     }
 
     async fn read_events(&self, select: Statement) -> Result<Vec<EventEnvelope>> {
@@ -950,8 +766,6 @@ impl SqlStore {
     }
 
     pub async fn last_position(&self) -> Result<u64> {
-        // What a crash between a commit and its numbering left is numbered first (PostgreSQL).
-        self.number(&[], &[]).await?;
         let last: Vec<i64> = self
             .pool
             .fetch(&self.statement("SELECT last FROM event_position"))
@@ -964,9 +778,7 @@ impl SqlStore {
 
     fn command_select(&self) -> Statement {
         let columns = COMMAND_COLUMNS.replace(" data,", &format!(" {},", self.data_text()));
-        self.statement(&format!(
-            "SELECT {columns} FROM commands WHERE position IS NOT NULL AND "
-        ))
+        self.statement(&format!("SELECT {columns} FROM commands WHERE "))
     }
 
     async fn read_command_rows(&self, select: Statement) -> Result<Vec<RecordedCommand>> {
@@ -1022,22 +834,13 @@ impl SqlStore {
                 .log_command(&mut tx, &command, Some(SubmissionState::Pending))
                 .await
             {
-                Ok(slot) => tx.commit().await.map(|()| slot),
+                Ok(position) => tx.commit().await.map(|()| position),
                 // Rolled back (dropped) here, before the lookup takes another connection.
                 Err(error) => Err(error),
             }
         };
         match logged {
-            Ok(Slot::Position(position)) => Ok((to_position(position)?, true)),
-            // Logged: if numbering fails now, a resubmit with the same id finds it.
-            Ok(Slot::Seq(seq)) => {
-                let numbered = self.number(&[], &[seq]).await?;
-                let position =
-                    numbered.commands.get(&seq).copied().ok_or_else(|| {
-                        Error::Store("a submitted command was not numbered".into())
-                    })?;
-                Ok((position, true))
-            }
+            Ok(position) => Ok((to_position(position)?, true)),
             // Submitted by someone else since the lookup (the id is unique): theirs stands.
             Err(error) => match self.position_of_command(id).await? {
                 Some(position) => Ok((position, false)),
@@ -1047,25 +850,16 @@ impl SqlStore {
     }
 
     async fn position_of_command(&self, id: Uuid) -> Result<Option<u64>> {
-        let mut find = self.statement("SELECT position, seq FROM commands WHERE id = ");
+        let mut find = self.statement("SELECT position FROM commands WHERE id = ");
         find.bind_text(id.to_string());
-        let found: Vec<(Option<i64>, Option<i64>)> = self.pool.fetch(&find).await?;
-        match found.first() {
-            None => Ok(None),
-            Some((Some(position), _)) => to_position(*position).map(Some),
-            // Committed but not numbered yet (PostgreSQL): number it now.
-            Some((None, Some(seq))) => {
-                Ok(self.number(&[], &[*seq]).await?.commands.get(seq).copied())
-            }
-            Some((None, None)) => Err(Error::Store(format!("command {id} has no position"))),
-        }
+        let found: Vec<i64> = self.pool.fetch(&find).await?;
+        found.first().map(|&p| to_position(p)).transpose()
     }
 
     fn submission_select(&self) -> Statement {
         let columns = COMMAND_COLUMNS.replace(" data,", &format!(" {},", self.data_text()));
         self.statement(&format!(
-            "SELECT {columns}, submission, attempts, last_error FROM commands \
-             WHERE position IS NOT NULL AND "
+            "SELECT {columns}, submission, attempts, last_error FROM commands WHERE "
         ))
     }
 
@@ -1720,20 +1514,6 @@ impl FailureRow {
 fn micros(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
-/// Where a logged command record stands after its insert: at a position (SQLite), or numbered
-/// after commit by its seq (PostgreSQL).
-enum Slot {
-    Position(i64),
-    Seq(i64),
-}
-
-/// Positions handed out by [`SqlStore::number`], by seq.
-#[derive(Default)]
-struct Numbered {
-    events: std::collections::HashMap<i64, u64>,
-    commands: std::collections::HashMap<i64, u64>,
 }
 
 /// A position read from a column, which must be one (at least 1).

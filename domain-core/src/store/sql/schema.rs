@@ -56,7 +56,6 @@ pub(crate) const LAYOUT: &[(&str, &[&str])] = &[
             "causation_id",
             "origin_stream",
             "recorded_at",
-            "seq",
         ],
     ),
     ("event_position", &["singleton", "last"]),
@@ -93,7 +92,6 @@ pub(crate) const LAYOUT: &[(&str, &[&str])] = &[
             "attempts",
             "last_error",
             "retry_at",
-            "seq",
         ],
     ),
     ("command_position", &["singleton", "last"]),
@@ -174,86 +172,6 @@ const POSTGRES: &[&[&str]] = &[
     RETRY_CLAIMS_POSTGRES,
     SUBSCRIPTIONS_POSTGRES,
     SUBMISSIONS_POSTGRES,
-    NUMBERED_AFTER_COMMIT_POSTGRES,
-];
-
-/// Migration 5 -> 6 (PostgreSQL): positions are given after commit, so that writers do not
-/// queue on one counter row. A commit inserts its events and command records with a `seq` from
-/// a sequence and no position; then `number_committed` (below) numbers every committed row that
-/// has none, in `seq` order, densely from the counter, under an advisory lock, and returns the
-/// caller's positions. Positions are handed out only to committed, visible rows and only ever
-/// upwards, so a reader following them never skips a late commit: a transaction that commits
-/// late is numbered late. The numbering's own commit is asynchronous (`synchronous_commit =
-/// off`): it is derived data, and any durable commit that depends on a position (a checkpoint)
-/// flushes the WAL up to it first; a numbering lost to a crash is redone the same way.
-const NUMBERED_AFTER_COMMIT_POSTGRES: &[&str] = &[
-    "ALTER TABLE failed_deliveries DROP CONSTRAINT failed_deliveries_global_position_fkey",
-    "ALTER TABLE events DROP CONSTRAINT events_pkey",
-    "ALTER TABLE events ALTER COLUMN global_position DROP NOT NULL",
-    "ALTER TABLE events ADD COLUMN seq BIGSERIAL",
-    "ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (seq)",
-    "ALTER TABLE events ADD CONSTRAINT events_global_position_key UNIQUE (global_position)",
-    "ALTER TABLE failed_deliveries ADD CONSTRAINT failed_deliveries_global_position_fkey \
-     FOREIGN KEY (global_position) REFERENCES events (global_position)",
-    "CREATE INDEX events_unnumbered ON events (seq) WHERE global_position IS NULL",
-    "ALTER TABLE commands DROP CONSTRAINT commands_v2_pkey",
-    "ALTER TABLE commands ALTER COLUMN position DROP NOT NULL",
-    "ALTER TABLE commands ADD COLUMN seq BIGSERIAL",
-    "ALTER TABLE commands ADD CONSTRAINT commands_pkey PRIMARY KEY (seq)",
-    "ALTER TABLE commands ADD CONSTRAINT commands_position_key UNIQUE (position)",
-    "CREATE INDEX commands_unnumbered ON commands (seq) WHERE position IS NULL",
-    "CREATE FUNCTION number_committed(event_seqs BIGINT[], command_seqs BIGINT[])
-    RETURNS TABLE (numbered_log TEXT, numbered_seq BIGINT, numbered_position BIGINT)
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        numbered BIGINT;
-        head BIGINT;
-    BEGIN
-        IF EXISTS (SELECT 1 FROM events e WHERE e.global_position IS NULL)
-            OR EXISTS (SELECT 1 FROM commands c WHERE c.position IS NULL) THEN
-            PERFORM set_config('synchronous_commit', 'off', true);
-            PERFORM pg_advisory_xact_lock(4747114713);
-            SELECT last INTO head FROM event_position;
-            IF head IS NULL OR head < 0 THEN
-                RAISE EXCEPTION 'the event_position row says the last global position is %, \
-                    which is not a position: set it to the highest global_position in events', \
-                    coalesce(head::text, 'missing');
-            END IF;
-            WITH todo AS (
-                SELECT e.seq AS todo_seq, row_number() OVER (ORDER BY e.seq) AS n
-                FROM events e WHERE e.global_position IS NULL
-            )
-            UPDATE events SET global_position = head + todo.n
-            FROM todo WHERE events.seq = todo.todo_seq;
-            GET DIAGNOSTICS numbered = ROW_COUNT;
-            IF numbered > 0 THEN
-                UPDATE event_position SET last = last + numbered;
-            END IF;
-            SELECT last INTO head FROM command_position;
-            IF head IS NULL OR head < 0 THEN
-                RAISE EXCEPTION 'the command_position row says the last command position is %, \
-                    which is not a position: set it to the highest position in commands', \
-                    coalesce(head::text, 'missing');
-            END IF;
-            WITH todo AS (
-                SELECT c.seq AS todo_seq, row_number() OVER (ORDER BY c.seq) AS n
-                FROM commands c WHERE c.position IS NULL
-            )
-            UPDATE commands SET position = head + todo.n
-            FROM todo WHERE commands.seq = todo.todo_seq;
-            GET DIAGNOSTICS numbered = ROW_COUNT;
-            IF numbered > 0 THEN
-                UPDATE command_position SET last = last + numbered;
-            END IF;
-        END IF;
-        RETURN QUERY
-            SELECT 'event'::text, e.seq, e.global_position FROM events e
-            WHERE e.seq = ANY(event_seqs)
-            UNION ALL
-            SELECT 'command'::text, c.seq, c.position FROM commands c
-            WHERE c.seq = ANY(command_seqs);
-    END
-    $$",
 ];
 
 /// Migration 4 -> 5: commands submitted for the engine to run (async command processing) wait
@@ -395,16 +313,6 @@ const SQLITE: &[&[&str]] = &[
     RETRY_CLAIMS_SQLITE,
     SUBSCRIPTIONS_SQLITE,
     SUBMISSIONS_SQLITE,
-    NUMBERED_AFTER_COMMIT_SQLITE,
-];
-
-/// Migration 5 -> 6 on SQLite: the `seq` columns PostgreSQL numbers by (see
-/// [`NUMBERED_AFTER_COMMIT_POSTGRES`]), so that both dialects keep one layout. SQLite has one
-/// writer at a time, so its commits take their positions from the counters in the transaction,
-/// as before, and leave `seq` empty.
-const NUMBERED_AFTER_COMMIT_SQLITE: &[&str] = &[
-    "ALTER TABLE events ADD COLUMN seq INTEGER",
-    "ALTER TABLE commands ADD COLUMN seq INTEGER",
 ];
 
 /// Migration 4 -> 5 on SQLite: see [`SUBMISSIONS_POSTGRES`].
@@ -484,14 +392,6 @@ mod tests {
         for ddl in migrations(dialect).iter().flat_map(|m| m.iter()) {
             if let Some(name) = ddl.strip_prefix("DROP TABLE ") {
                 tables.retain(|(table, _)| table != name);
-                continue;
-            }
-            // Constraint and nullability changes leave the columns as they are.
-            if ddl.starts_with("ALTER TABLE ")
-                && [" DROP CONSTRAINT ", " ADD CONSTRAINT ", " ALTER COLUMN "]
-                    .iter()
-                    .any(|change| ddl.contains(change))
-            {
                 continue;
             }
             if let Some(rest) = ddl.strip_prefix("ALTER TABLE ")
