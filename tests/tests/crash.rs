@@ -149,28 +149,35 @@ fn harness(store: &str, mode: &str, url: &str) {
     assert_eq!(receipts, books);
 }
 
-/// A poison event (its handler aborts the process) stops each start until the attempts counted
-/// before the handler runs pass [`domain_core::POISON_LIMIT`]; then it is parked without running
-/// and the next start opens.
-fn poison(url: &str, mode: &str) {
+/// Runs the child's `poison` run (`poison` or `poison-command`), which must stop the process,
+/// then checks until a start survives: how many starts the poison stopped after the first
+/// crash, and the surviving check's report.
+fn starts_stopped_by(url: &str, mode: &str, poison: &str) -> (usize, String) {
     let status = child(mode)
-        .args([url, "poison"])
+        .args([url, poison])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .unwrap();
     assert!(
         !status.success(),
-        "the poison event did not stop the process"
+        "the {poison} run did not stop the process"
     );
     let mut failed_starts = 0;
-    let text = loop {
+    loop {
         if let Some(text) = try_check(url, mode) {
-            break text;
+            return (failed_starts, text);
         }
         failed_starts += 1;
-        assert!(failed_starts < 10, "the poison event stops every start");
-    };
+        assert!(failed_starts < 10, "the {poison} run stops every start");
+    }
+}
+
+/// A poison event (its handler aborts the process) stops each start until the attempts counted
+/// before the handler runs pass [`domain_core::POISON_LIMIT`]; then it is parked without running
+/// and the next start opens.
+fn poison(url: &str, mode: &str) {
+    let (failed_starts, text) = starts_stopped_by(url, mode, "poison");
     println!(
         "poison event, {mode} mode: {failed_starts} starts stopped after the first crash; {text}"
     );
@@ -186,24 +193,7 @@ fn poison(url: &str, mode: &str) {
 #[test]
 fn a_poison_command_is_failed_after_it_stops_the_process_five_times() {
     let (dir, url) = sqlite_file("poison-command");
-    let status = child("submit")
-        .args([url.as_str(), "poison-command"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(
-        !status.success(),
-        "the poison command did not stop the process"
-    );
-    let mut failed_starts = 0;
-    let text = loop {
-        if let Some(text) = try_check(&url, "submit") {
-            break text;
-        }
-        failed_starts += 1;
-        assert!(failed_starts < 10, "the poison command stops every start");
-    };
+    let (failed_starts, text) = starts_stopped_by(&url, "submit", "poison-command");
     println!("poison command: {failed_starts} starts stopped after the first crash; {text}");
     assert_eq!(failed_starts + 1, 5);
     assert!(text.contains("dead=1"), "{text}");

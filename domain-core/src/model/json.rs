@@ -29,6 +29,12 @@ use crate::model::{Command, ValueObject};
 /// is the client's, and a million bad entries must not become a million messages.
 const MAX_LISTED: usize = 20;
 
+/// `value` as a `C` (named `type_name` in errors), or every problem of it ([`decode_error`]).
+/// Decoded from a reference: on failure the value is walked again, field by field.
+pub(crate) fn decode_command<C: Command>(type_name: &str, value: &Value) -> Result<C, Error> {
+    C::deserialize(value).map_err(|error| decode_error::<C>(type_name, value, error))
+}
+
 /// The error for a command whose JSON did not decode as `C` (`error` is serde's): every failing
 /// field in [`Error::Validation`], or [`Error::Malformed`] when the JSON is not an object (there
 /// are no fields to name) or the field-by-field walk finds nothing to blame.

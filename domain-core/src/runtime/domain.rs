@@ -1765,11 +1765,8 @@ pub fn process_json<C: HandledCommand>(
 /// `value` as a `C`, or every problem of it (see [`crate::model::json`]). Takes the value by value so
 /// it is dropped before the command runs.
 fn decode_command<C: Command>(domain: &Domain, value: serde_json::Value) -> Result<C> {
-    // Decoded from a reference: on failure the value is walked again, field by field.
-    C::deserialize(&value).map_err(|error| {
-        let type_name = domain.type_name_of::<C>().unwrap_or(<C as Command>::NAME);
-        crate::model::json::decode_error::<C>(type_name, &value, error)
-    })
+    let type_name = domain.type_name_of::<C>().unwrap_or(<C as Command>::NAME);
+    crate::model::json::decode_command::<C>(type_name, &value)
 }
 
 /// Polls a future that never waits (the in-memory store's operations) to its output.

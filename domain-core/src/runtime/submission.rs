@@ -187,13 +187,8 @@ pub fn run_submitted<'a, C: HandledCommand>(
         let core = core.downcast_ref::<Arc<DomainInner>>().ok_or_else(|| {
             Error::Store("run_submitted was given something other than a domain".into())
         })?;
-        let command = C::deserialize(&record.payload).map_err(|error| {
-            crate::model::json::decode_error::<C>(
-                &record.metadata.type_name,
-                &record.payload,
-                error,
-            )
-        })?;
+        let command =
+            crate::model::json::decode_command::<C>(&record.metadata.type_name, &record.payload)?;
         command.validate()?;
         let handler = handler_of::<C>(core)?;
         let chain = core.dispatcher.chain();
