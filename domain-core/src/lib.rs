@@ -206,6 +206,39 @@ pub mod __private {
         }
     }
 
+    /// Stands in for the aggregate of an entity, event, command or handler whose `part_of` is
+    /// missing: that is a compile error already, and the rest of the expansion is checked
+    /// against this type (which matches any category) instead of failing again at each use.
+    #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+    #[serde(crate = "serde")]
+    pub struct MissingPartOf {
+        #[serde(skip)]
+        state: AggregateState,
+    }
+    impl Validate for MissingPartOf {
+        fn validate_into(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
+    }
+    impl Aggregate for MissingPartOf {
+        const NAME: &'static str = "";
+        const CATEGORY: &'static str = "";
+        fn identifier(&self) -> Identifier {
+            unreachable!("a domain with a compile error never runs")
+        }
+        fn __state(&self) -> &AggregateState {
+            &self.state
+        }
+        fn __state_mut(&mut self) -> &mut AggregateState {
+            &mut self.state
+        }
+        fn __drain_events(&mut self, _: &mut Vec<PendingEvent>) {}
+    }
+
+    /// Whether a message of category `a` is in category `b`, for the handlers' const
+    /// assertions; the empty category is [`MissingPartOf`]'s, already an error.
+    pub const fn same_category(a: &str, b: &str) -> bool {
+        a.is_empty() || b.is_empty() || str_eq(a, b)
+    }
+
     /// `a == b` for string constants, usable in const assertions.
     pub const fn str_eq(a: &str, b: &str) -> bool {
         let (a, b) = (a.as_bytes(), b.as_bytes());

@@ -17,6 +17,11 @@ pub struct Book {
     #[doc(hidden)]
     __domain: ::domain_core::__private::AggregateState,
 }
+#[doc(hidden)]
+#[allow(non_snake_case)]
+fn __domain_default_Book_stock() -> i64 {
+    10
+}
 ///Builds a [`Book`] with [`Book::builder`]. Required fields are checked at compile time: `build()` exists once every one is set.
 #[must_use = "call `.build()` to get the value"]
 #[allow(non_camel_case_types)]
@@ -26,11 +31,6 @@ pub struct BookBuilder<__Title = ::domain_core::__private::Unset> {
     isbn: ::core::option::Option<Option<String>>,
     price: ::core::option::Option<Option<Money>>,
     stock: ::core::option::Option<i64>,
-}
-#[doc(hidden)]
-#[allow(non_snake_case)]
-fn __domain_default_Book_stock() -> i64 {
-    10
 }
 const _: () = {
     use ::domain_core::__private as __dc;
@@ -50,87 +50,6 @@ const _: () = {
             self.__domain.events.drain_into(out);
         }
     }
-    impl __dc::Validate for Book {
-        fn validate_into(
-            &self,
-            __path: &__dc::FieldPath<'_>,
-            __errors: &mut __dc::ValidationErrors,
-        ) {
-            let _ = (&__path, &__errors);
-            __dc::check::identity(&self.id, &__path.field("id"), __errors);
-            {
-                let __field = __path.field("title");
-                __dc::check::required_text(&self.title, &__field, __errors);
-                __dc::check::max_length(
-                    &self.title,
-                    {
-                        let __bound = 200;
-                        __bound
-                    },
-                    &__field,
-                    __errors,
-                );
-                {
-                    #[allow(unused_imports)]
-                    use __dc::check::{SkipNested as _, ValidateNested as _};
-                    (&&__dc::check::Nested(&self.title))
-                        .validate_nested(&__field, __errors);
-                }
-            }
-            {
-                let __field = __path.field("isbn");
-                __dc::check::max_length(
-                    &self.isbn,
-                    {
-                        let __bound = 13;
-                        __bound
-                    },
-                    &__field,
-                    __errors,
-                );
-                {
-                    #[allow(unused_imports)]
-                    use __dc::check::{SkipNested as _, ValidateNested as _};
-                    (&&__dc::check::Nested(&self.isbn))
-                        .validate_nested(&__field, __errors);
-                }
-            }
-            {
-                let __field = __path.field("price");
-                {
-                    #[allow(unused_imports)]
-                    use __dc::check::{SkipNested as _, ValidateNested as _};
-                    (&&__dc::check::Nested(&self.price))
-                        .validate_nested(&__field, __errors);
-                }
-            }
-            {
-                let __field = __path.field("stock");
-                __dc::check::min(
-                    &self.stock,
-                    {
-                        let __bound = 0;
-                        __bound
-                    },
-                    &__field,
-                    __errors,
-                );
-            }
-        }
-    }
-    const _: fn() = || {
-        #[allow(unused_imports)]
-        use __dc::entity_fields::{
-            HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _,
-            HoldsNoEntity as _,
-        };
-        (&&__dc::entity_fields::RelationProbe::<String>(__dc::PhantomData))
-            .entities_need_a_relation();
-        (&&__dc::entity_fields::RelationProbe::<Option<String>>(__dc::PhantomData))
-            .entities_need_a_relation();
-        (&&__dc::entity_fields::RelationProbe::<Option<Money>>(__dc::PhantomData))
-            .entities_need_a_relation();
-    };
     impl Book {
         ///The `title` field, for typed queries.
         pub const TITLE: __dc::Field<Book, String> = {
@@ -268,4 +187,85 @@ const _: () = {
             &__REGISTRATION
         }
     }
+    impl __dc::Validate for Book {
+        fn validate_into(
+            &self,
+            __path: &__dc::FieldPath<'_>,
+            __errors: &mut __dc::ValidationErrors,
+        ) {
+            let _ = (&__path, &__errors);
+            __dc::check::identity(&self.id, &__path.field("id"), __errors);
+            {
+                let __field = __path.field("title");
+                __dc::check::required_text(&self.title, &__field, __errors);
+                __dc::check::max_length(
+                    &self.title,
+                    {
+                        let __bound = 200;
+                        __bound
+                    },
+                    &__field,
+                    __errors,
+                );
+                {
+                    #[allow(unused_imports)]
+                    use __dc::check::{SkipNested as _, ValidateNested as _};
+                    (&&__dc::check::Nested(&self.title))
+                        .validate_nested(&__field, __errors);
+                }
+            }
+            {
+                let __field = __path.field("isbn");
+                __dc::check::max_length(
+                    &self.isbn,
+                    {
+                        let __bound = 13;
+                        __bound
+                    },
+                    &__field,
+                    __errors,
+                );
+                {
+                    #[allow(unused_imports)]
+                    use __dc::check::{SkipNested as _, ValidateNested as _};
+                    (&&__dc::check::Nested(&self.isbn))
+                        .validate_nested(&__field, __errors);
+                }
+            }
+            {
+                let __field = __path.field("price");
+                {
+                    #[allow(unused_imports)]
+                    use __dc::check::{SkipNested as _, ValidateNested as _};
+                    (&&__dc::check::Nested(&self.price))
+                        .validate_nested(&__field, __errors);
+                }
+            }
+            {
+                let __field = __path.field("stock");
+                __dc::check::min(
+                    &self.stock,
+                    {
+                        let __bound = 0;
+                        __bound
+                    },
+                    &__field,
+                    __errors,
+                );
+            }
+        }
+    }
+    const _: fn() = || {
+        #[allow(unused_imports)]
+        use __dc::entity_fields::{
+            HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _,
+            HoldsNoEntity as _,
+        };
+        (&&__dc::entity_fields::RelationProbe::<String>(__dc::PhantomData))
+            .entities_need_a_relation();
+        (&&__dc::entity_fields::RelationProbe::<Option<String>>(__dc::PhantomData))
+            .entities_need_a_relation();
+        (&&__dc::entity_fields::RelationProbe::<Option<Money>>(__dc::PhantomData))
+            .entities_need_a_relation();
+    };
 };

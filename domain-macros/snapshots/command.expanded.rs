@@ -89,6 +89,20 @@ const _: () = {
             __fields.deny_unknown("AddBook");
         }
     }
+    #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
+    #[linkme(crate = __dc::linkme)]
+    static __REGISTRATION: __dc::Registration = __dc::Registration::Command(__dc::CommandRegistration {
+        name: "AddBook",
+        module: ::core::module_path!(),
+        type_id: __dc::TypeId::of::<AddBook>,
+        aggregate: __dc::TypeId::of::<<AddBook as __dc::Command>::Aggregate>,
+        aggregate_name: __dc::command_aggregate::<AddBook>(),
+    });
+    impl __dc::Register for AddBook {
+        fn registration() -> &'static __dc::Registration {
+            &__REGISTRATION
+        }
+    }
     #[doc(hidden)]
     impl AddBook {
         fn __check_isbn(
@@ -197,20 +211,6 @@ const _: () = {
             Self::__check_tags(&self.tags, &__path.field("tags"), __errors);
             Self::__check_copies(&self.copies, &__path.field("copies"), __errors);
             Self::__check_subtitle(&self.subtitle, &__path.field("subtitle"), __errors);
-        }
-    }
-    #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
-    #[linkme(crate = __dc::linkme)]
-    static __REGISTRATION: __dc::Registration = __dc::Registration::Command(__dc::CommandRegistration {
-        name: "AddBook",
-        module: ::core::module_path!(),
-        type_id: __dc::TypeId::of::<AddBook>,
-        aggregate: __dc::TypeId::of::<<AddBook as __dc::Command>::Aggregate>,
-        aggregate_name: __dc::command_aggregate::<AddBook>(),
-    });
-    impl __dc::Register for AddBook {
-        fn registration() -> &'static __dc::Registration {
-            &__REGISTRATION
         }
     }
 };

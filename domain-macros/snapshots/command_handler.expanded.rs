@@ -23,7 +23,7 @@ const _: () = {
         0
     };
     const _: () = ::core::assert!(
-        __dc::str_eq(__dc::handled_command_category:: < AddBook > (), < Book as
+        __dc::same_category(__dc::handled_command_category:: < AddBook > (), < Book as
         __dc::Aggregate > ::CATEGORY,),
         "`AddBook` is a command of another aggregate than `Book`, which `BookCommandHandler` handles: a `#[command_handler(part_of = Book)]` handles only commands declared `part_of = Book`; move this method to a command handler of `AddBook`'s aggregate, or correct `AddBook`'s `part_of`"
     );

@@ -17,6 +17,23 @@ const _: () = {
         const VERSION: u32 = 1u32;
     }
     impl __dc::RaisableBy<Book> for BookAdded {}
+    #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
+    #[linkme(crate = __dc::linkme)]
+    static __REGISTRATION: __dc::Registration = __dc::Registration::Event(__dc::EventRegistration {
+        name: "BookAdded",
+        module: ::core::module_path!(),
+        version: <BookAdded as __dc::Event>::VERSION,
+        type_id: __dc::TypeId::of::<BookAdded>,
+        aggregate: __dc::TypeId::of::<<BookAdded as __dc::Event>::Aggregate>,
+        aggregate_name: __dc::event_aggregate::<BookAdded>().0,
+        category: __dc::event_aggregate::<BookAdded>().1,
+        decode: __dc::decode_event::<BookAdded>,
+    });
+    impl __dc::Register for BookAdded {
+        fn registration() -> &'static __dc::Registration {
+            &__REGISTRATION
+        }
+    }
     impl __dc::Validate for BookAdded {
         fn validate_into(
             &self,
@@ -51,23 +68,6 @@ const _: () = {
                         .validate_nested(&__field, __errors);
                 }
             }
-        }
-    }
-    #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
-    #[linkme(crate = __dc::linkme)]
-    static __REGISTRATION: __dc::Registration = __dc::Registration::Event(__dc::EventRegistration {
-        name: "BookAdded",
-        module: ::core::module_path!(),
-        version: <BookAdded as __dc::Event>::VERSION,
-        type_id: __dc::TypeId::of::<BookAdded>,
-        aggregate: __dc::TypeId::of::<<BookAdded as __dc::Event>::Aggregate>,
-        aggregate_name: __dc::event_aggregate::<BookAdded>().0,
-        category: __dc::event_aggregate::<BookAdded>().1,
-        decode: __dc::decode_event::<BookAdded>,
-    });
-    impl __dc::Register for BookAdded {
-        fn registration() -> &'static __dc::Registration {
-            &__REGISTRATION
         }
     }
 };

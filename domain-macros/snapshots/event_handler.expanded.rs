@@ -11,8 +11,8 @@ const _: () = {
         let _ = <OrderShipped as __dc::Event>::NAME;
     };
     const _: () = ::core::assert!(
-        __dc::str_eq(<< OrderShipped as __dc::Event > ::Aggregate as __dc::Aggregate >
-        ::CATEGORY, "order"),
+        __dc::same_category(<< OrderShipped as __dc::Event > ::Aggregate as
+        __dc::Aggregate > ::CATEGORY, "order"),
         "`OrderShipped` is not in stream category \"order\", which `ManageInventory` listens to, so this handler could never receive it: set `stream_category` to the category of `OrderShipped`'s aggregate, or use \"$all\""
     );
     fn __dispatch<'a>(

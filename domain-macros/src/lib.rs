@@ -1,7 +1,9 @@
 //! Attribute macros of `domain-core`. Depend on `domain-core`, which re-exports them (also through
-//! `domain_core::prelude`); this crate only declares the entry points. Each family is split into
-//! parse -> model -> expand: `structs/` (aggregate, entity, value object, event, command) and
-//! `handlers/`.
+//! `domain_core::prelude`); this crate only declares the entry points. Each family (`structs/`:
+//! aggregate, entity, value object, event, command; `handlers/`) runs the one driver in
+//! `pipeline`: parse -> check -> expand, with `expand/` split by kind. On an error the item is
+//! still expanded (a bad option dropped, a missing `part_of` replaced by a placeholder), so one
+//! mistake is one error, not one more at every later use of the type.
 //!
 //! | Macro | On | Options |
 //! |---|---|---|
@@ -31,8 +33,10 @@
 
 mod ctxt;
 mod handlers;
+mod naming;
 mod options;
 mod paths;
+mod pipeline;
 mod structs;
 mod symbol;
 
@@ -210,7 +214,7 @@ use structs::model::Kind;
 /// ```
 #[proc_macro_attribute]
 pub fn aggregate(args: TokenStream, input: TokenStream) -> TokenStream {
-    structs::derive(Kind::Aggregate, args.into(), input.into()).into()
+    pipeline::run(Kind::Aggregate, args.into(), input.into()).into()
 }
 
 /// Marks a struct as an entity: an object with an identity inside an aggregate, held by one of the
@@ -291,7 +295,7 @@ pub fn aggregate(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn entity(args: TokenStream, input: TokenStream) -> TokenStream {
-    structs::derive(Kind::Entity, args.into(), input.into()).into()
+    pipeline::run(Kind::Entity, args.into(), input.into()).into()
 }
 
 /// Marks a struct as a value object: an immutable, validated value without identity, equal to
@@ -344,7 +348,7 @@ pub fn entity(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn value_object(args: TokenStream, input: TokenStream) -> TokenStream {
-    structs::derive(Kind::ValueObject, args.into(), input.into()).into()
+    pipeline::run(Kind::ValueObject, args.into(), input.into()).into()
 }
 
 /// Marks a struct as an event: a fact that happened in an aggregate, raised with `raise()`,
@@ -440,7 +444,7 @@ pub fn value_object(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn event(args: TokenStream, input: TokenStream) -> TokenStream {
-    structs::derive(Kind::Event, args.into(), input.into()).into()
+    pipeline::run(Kind::Event, args.into(), input.into()).into()
 }
 
 /// Marks a struct as a command: an intention to change an aggregate, processed by exactly one
@@ -536,7 +540,7 @@ pub fn event(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn command(args: TokenStream, input: TokenStream) -> TokenStream {
-    structs::derive(Kind::Command, args.into(), input.into()).into()
+    pipeline::run(Kind::Command, args.into(), input.into()).into()
 }
 
 /// Marks an inherent impl block as a command handler: each [`#[handle(Command)]`](macro@handle)
@@ -628,7 +632,7 @@ pub fn command(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn command_handler(args: TokenStream, input: TokenStream) -> TokenStream {
-    handlers::derive(HandlerKind::Command, args.into(), input.into()).into()
+    pipeline::run(HandlerKind::Command, args.into(), input.into()).into()
 }
 
 /// Marks an inherent impl block as an event handler: its [`#[handle(Event)]`](macro@handle)
@@ -799,7 +803,7 @@ pub fn command_handler(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn event_handler(args: TokenStream, input: TokenStream) -> TokenStream {
-    handlers::derive(HandlerKind::Event, args.into(), input.into()).into()
+    pipeline::run(HandlerKind::Event, args.into(), input.into()).into()
 }
 
 /// Marks a method of a [`#[command_handler]`](macro@command_handler) or

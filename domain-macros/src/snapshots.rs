@@ -50,7 +50,7 @@ fn aggregate() {
     };
     assert_snapshot(
         "aggregate",
-        crate::structs::derive(Kind::Aggregate, quote!(), input),
+        crate::pipeline::run(Kind::Aggregate, quote!(), input),
     );
 }
 
@@ -65,7 +65,7 @@ fn event() {
     };
     assert_snapshot(
         "event",
-        crate::structs::derive(Kind::Event, quote!(part_of = Book), input),
+        crate::pipeline::run(Kind::Event, quote!(part_of = Book), input),
     );
 }
 
@@ -86,7 +86,7 @@ fn command() {
     };
     assert_snapshot(
         "command",
-        crate::structs::derive(Kind::Command, quote!(part_of = Book), input),
+        crate::pipeline::run(Kind::Command, quote!(part_of = Book), input),
     );
 }
 
@@ -102,7 +102,7 @@ fn command_handler() {
     };
     assert_snapshot(
         "command_handler",
-        crate::handlers::derive(HandlerKind::Command, quote!(part_of = Book), input),
+        crate::pipeline::run(HandlerKind::Command, quote!(part_of = Book), input),
     );
 }
 
@@ -120,7 +120,7 @@ fn event_handler() {
     };
     assert_snapshot(
         "event_handler",
-        crate::handlers::derive(
+        crate::pipeline::run(
             HandlerKind::Event,
             quote!(part_of = Inventory, stream_category = "order"),
             input,

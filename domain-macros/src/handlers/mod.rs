@@ -1,26 +1,35 @@
-//! `#[command_handler]`, `#[event_handler]` and their `#[handle]` markers: parse -> model -> expand.
+//! `#[command_handler]`, `#[event_handler]` and their `#[handle]` markers: parse -> check ->
+//! expand.
 
-pub mod expand;
+mod check;
+mod expand;
 pub mod model;
-pub mod parse;
+mod parse;
 
 use proc_macro2::TokenStream;
 
 use crate::ctxt::Ctxt;
-use model::HandlerKind;
+use crate::pipeline::Family;
+use model::{HandlerKind, HandlerModel};
 
-/// The whole pipeline for one handler impl. On error the impl is still emitted (minus the
-/// `#[handle]` markers) next to the errors, so its methods stay usable and nothing cascades.
-pub fn derive(kind: HandlerKind, args: TokenStream, input: TokenStream) -> TokenStream {
-    let cx = Ctxt::default();
-    let (model, stripped) = parse::parse(&cx, kind, args, input);
-    match (cx.check(), model) {
-        (Ok(()), Some(model)) => expand::expand(model),
-        (Err(errors), _) => {
-            let errors = errors.to_compile_error();
-            quote::quote!(#stripped #errors)
-        }
-        (Ok(()), None) => stripped,
+impl Family for HandlerKind {
+    type Model = HandlerModel;
+
+    fn parse(
+        self,
+        cx: &Ctxt,
+        args: TokenStream,
+        input: TokenStream,
+    ) -> Result<HandlerModel, TokenStream> {
+        parse::parse(cx, self, args, input)
+    }
+
+    fn check(self, cx: &Ctxt, model: &mut HandlerModel) {
+        check::check(cx, model);
+    }
+
+    fn expand(self, model: &HandlerModel) -> TokenStream {
+        expand::expand(model)
     }
 }
 

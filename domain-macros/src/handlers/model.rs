@@ -1,7 +1,8 @@
-//! The validated model of a handler impl block.
+//! The model of a handler impl block: `parse` reads it, `check` validates and resolves it,
+//! `expand` turns it into code.
 
 use proc_macro2::Span;
-use syn::{Ident, ItemImpl, LitStr, Path, Type};
+use syn::{Attribute, Ident, ItemImpl, LitStr, Path, Type};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum HandlerKind {
@@ -39,10 +40,13 @@ pub struct HandlerModel {
     pub item: ItemImpl,
     pub self_ty: Type,
     pub self_name: String,
-    pub part_of: Path,
+    /// `None` when missing (reported by `check`): expanded against a placeholder aggregate.
+    pub part_of: Option<Path>,
     pub stream_category: Option<LitStr>,
     pub source_stream: Option<LitStr>,
     pub methods: Vec<HandleMethod>,
+    /// Whether any method carried `#[handle]`, even one that was rejected.
+    pub any_handle: bool,
 }
 
 /// What a `#[handle(...)]` method handles.
@@ -54,11 +58,26 @@ pub enum Target {
 }
 
 pub struct HandleMethod {
+    /// The `#[handle(..)]` attribute, for errors about the target.
+    pub attr: Attribute,
     pub target: Target,
+    pub status: MethodStatus,
     pub method: Ident,
     pub is_async: bool,
     /// Whether the method takes the context parameter.
     pub takes_ctx: bool,
     /// The declared return type (`()` when omitted).
     pub output: Type,
+}
+
+/// Whether a `#[handle]` method is generated for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum MethodStatus {
+    /// Dispatched to.
+    Handled,
+    /// Its signature is wrong (already an error): not dispatched to, but a command still gets
+    /// its `HandledCommand` impl, so `domain.process(command)` is not a second error.
+    BadSignature,
+    /// A duplicate or misplaced target (already an error): nothing is generated for it.
+    Rejected,
 }

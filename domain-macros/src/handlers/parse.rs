@@ -1,22 +1,23 @@
-//! Parsing a handler impl block into a [`HandlerModel`], checking every `#[handle]` method's
-//! signature and collecting every problem.
+//! Reading a handler impl block into a [`HandlerModel`]: its options, and each `#[handle]`
+//! method's target and signature. The rules across methods and options are `check`'s.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::spanned::Spanned;
 use syn::{FnArg, ImplItem, ImplItemFn, Item, ReceiverKind, ReturnType, Type};
 
-use super::model::{HandleMethod, HandlerKind, HandlerModel, Target};
+use super::model::{HandleMethod, HandlerKind, HandlerModel, MethodStatus, Target};
 use crate::ctxt::Ctxt;
-use crate::options::{check_category, parse_macro_options};
-use crate::symbol::{ANY, HANDLE};
+use crate::options::parse_macro_options;
+use crate::symbol::HANDLE;
 
+/// Parses `input` as a handler impl for `kind`. `Err` when it cannot be one (not an inherent impl
+/// of a named, non-generic type): the input is then emitted as it is, next to the error.
 pub fn parse(
     cx: &Ctxt,
     kind: HandlerKind,
     args: TokenStream,
     input: TokenStream,
-) -> (Option<HandlerModel>, TokenStream) {
+) -> Result<HandlerModel, TokenStream> {
     let macro_name = kind.macro_name();
     let mut item = match syn::parse2::<Item>(input.clone()) {
         Ok(Item::Impl(item)) => item,
@@ -25,28 +26,17 @@ pub fn parse(
                 &other,
                 format!("`#[{macro_name}]` applies to an inherent impl block: `impl MyHandler {{ #[handle(X)] fn ... }}`"),
             );
-            return (None, input);
+            return Err(input);
         }
         Err(error) => {
             cx.syn_error(error);
-            return (None, input);
+            return Err(input);
         }
     };
     let options = parse_macro_options(cx, macro_name, kind.allowed_options(), args);
     if let Some((path, _)) = &item.trait_ {
         cx.error_spanned_by(path, format!("`#[{macro_name}]` applies to an inherent impl (`impl X {{ .. }}`), not a trait impl"));
-    }
-    if !item.generics.params.is_empty() {
-        cx.error_spanned_by(
-            &item.generics,
-            format!("`#[{macro_name}]` does not support generic handlers: each handler is registered in a static, and statics cannot be generic"),
-        );
-    }
-    if let Some(category) = &options.stream_category {
-        check_category(cx, category, true);
-    }
-    if let Some(source) = &options.source_stream {
-        check_category(cx, source, false);
+        return Err(item.to_token_stream());
     }
     let self_name = match &*item.self_ty {
         Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
@@ -57,11 +47,17 @@ pub fn parse(
             &item.self_ty,
             format!("`#[{macro_name}]` applies to an impl of a named struct"),
         );
-        return (None, item.to_token_stream());
+        return Err(item.to_token_stream());
     };
+    if !item.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &item.generics,
+            format!("`#[{macro_name}]` does not support generic handlers: each handler is registered in a static, and statics cannot be generic"),
+        );
+        return Err(item.to_token_stream());
+    }
 
     let mut methods = Vec::new();
-    let mut seen: Vec<(String, Span)> = Vec::new();
     // Any `#[handle]` at all, even a rejected one: "no `#[handle]` method" only when there is none.
     let mut any_handle = false;
     for impl_item in &mut item.items {
@@ -89,61 +85,19 @@ pub fn parse(
                 continue;
             }
         };
-        if let Target::Any(span) = &target
-            && kind == HandlerKind::Command
-        {
-            cx.error_at(
-                *span,
-                "`$any` applies to event handlers only: a command handler handles named commands",
-            );
-            continue;
-        }
-        let key = match &target {
-            Target::Type(ty) => ty.to_token_stream().to_string(),
-            Target::Any(_) => ANY.to_string(),
-        };
-        if let Some((_, _)) = seen.iter().find(|(k, _)| *k == key) {
-            cx.error_spanned_by(
-                first,
-                match kind {
-                    HandlerKind::Command => format!("duplicate `#[handle({key})]` in this impl: a command has exactly one handler method"),
-                    // Protean runs both methods; here one (event, handler) pair is one delivery,
-                    // with one unit of work and one retry record, so two reactions are two types.
-                    HandlerKind::Event => format!("duplicate `#[handle({key})]` in this impl: an event reaches one method per handler type; for a second reaction to `{key}`, move this method to an `#[event_handler]` type of its own (each then runs, and is retried, on its own)"),
-                },
-            );
-            continue;
-        }
-        seen.push((key, first.span()));
-        if let Some(method) = check_signature(cx, kind, function, target) {
-            methods.push(method);
-        }
+        methods.push(read_method(cx, kind, function, first.clone(), target));
     }
-    if !any_handle {
-        cx.error_at(
-            item.impl_token.span,
-            format!("this `#[{macro_name}]` impl has no `#[handle(...)]` method, so nothing would ever reach it"),
-        );
-    }
-    let Some(part_of) = options.part_of else {
-        cx.error_at(
-            Span::call_site(),
-            format!("`#[{macro_name}]` needs `part_of`: write `#[{macro_name}(part_of = YourAggregate)]`"),
-        );
-        return (None, item.to_token_stream());
-    };
-    let stripped = item.to_token_stream();
-    let model = HandlerModel {
+    Ok(HandlerModel {
         kind,
         self_ty: (*item.self_ty).clone(),
         self_name,
         item,
-        part_of,
+        part_of: options.part_of,
         stream_category: options.stream_category,
         source_stream: options.source_stream,
         methods,
-    };
-    (Some(model), stripped)
+        any_handle,
+    })
 }
 
 fn parse_target(attr: &syn::Attribute) -> syn::Result<Target> {
@@ -188,13 +142,34 @@ fn last_ident(ty: &Type) -> Option<String> {
     }
 }
 
-fn check_signature(
+/// A `#[handle]` method with its signature checked against the shape handlers must have.
+fn read_method(
     cx: &Ctxt,
     kind: HandlerKind,
     function: &ImplItemFn,
+    attr: syn::Attribute,
     target: Target,
-) -> Option<HandleMethod> {
+) -> HandleMethod {
     let sig = &function.sig;
+    let output = match &sig.output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    let mut method = HandleMethod {
+        attr,
+        target,
+        status: MethodStatus::Handled,
+        method: sig.ident.clone(),
+        is_async: sig.asyncness.is_some(),
+        takes_ctx: false,
+        output,
+    };
+    if matches!(method.target, Target::Any(_)) && kind == HandlerKind::Command {
+        // Rejected by `check`; its signature is not worth a second error.
+        method.status = MethodStatus::Rejected;
+        return method;
+    }
+    let target = &method.target;
     let message = kind.message();
     let mut ok = true;
     let mut fail = |tokens: &dyn ToTokens, text: String| {
@@ -293,15 +268,9 @@ fn check_signature(
             format!("handler methods take at most `(&self, {message}, ctx: &mut Context)`"),
         );
     }
-    let output = match &sig.output {
-        ReturnType::Default => syn::parse_quote!(()),
-        ReturnType::Type(_, ty) => (**ty).clone(),
-    };
-    ok.then(|| HandleMethod {
-        target,
-        method: sig.ident.clone(),
-        is_async: sig.asyncness.is_some(),
-        takes_ctx,
-        output,
-    })
+    method.takes_ctx = takes_ctx;
+    if !ok {
+        method.status = MethodStatus::BadSignature;
+    }
+    method
 }

@@ -1,7 +1,8 @@
-//! The validated model of an annotated struct: what `parse` produces and `expand` consumes.
+//! The model of an annotated struct: `parse` reads it, `check` validates and resolves it
+//! (defaults, placeholders), and `expand` turns it into code without deciding anything.
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Expr, Ident, ItemStruct, LitStr, Path, Type};
+use syn::{Attribute, Expr, Ident, ItemStruct, LitStr, Path, Type};
 
 /// Which macro the struct carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,17 @@ impl Kind {
         }
     }
 
+    /// Entities, events and commands belong to an aggregate, named by `part_of`.
+    pub fn needs_part_of(self) -> bool {
+        matches!(self, Kind::Entity | Kind::Event | Kind::Command)
+    }
+
+    /// Whether JSON that fails to decode is diagnosed field by field (`process_json`): commands,
+    /// and the value objects they hold.
+    pub fn has_json_fields(self) -> bool {
+        matches!(self, Kind::Command | Kind::ValueObject)
+    }
+
     pub fn allowed_options(self) -> &'static [&'static str] {
         use crate::symbol::*;
         match self {
@@ -38,30 +50,44 @@ impl Kind {
     pub fn has_identity(self) -> bool {
         matches!(self, Kind::Aggregate | Kind::Entity)
     }
-
-    /// Built with a generated builder (defaults, validation, required fields checked at compile
-    /// time) rather than a struct literal.
-    pub fn has_builder(self) -> bool {
-        matches!(self, Kind::Aggregate | Kind::Entity | Kind::ValueObject)
-    }
 }
 
 pub struct StructModel {
     pub kind: Kind,
     /// The struct as the user wrote it, minus our helper attributes.
     pub item: ItemStruct,
-    pub part_of: Option<Path>,
+    /// The aggregate an entity, event or command belongs to; resolved by `check` (a placeholder
+    /// when missing, so the rest still expands).
+    pub part_of: PartOf,
+    /// `stream_category = "..."` as written.
     pub stream_category: Option<LitStr>,
+    /// An aggregate's stream category, resolved by `check`: the option, or the name in snake_case.
+    pub category: String,
     pub version: u32,
     pub fields: Vec<FieldModel>,
-    /// Index into `fields` of the `#[identifier]` field, if the user marked one.
+    /// `#[identifier]` markers as written (field index, attribute); `check` validates them.
+    pub identifier_marks: Vec<(usize, Attribute)>,
+    /// Index into `fields` of the identity field, if the struct names one; set by `check`.
     pub identifier: Option<usize>,
+    /// Whether undecodable JSON is diagnosed field by field; set by `check` (not when the user
+    /// wrote `#[serde(..)]` attributes: only serde knows that JSON form).
+    pub json_diagnosis: bool,
 }
 
 impl StructModel {
     pub fn ident(&self) -> &Ident {
         &self.item.ident
     }
+}
+
+/// The aggregate named by `part_of`.
+pub enum PartOf {
+    /// Aggregates and value objects belong to none.
+    NotApplicable,
+    Declared(Path),
+    /// Required but not written: reported by `check`, and expanded against a placeholder
+    /// aggregate that accepts the type anywhere, so the one error is the only one.
+    Missing,
 }
 
 /// How a field's type looks, syntactically (macros see tokens, not types).
@@ -88,6 +114,23 @@ pub struct FieldModel {
     pub relation: Option<Relation>,
     /// `#[field(allow_blank)]`: a required `String` may be empty or whitespace.
     pub allow_blank: bool,
+    /// Where `allow_blank` was written, for `check`'s rule that it applies to required text.
+    pub allow_blank_span: Option<Span>,
+    /// `#[has_many]` / `#[has_one]` as written; `check` turns a valid one into `relation`.
+    pub relation_marks: Vec<Attribute>,
+    /// A relation marker was rejected: the field is not also reported as lacking one.
+    pub relation_rejected: bool,
+    /// Literal option values, for `check`'s rules between options.
+    pub literals: FieldLiterals,
+}
+
+/// Option values written as literals: `check` rejects combinations no value could pass.
+#[derive(Default)]
+pub struct FieldLiterals {
+    /// `min` and `max`, with the span of each value.
+    pub bounds: [Option<(f64, Span)>; 2],
+    pub choices: Option<Vec<String>>,
+    pub default_text: Option<(String, Span)>,
 }
 
 pub struct Check {

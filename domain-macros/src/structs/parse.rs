@@ -1,31 +1,32 @@
-//! Parsing an annotated struct into a [`StructModel`], collecting every problem.
+//! Reading an annotated struct and its options into a [`StructModel`]. Syntax only: the rules
+//! across options and fields are `check`'s. A bad option is recorded and dropped, so the rest of
+//! the struct is still read (and expanded).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
 use syn::{
     Attribute, Expr, ExprArray, Fields, GenericArgument, Item, ItemStruct, Lit, PathArguments, Type,
 };
 
-use super::model::{Check, DefaultValue, FieldModel, Kind, Relation, Shape, StructModel};
+use super::model::{Check, DefaultValue, FieldModel, Kind, PartOf, Shape, StructModel};
 use crate::ctxt::Ctxt;
-use crate::options::{check_category, parse_macro_options, unknown_key};
+use crate::options::{parse_macro_options, unknown_key};
 use crate::symbol::*;
 
-/// Parses `input` as a struct for `kind`. Returns the model when the struct could be read at all
-/// (even with errors recorded in `cx`), and the struct with our attributes stripped for the
-/// error fallback.
+/// Parses `input` as a struct for `kind`. `Err` when it cannot be one (not a struct, a tuple
+/// struct, generic): the input is then emitted as it is, next to the error.
 pub fn parse(
     cx: &Ctxt,
     kind: Kind,
     args: TokenStream,
     input: TokenStream,
-) -> (Option<StructModel>, TokenStream) {
+) -> Result<StructModel, TokenStream> {
     let item: Item = match syn::parse2(input.clone()) {
         Ok(item) => item,
         Err(error) => {
             cx.syn_error(error);
-            return (None, input);
+            return Err(input);
         }
     };
     let Item::Struct(mut item) = item else {
@@ -36,31 +37,9 @@ pub fn parse(
                 kind.macro_name()
             ),
         );
-        return (None, input);
+        return Err(input);
     };
     let options = parse_macro_options(cx, kind.macro_name(), kind.allowed_options(), args);
-    if !item.generics.params.is_empty() {
-        cx.error_spanned_by(
-            &item.generics,
-            format!(
-                "`#[{}]` does not support generic structs: each type is registered in a static, and statics cannot be generic",
-                kind.macro_name()
-            ),
-        );
-    }
-    if matches!(kind, Kind::Entity | Kind::Event | Kind::Command) && options.part_of.is_none() {
-        cx.error_at(
-            Span::call_site(),
-            format!(
-                "`#[{}]` needs `part_of`: write `#[{}(part_of = YourAggregate)]`",
-                kind.macro_name(),
-                kind.macro_name()
-            ),
-        );
-    }
-    if let Some(category) = &options.stream_category {
-        check_category(cx, category, false);
-    }
     let version = match &options.version {
         None => 1,
         Some(v) => match v.base10_parse::<u32>() {
@@ -71,23 +50,42 @@ pub fn parse(
             }
         },
     };
-
-    let fields = parse_fields(cx, kind, &mut item);
-    let identifier = fields.1;
-    let stripped = item.to_token_stream();
-    let model = StructModel {
+    let Some((fields, identifier_marks)) = parse_fields(cx, kind, &mut item) else {
+        return Err(item.to_token_stream());
+    };
+    if !item.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &item.generics,
+            format!(
+                "`#[{}]` does not support generic structs: each type is registered in a static, and statics cannot be generic",
+                kind.macro_name()
+            ),
+        );
+        return Err(item.to_token_stream());
+    }
+    let part_of = match options.part_of {
+        Some(path) => PartOf::Declared(path),
+        None if kind.needs_part_of() => PartOf::Missing,
+        None => PartOf::NotApplicable,
+    };
+    Ok(StructModel {
         kind,
         item,
-        part_of: options.part_of,
+        part_of,
         stream_category: options.stream_category,
+        category: String::new(),
         version,
-        fields: fields.0,
-        identifier,
-    };
-    (Some(model), stripped)
+        fields,
+        identifier_marks,
+        identifier: None,
+        json_diagnosis: false,
+    })
 }
 
-fn parse_fields(cx: &Ctxt, kind: Kind, item: &mut ItemStruct) -> (Vec<FieldModel>, Option<usize>) {
+type ParsedFields = (Vec<FieldModel>, Vec<(usize, Attribute)>);
+
+/// The fields with our helper attributes taken off them; `None` for a tuple struct.
+fn parse_fields(cx: &Ctxt, kind: Kind, item: &mut ItemStruct) -> Option<ParsedFields> {
     let named = match &mut item.fields {
         Fields::Named(named) => named,
         Fields::Unit => {
@@ -107,23 +105,27 @@ fn parse_fields(cx: &Ctxt, kind: Kind, item: &mut ItemStruct) -> (Vec<FieldModel
                     kind.macro_name()
                 ),
             );
-            return (Vec::new(), None);
+            return None;
         }
     };
     let mut models = Vec::new();
-    let mut identifier = None;
+    let mut identifier_marks = Vec::new();
     for (index, field) in named.named.iter_mut().enumerate() {
         let Some(ident) = field.ident.clone() else {
             continue;
         };
         let mut model = FieldModel {
-            ident: ident.clone(),
+            ident,
             ty: field.ty.clone(),
             shape: shape_of(&field.ty),
             checks: Vec::new(),
             default: None,
             relation: None,
             allow_blank: false,
+            allow_blank_span: None,
+            relation_marks: Vec::new(),
+            relation_rejected: false,
+            literals: Default::default(),
         };
         let mut kept = Vec::new();
         for attr in std::mem::take(&mut field.attrs) {
@@ -131,41 +133,17 @@ fn parse_fields(cx: &Ctxt, kind: Kind, item: &mut ItemStruct) -> (Vec<FieldModel
             if path.is_ident(FIELD) {
                 parse_field_options(cx, &attr, &mut model);
             } else if path.is_ident(IDENTIFIER) {
-                if !matches!(kind, Kind::Aggregate | Kind::Entity | Kind::Command) {
-                    cx.error_spanned_by(
-                        &attr,
-                        format!("`#[identifier]` applies to aggregates, entities and commands, not to a `#[{}]`", kind.macro_name()),
-                    );
-                } else if identifier.is_some() {
-                    cx.error_spanned_by(&attr, "only one field can be the `#[identifier]`");
-                } else {
-                    identifier = Some(index);
-                }
+                identifier_marks.push((index, attr));
             } else if path.is_ident(HAS_MANY) || path.is_ident(HAS_ONE) {
-                parse_relation(cx, kind, &attr, &mut model);
+                model.relation_marks.push(attr);
             } else {
                 kept.push(attr);
             }
         }
         field.attrs = kept;
-        if kind.has_identity() && ident == "id" && identifier != Some(index) {
-            cx.error_spanned_by(
-                &ident,
-                format!(
-                    "`#[{}]` adds the identity field `id` itself: remove this field, or mark it `#[identifier]` to use it as the identity",
-                    kind.macro_name()
-                ),
-            );
-        }
-        if ident.to_string().starts_with("__") {
-            cx.error_spanned_by(
-                &ident,
-                "field names starting with `__` are reserved for generated code",
-            );
-        }
         models.push(model);
     }
-    (models, identifier)
+    Some((models, identifier_marks))
 }
 
 fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
@@ -179,10 +157,7 @@ fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
         ALLOW_BLANK,
     ];
     let mut seen: Vec<String> = Vec::new();
-    // Literal values, kept to reject option combinations no value could ever pass.
-    let mut bounds: [Option<(f64, Span)>; 2] = [None, None];
-    let mut choices: Option<Vec<String>> = None;
-    let mut default_text: Option<(String, Span)> = None;
+    let literals = &mut field.literals;
     let result = attr.parse_nested_meta(|meta| {
         let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
         let span = meta.path.span();
@@ -201,7 +176,7 @@ fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
             }
             MIN | MAX => {
                 let value: Expr = meta.value()?.parse()?;
-                bounds[usize::from(option == MAX)] = literal_number(&value).map(|n| (n, value.span()));
+                literals.bounds[usize::from(option == MAX)] = literal_number(&value).map(|n| (n, value.span()));
                 field.checks.push(Check { option, span, value: value.to_token_stream() });
             }
             CHOICES => {
@@ -214,26 +189,22 @@ fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
                         ));
                     }
                 }
-                choices = Some(value.elems.iter().filter_map(literal_text).collect());
+                literals.choices = Some(value.elems.iter().filter_map(literal_text).collect());
                 let elems = &value.elems;
                 field.checks.push(Check { option, span, value: quote!(&[#elems]) });
             }
             DEFAULT => {
                 field.default = Some(if meta.input.peek(syn::Token![=]) {
                     let value: Expr = meta.value()?.parse()?;
-                    default_text = literal_text(&value).map(|text| (text, value.span()));
+                    literals.default_text = literal_text(&value).map(|text| (text, value.span()));
                     DefaultValue::Expr(value)
                 } else {
                     DefaultValue::TypeDefault
                 });
             }
             ALLOW_BLANK => {
-                if !is_required_text(&field.ty) {
-                    return Err(meta.error(
-                        "`allow_blank` applies to a required `String` field: an `Option<String>` may already be absent, and other types have no blank value",
-                    ));
-                }
                 field.allow_blank = true;
+                field.allow_blank_span = Some(span);
             }
             _ => unreachable!("every allowed option is matched above"),
         }
@@ -241,22 +212,6 @@ fn parse_field_options(cx: &Ctxt, attr: &Attribute, field: &mut FieldModel) {
     });
     if let Err(error) = result {
         cx.syn_error(error);
-    }
-    if let [Some((min, _)), Some((max, span))] = bounds
-        && min > max
-    {
-        cx.error_at(
-            span,
-            format!("`max` ({max}) is less than `min` ({min}): no value could pass this field"),
-        );
-    }
-    if let (Some(choices), Some((default, span))) = (&choices, &default_text)
-        && !choices.contains(default)
-    {
-        cx.error_at(
-            *span,
-            format!("the default {default:?} is not one of the `choices` {choices:?}: every value built without this field would fail validation"),
-        );
     }
 }
 
@@ -287,40 +242,6 @@ fn literal_text(expr: &Expr) -> Option<String> {
             ..
         }) => Some(text.value()),
         _ => None,
-    }
-}
-
-fn parse_relation(cx: &Ctxt, kind: Kind, attr: &Attribute, field: &mut FieldModel) {
-    let is_many = attr.path().is_ident(HAS_MANY);
-    let name = if is_many { HAS_MANY } else { HAS_ONE };
-    if !matches!(kind, Kind::Aggregate | Kind::Entity) {
-        cx.error_spanned_by(
-            attr,
-            format!("`#[{name}]` applies to fields of aggregates and entities"),
-        );
-        return;
-    }
-    if !matches!(attr.meta, syn::Meta::Path(_)) {
-        cx.error_spanned_by(
-            attr,
-            format!("`#[{name}]` takes no arguments: the entity type comes from the field's type"),
-        );
-        return;
-    }
-    if is_many {
-        match generic_argument(&field.ty, "Vec") {
-            Some(entity) => field.relation = Some(Relation::HasMany { entity }),
-            None => cx.error_spanned_by(
-                &field.ty,
-                "`#[has_many]` needs a field of type `Vec<Entity>`",
-            ),
-        }
-    } else {
-        let (entity, optional) = match generic_argument(&field.ty, "Option") {
-            Some(inner) => (inner, true),
-            None => (field.ty.clone(), false),
-        };
-        field.relation = Some(Relation::HasOne { entity, optional });
     }
 }
 
@@ -395,4 +316,9 @@ pub fn is_required_text(ty: &Type) -> bool {
             .segments
             .last()
             .is_some_and(|last| last.ident == "String" && last.arguments.is_none())
+}
+
+/// True for a field whose type is spelled `Identifier` (checked by its own `Validate` impl).
+pub fn is_identifier_type(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Identifier"))
 }
