@@ -68,7 +68,8 @@ mod store;
 pub use runtime::registry;
 
 pub use domain_macros::{
-    aggregate, command, command_handler, entity, event, event_handler, handle, value_object,
+    aggregate, apply, apply_events, command, command_handler, entity, event, event_handler, handle,
+    value_object,
 };
 pub use model::error::{CommittedOutput, Error, HandlerFailure, Result};
 pub use model::identifier::Identifier;
@@ -77,7 +78,7 @@ pub use model::query::{Condition, Field, Filter, Op, OrderBy, QueryResult, Query
 pub use model::validation::{
     Bounded, Choice, FieldPath, HasLength, MAX_IDENTIFIER_BYTES, Validate, ValidationErrors,
 };
-pub use model::{Aggregate, Command, Entity, Event, RaisableBy, ValueObject};
+pub use model::{Aggregate, Apply, Command, Entity, Event, RaisableBy, ValueObject};
 pub use runtime::context::{Context, Query, Repository};
 pub use runtime::core::CommandOptions;
 pub use runtime::domain::{
@@ -95,9 +96,9 @@ pub use uuid::Uuid;
 /// Everything a domain module needs: `use domain_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Aggregate, Command, Context, Domain, Entity, Error, Event, EventEnvelope, Identifier,
-        Metadata, Result, Validate, ValidationErrors, ValueObject, aggregate, command,
-        command_handler, entity, event, event_handler, handle, value_object,
+        Aggregate, Apply, Command, Context, Domain, Entity, Error, Event, EventEnvelope,
+        Identifier, Metadata, Result, Validate, ValidationErrors, ValueObject, aggregate, apply,
+        apply_events, command, command_handler, entity, event, event_handler, handle, value_object,
     };
 }
 
@@ -108,8 +109,8 @@ pub mod __private {
     pub use crate::model::entity_fields;
     pub use crate::model::validation::check;
     pub use crate::model::{
-        Aggregate, AggregateState, Command, Entity, Event, PendingEvent, PendingEvents, RaisableBy,
-        ValueObject,
+        Aggregate, AggregateState, Apply, ApplyFn, ApplyRule, Command, Entity, Event, EventSourced,
+        PendingEvent, PendingEvents, RaisableBy, StateStored, ValueObject,
     };
     pub use crate::runtime::domain::process_json;
     pub use crate::runtime::handler::{
@@ -219,6 +220,7 @@ pub mod __private {
         fn validate_into(&self, _: &FieldPath<'_>, _: &mut ValidationErrors) {}
     }
     impl Aggregate for MissingPartOf {
+        type Sourcing = StateStored;
         const NAME: &'static str = "";
         const CATEGORY: &'static str = "";
         fn identifier(&self) -> Identifier {
@@ -231,6 +233,27 @@ pub mod __private {
             &mut self.state
         }
         fn __drain_events(&mut self, _: &mut Vec<PendingEvent>) {}
+    }
+
+    /// The `#[identifier]` field of an event-sourced aggregate's blank state, from the identity
+    /// the aggregate is loaded or created with.
+    #[diagnostic::on_unimplemented(
+        message = "an event-sourced aggregate's `#[identifier]` field cannot be `{Self}`",
+        label = "use `Identifier` or `String`: the blank state is built from the identity"
+    )]
+    pub trait FromIdentity {
+        /// The field's value for identity `id`.
+        fn from_identity(id: &Identifier) -> Self;
+    }
+    impl FromIdentity for Identifier {
+        fn from_identity(id: &Identifier) -> Self {
+            id.clone()
+        }
+    }
+    impl FromIdentity for String {
+        fn from_identity(id: &Identifier) -> Self {
+            id.to_string()
+        }
     }
 
     /// Whether a message of category `a` is in category `b`, for the handlers' const

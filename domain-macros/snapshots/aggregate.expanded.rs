@@ -49,6 +49,7 @@ const _: () = {
         fn __drain_events(&mut self, out: &mut ::std::vec::Vec<__dc::PendingEvent>) {
             self.__domain.events.drain_into(out);
         }
+        type Sourcing = __dc::StateStored;
     }
     impl Book {
         ///The `title` field, for typed queries.

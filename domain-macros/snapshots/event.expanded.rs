@@ -15,6 +15,10 @@ const _: () = {
         type Aggregate = Book;
         const NAME: &'static str = "BookAdded";
         const VERSION: u32 = 1u32;
+        const __APPLY: __dc::Option<__dc::ApplyFn> = <<Self::Aggregate as __dc::Aggregate>::Sourcing as __dc::ApplyRule<
+            Self::Aggregate,
+            Self,
+        >>::APPLY;
     }
     impl __dc::RaisableBy<Book> for BookAdded {}
     #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]

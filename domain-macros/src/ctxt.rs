@@ -31,6 +31,11 @@ impl Ctxt {
         self.errors.borrow_mut().push(error);
     }
 
+    /// Whether any error is recorded.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.borrow().is_empty()
+    }
+
     /// `Err` with every recorded error combined, or `Ok` if none.
     pub fn check(self) -> syn::Result<()> {
         let mut errors = self.errors.into_inner().into_iter();

@@ -31,6 +31,7 @@
 //! An unknown option is a compile error that lists the valid ones, a repeated option is one too,
 //! and every problem of one macro invocation is reported at once.
 
+mod appliers;
 mod ctxt;
 mod handlers;
 mod naming;
@@ -45,6 +46,7 @@ mod snapshots;
 
 use proc_macro::TokenStream;
 
+use appliers::ApplyEvents;
 use handlers::model::HandlerKind;
 use structs::model::Kind;
 
@@ -61,6 +63,13 @@ use structs::model::Kind;
 ///   snake_case segments joined by `:` or `.` (`"shop:order"`); no `-`, which separates category
 ///   from id; `"$all"` is for event handlers only. Two aggregates of one domain must not share a
 ///   category (`Domain::builder(..).build()` reports it).
+/// - `event_sourced`: the state is the fold of the aggregate's events. Each of its events needs an
+///   `#[apply]` method in an [`#[apply_events]`](macro@apply_events) impl block, which `raise`
+///   calls at once; loading replays the stream. Instead of a builder and typed field constants it
+///   gets `new()` (generated identity; `with_id(id)` for a given one) at its blank state (each
+///   field at its `#[field(default)]` or its type's `Default`), and getters: its fields are
+///   private, so its state changes only through its events. Its stored row holds no state, so it
+///   is read by id, not queried ([`Error::EventSourcedQuery`](../domain_core/enum.Error.html)).
 ///
 /// # Field attributes
 ///
@@ -919,4 +928,104 @@ pub fn event_handler(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn handle(args: TokenStream, input: TokenStream) -> TokenStream {
     handlers::stray_handle(args.into(), input.into()).into()
+}
+
+/// Marks the inherent impl block of an event-sourced aggregate
+/// ([`#[aggregate(event_sourced)]`](macro@aggregate)) whose [`#[apply]`](macro@apply) methods
+/// change its state, one method per event.
+///
+/// Each `#[apply] fn name(&mut self, event: &Event)` implements `Apply<Event>` for the aggregate:
+/// `raise` calls it at once, and loading calls it for every stored event of the aggregate's
+/// stream, in order. An apply method cannot fail or return anything: it records a fact that
+/// already happened (decide, and refuse, in the command handler before raising).
+///
+/// Compile-time checks:
+/// - an event of an event-sourced aggregate without an `#[apply]` method is an error at the
+///   event's name;
+/// - an `#[apply]` method for another aggregate's event is an error at its event type;
+/// - two `#[apply]` methods for one event, or a method of another shape, are errors at it.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate(event_sourced)]
+/// pub struct Account {
+///     pub owner: String,
+///     pub balance: i64,
+/// }
+///
+/// #[event(part_of = Account)]
+/// pub struct Opened {
+///     pub owner: String,
+/// }
+///
+/// #[event(part_of = Account)]
+/// pub struct Deposited {
+///     pub amount: i64,
+/// }
+///
+/// #[apply_events]
+/// impl Account {
+///     #[apply]
+///     fn opened(&mut self, event: &Opened) {
+///         self.owner = event.owner.clone();
+///     }
+///
+///     #[apply]
+///     fn deposited(&mut self, event: &Deposited) {
+///         self.balance += event.amount;
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("bank").build()?;
+/// let mut account = Account::new();
+/// account.raise(Opened { owner: "Ada".into() });
+/// account.raise(Deposited { amount: 30 });
+/// let id = account.id();
+/// domain.repository::<Account>().add(account).await?;
+///
+/// // Loading replays the stream: `Opened`, then `Deposited`.
+/// let account = domain.repository::<Account>().get(&id).await?;
+/// assert_eq!((account.owner().as_str(), *account.balance()), ("Ada", 30));
+/// assert_eq!(account.version(), 1);
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[proc_macro_attribute]
+pub fn apply_events(args: TokenStream, input: TokenStream) -> TokenStream {
+    pipeline::run(ApplyEvents, args.into(), input.into()).into()
+}
+
+/// Marks a method of an [`#[apply_events]`](macro@apply_events) impl block as the one that applies
+/// its parameter's event to the aggregate's state: `#[apply] fn name(&mut self, event: &Event)`.
+///
+/// Outside an `#[apply_events]` block it is a compile error.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate(event_sourced)]
+/// pub struct Lamp {
+///     pub on: bool,
+/// }
+///
+/// #[event(part_of = Lamp)]
+/// pub struct SwitchedOn {}
+///
+/// #[apply_events]
+/// impl Lamp {
+///     #[apply]
+///     fn switched_on(&mut self, _event: &SwitchedOn) {
+///         self.on = true;
+///     }
+/// }
+///
+/// let mut lamp = Lamp::new();
+/// lamp.raise(SwitchedOn {});
+/// assert!(*lamp.on());
+/// ```
+#[proc_macro_attribute]
+pub fn apply(args: TokenStream, input: TokenStream) -> TokenStream {
+    appliers::stray_apply(args.into(), input.into()).into()
 }

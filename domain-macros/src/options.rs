@@ -12,6 +12,8 @@ pub struct MacroOptions {
     pub stream_category: Option<LitStr>,
     pub source_stream: Option<LitStr>,
     pub version: Option<LitInt>,
+    /// `event_sourced`, a flag: where it was written.
+    pub event_sourced: Option<proc_macro2::Span>,
 }
 
 /// Parses `args` for `macro_name`, accepting only the keys in `allowed`.
@@ -39,6 +41,7 @@ pub fn parse_macro_options(
             crate::symbol::STREAM_CATEGORY => Some(options.stream_category.is_some()),
             crate::symbol::SOURCE_STREAM => Some(options.source_stream.is_some()),
             crate::symbol::VERSION => Some(options.version.is_some()),
+            crate::symbol::EVENT_SOURCED => Some(options.event_sourced.is_some()),
             _ => unreachable!("every allowed key is matched above"),
         };
         if present != Some(false) {
@@ -60,6 +63,13 @@ pub fn parse_macro_options(
             }
             crate::symbol::SOURCE_STREAM => options.source_stream = Some(meta.value()?.parse()?),
             crate::symbol::VERSION => options.version = Some(meta.value()?.parse()?),
+            crate::symbol::EVENT_SOURCED => {
+                if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                    return Err(meta
+                        .error("`event_sourced` is a flag: write `#[aggregate(event_sourced)]`"));
+                }
+                options.event_sourced = Some(syn::spanned::Spanned::span(&meta.path));
+            }
             _ => unreachable!("every allowed key is matched above"),
         }
         Ok(())

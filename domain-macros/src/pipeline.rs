@@ -88,3 +88,16 @@ pub fn handler_registration_static(ty: &TokenStream, body: TokenStream) -> Token
         }
     }
 }
+
+/// A helper attribute (`#[handle]`, `#[apply]`) reached on its own: the outer macro removes
+/// these markers, so reaching this means the method is not inside that macro's impl block. The
+/// item is kept, with `message` at the marker's arguments (or the marker itself).
+pub fn stray_marker(args: TokenStream, input: TokenStream, message: &str) -> TokenStream {
+    let span = args
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    let error = syn::Error::new(span, message).to_compile_error();
+    quote!(#input #error)
+}

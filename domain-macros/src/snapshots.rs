@@ -127,3 +127,34 @@ fn event_handler() {
         ),
     );
 }
+
+#[test]
+fn event_sourced_aggregate() {
+    let input = quote! {
+        pub struct Account {
+            pub owner: String,
+            #[field(default = 0)]
+            pub balance: i64,
+        }
+    };
+    assert_snapshot(
+        "event_sourced_aggregate",
+        crate::pipeline::run(Kind::Aggregate, quote!(event_sourced), input),
+    );
+}
+
+#[test]
+fn apply_events() {
+    let input = quote! {
+        impl Account {
+            #[apply]
+            fn deposited(&mut self, event: &Deposited) {
+                self.balance += event.amount;
+            }
+        }
+    };
+    assert_snapshot(
+        "apply_events",
+        crate::pipeline::run(crate::appliers::ApplyEvents, quote!(), input),
+    );
+}

@@ -4,6 +4,7 @@ pub const PART_OF: &str = "part_of";
 pub const STREAM_CATEGORY: &str = "stream_category";
 pub const SOURCE_STREAM: &str = "source_stream";
 pub const VERSION: &str = "version";
+pub const EVENT_SOURCED: &str = "event_sourced";
 
 pub const MAX_LENGTH: &str = "max_length";
 pub const MIN_LENGTH: &str = "min_length";
@@ -19,6 +20,7 @@ pub const IDENTIFIER: &str = "identifier";
 pub const HAS_MANY: &str = "has_many";
 pub const HAS_ONE: &str = "has_one";
 pub const HANDLE: &str = "handle";
+pub const APPLY: &str = "apply";
 
 /// The handled-type spelling that matches every event of the category.
 pub const ANY: &str = "$any";

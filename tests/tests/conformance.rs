@@ -371,6 +371,72 @@ fn book(title: &str, year: i64, price: f64) -> CfBook {
         .unwrap()
 }
 
+// ---- an event-sourced aggregate, beside the state-stored ones ------------------------------------
+
+#[aggregate(event_sourced)]
+pub struct CfAccount {
+    pub owner: String,
+    pub balance: i64,
+    /// Every amount in order: a replay that skipped or reordered events would show here.
+    pub history: Vec<i64>,
+}
+
+#[event(part_of = CfAccount)]
+pub struct CfOpened {
+    pub owner: String,
+}
+
+#[event(part_of = CfAccount)]
+pub struct CfDeposited {
+    pub amount: i64,
+}
+
+#[apply_events]
+impl CfAccount {
+    #[apply]
+    fn opened(&mut self, event: &CfOpened) {
+        self.owner = event.owner.clone();
+    }
+
+    #[apply]
+    fn deposited(&mut self, event: &CfDeposited) {
+        self.balance += event.amount;
+        self.history.push(event.amount);
+    }
+}
+
+/// Opens an account and counts it in a state-stored counter, in one unit of work.
+#[command(part_of = CfAccount)]
+pub struct CfOpenAccount {
+    pub owner: String,
+    pub counter: Identifier,
+    pub then_fail: bool,
+}
+
+#[derive(Default)]
+pub struct CfAccountCommands;
+
+#[command_handler(part_of = CfAccount)]
+impl CfAccountCommands {
+    #[handle(CfOpenAccount)]
+    async fn open(&self, command: CfOpenAccount, ctx: &mut Context) -> Result<Identifier> {
+        let mut account = CfAccount::new();
+        account.raise(CfOpened {
+            owner: command.owner,
+        });
+        account.raise(CfDeposited { amount: 10 });
+        let id = account.id();
+        ctx.repository::<CfAccount>().add(account)?;
+        let mut counter = ctx.repository::<CfCounter>().get(&command.counter).await?;
+        counter.hits += 1;
+        ctx.repository::<CfCounter>().add(counter)?;
+        if command.then_fail {
+            return Err(Error::Rule("refused after staging both".into()));
+        }
+        Ok(id)
+    }
+}
+
 // ---- the harness -------------------------------------------------------------------------------
 
 /// The environment variable naming the PostgreSQL server the suite runs against.
@@ -554,6 +620,10 @@ suite! {
         a_refused_submission_fails_at_once_and_is_retried_on_request,
         a_failing_submission_is_retried_until_it_succeeds_or_runs_out,
         the_engine_runs_submitted_commands_by_itself,
+        an_event_sourced_aggregate_is_its_events_replayed,
+        a_stale_event_sourced_write_is_a_conflict_and_appends_nothing,
+        an_event_sourced_aggregate_is_read_by_id_not_queried,
+        both_aggregate_styles_commit_in_one_unit_of_work,
     ]
 }
 
@@ -1518,6 +1588,164 @@ async fn a_missing_json_key_is_none_in_filters_and_ordering(db: TestDb) {
         .await
         .unwrap();
     assert_eq!((old.rating, old.subtitle), (None, None));
+}
+
+// ---- event-sourced aggregates --------------------------------------------------------------------
+
+async fn an_event_sourced_aggregate_is_its_events_replayed(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfAccount>();
+    let mut account = CfAccount::new();
+    account.raise(CfOpened {
+        owner: "Ada".into(),
+    });
+    account.raise(CfDeposited { amount: 5 });
+    // `raise` applied both at once.
+    assert_eq!((*account.balance(), account.version()), (5, 0));
+    let id = account.id();
+    repo.add(account).await.unwrap();
+
+    let mut loaded = repo.get(&id).await.unwrap();
+    assert_eq!(
+        (loaded.owner().as_str(), *loaded.balance(), loaded.version()),
+        ("Ada", 5, 1)
+    );
+    for amount in [7, -2, 40] {
+        loaded.raise(CfDeposited { amount });
+    }
+    repo.add(loaded).await.unwrap();
+
+    let reloaded = repo.get(&id).await.unwrap();
+    assert_eq!(reloaded.history(), &vec![5, 7, -2, 40]);
+    assert_eq!((*reloaded.balance(), reloaded.version()), (50, 2));
+    let stream = domain
+        .event_store()
+        .read_stream(&format!("cf_account-{id}"))
+        .await
+        .unwrap();
+    let positions: Vec<u64> = stream
+        .iter()
+        .map(|e| e.metadata().stream_position)
+        .collect();
+    assert_eq!(positions, vec![1, 2, 3, 4, 5]);
+    assert!(matches!(
+        repo.get(&Identifier::new()).await.unwrap_err(),
+        Error::NotFound { .. }
+    ));
+}
+
+async fn a_stale_event_sourced_write_is_a_conflict_and_appends_nothing(db: TestDb) {
+    let domain = db.domain().await;
+    let repo = domain.repository::<CfAccount>();
+    let mut account = CfAccount::with_id("acc-1");
+    account.raise(CfOpened {
+        owner: "Grace".into(),
+    });
+    repo.add(account).await.unwrap();
+    let id = Identifier::from("acc-1");
+
+    let mut first = repo.get(&id).await.unwrap();
+    let mut second = repo.get(&id).await.unwrap();
+    first.raise(CfDeposited { amount: 1 });
+    second.raise(CfDeposited { amount: 100 });
+    repo.add(first).await.unwrap();
+    let conflict = repo.add(second).await.unwrap_err();
+    assert!(
+        matches!(
+            conflict,
+            Error::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            }
+        ),
+        "{conflict}"
+    );
+    let stored = repo.get(&id).await.unwrap();
+    assert_eq!((stored.history(), stored.version()), (&vec![1], 2));
+    // A second new aggregate under a taken id is a conflict too.
+    let mut twin = CfAccount::with_id("acc-1");
+    twin.raise(CfOpened {
+        owner: "Twin".into(),
+    });
+    assert!(matches!(
+        repo.add(twin).await.unwrap_err(),
+        Error::Conflict { expected: 0, .. }
+    ));
+    let stream = domain
+        .event_store()
+        .read_stream("cf_account-acc-1")
+        .await
+        .unwrap();
+    assert_eq!(stream.len(), 2, "a refused write appended events");
+}
+
+async fn an_event_sourced_aggregate_is_read_by_id_not_queried(db: TestDb) {
+    let domain = db.domain().await;
+    let mut account = CfAccount::new();
+    account.raise(CfOpened {
+        owner: "Ada".into(),
+    });
+    domain.repository::<CfAccount>().add(account).await.unwrap();
+    let error = domain
+        .repository::<CfAccount>()
+        .query()
+        .all()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::EventSourcedQuery {
+                aggregate: "CfAccount"
+            }
+        ),
+        "{error}"
+    );
+}
+
+async fn both_aggregate_styles_commit_in_one_unit_of_work(db: TestDb) {
+    let domain = db.domain().await;
+    let counter = CfCounter::builder().hits(0).build().unwrap();
+    let counter_id = counter.id();
+    domain.repository::<CfCounter>().add(counter).await.unwrap();
+    let open = |then_fail| CfOpenAccount {
+        owner: "Ada".into(),
+        counter: counter_id.clone(),
+        then_fail,
+    };
+
+    let refused = domain.process(open(true)).await.unwrap_err();
+    assert!(matches!(refused, Error::Rule(_)), "{refused}");
+    let counter = domain
+        .repository::<CfCounter>()
+        .get(&counter_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        counter.hits, 0,
+        "the refused command's state-stored write leaked"
+    );
+    assert_eq!(
+        domain
+            .event_store()
+            .read_category("cf_account", 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        0,
+        "the refused command's events leaked"
+    );
+
+    let id = domain.process(open(false)).await.unwrap();
+    let account = domain.repository::<CfAccount>().get(&id).await.unwrap();
+    assert_eq!((account.owner().as_str(), *account.balance()), ("Ada", 10));
+    let counter = domain
+        .repository::<CfCounter>()
+        .get(&counter_id)
+        .await
+        .unwrap();
+    assert_eq!(counter.hits, 1);
 }
 
 // ---- event store -------------------------------------------------------------------------------

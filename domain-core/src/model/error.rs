@@ -42,6 +42,16 @@ pub enum Error {
         count: usize,
     },
 
+    /// A query (filter, `find_by`, paging) over an event-sourced aggregate, whose stored row holds
+    /// no state: it is rebuilt from its events when read by id.
+    #[error(
+        "{aggregate} is event-sourced: its state is rebuilt from its events when loaded by id, and there is no stored state to query; load it with `get(id)`, or keep a queryable view of its events in an event handler"
+    )]
+    EventSourcedQuery {
+        /// The aggregate type.
+        aggregate: &'static str,
+    },
+
     /// Optimistic concurrency: the aggregate changed since it was loaded; nothing was persisted.
     #[error(
         "{aggregate} `{id}` was modified concurrently: expected version {expected}, found {actual}"

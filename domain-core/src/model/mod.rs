@@ -59,6 +59,99 @@ pub trait Aggregate:
     #[doc(hidden)]
     /// Moves the pending events of the aggregate and of its entities into `out`, in raise order.
     fn __drain_events(&mut self, out: &mut Vec<PendingEvent>);
+    /// How its state is kept: [`StateStored`] (the default: the state is saved) or
+    /// [`EventSourced`] (`#[aggregate(event_sourced)]`: the state is the fold of its events).
+    #[doc(hidden)]
+    type Sourcing;
+    /// True for `#[aggregate(event_sourced)]`.
+    #[doc(hidden)]
+    const EVENT_SOURCED: bool = false;
+    /// An event-sourced aggregate before its first event: every field at its default. `None`
+    /// for a state-stored aggregate, which is never rebuilt from its events.
+    #[doc(hidden)]
+    fn __blank(id: &Identifier) -> Option<Self> {
+        let _ = id;
+        None
+    }
+}
+
+/// The [`Aggregate::Sourcing`] of a state-stored aggregate.
+#[doc(hidden)]
+pub struct StateStored;
+
+/// The [`Aggregate::Sourcing`] of an event-sourced aggregate.
+#[doc(hidden)]
+pub struct EventSourced;
+
+/// Changes an event-sourced aggregate's state by one of its events. Implemented by an `#[apply]`
+/// method in an `#[apply_events] impl` block; `raise` calls it at once, and loading calls it for
+/// every stored event of the aggregate's stream, in order.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate(event_sourced)]
+/// pub struct Counter {
+///     pub total: u64,
+/// }
+///
+/// #[event(part_of = Counter)]
+/// pub struct Added {
+///     pub amount: u64,
+/// }
+///
+/// #[apply_events]
+/// impl Counter {
+///     #[apply]
+///     fn added(&mut self, event: &Added) {
+///         self.total += event.amount;
+///     }
+/// }
+///
+/// let mut counter = Counter::new();
+/// counter.raise(Added { amount: 2 });
+/// counter.raise(Added { amount: 3 });
+/// assert_eq!(*counter.total(), 5);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `#[apply]` method for `{E}`",
+    label = "`{Self}` is event-sourced: each of its events needs an `#[apply]` method",
+    note = "add `#[apply] fn ...(&mut self, event: &{E}) {{ .. }}` to `{Self}`'s `#[apply_events] impl` block: it is how the event changes the state, when raised and when replayed"
+)]
+pub trait Apply<E: Event>: Aggregate {
+    /// Changes the state as the event says.
+    fn apply(&mut self, event: &E);
+}
+
+/// Applies a type-erased event to a type-erased aggregate (replay reads events by type name).
+#[doc(hidden)]
+pub type ApplyFn = fn(&mut (dyn Any + Send + Sync), &(dyn Any + Send + Sync));
+
+/// Whether events of `A` need an `#[apply]` method, chosen by `A`'s sourcing: the `#[event]`
+/// macro reads `APPLY` in the event's own impl, so an event of an event-sourced aggregate
+/// without an `#[apply]` method is a compile error at the event's name.
+#[doc(hidden)]
+pub trait ApplyRule<A, E> {
+    const APPLY: Option<ApplyFn>;
+}
+
+impl<A, E> ApplyRule<A, E> for StateStored {
+    const APPLY: Option<ApplyFn> = None;
+}
+
+impl<A: Apply<E>, E: Event> ApplyRule<A, E> for EventSourced {
+    const APPLY: Option<ApplyFn> = Some(apply_erased::<A, E>);
+}
+
+fn apply_erased<A: Apply<E>, E: Event>(
+    aggregate: &mut (dyn Any + Send + Sync),
+    event: &(dyn Any + Send + Sync),
+) {
+    if let (Some(aggregate), Some(event)) =
+        (aggregate.downcast_mut::<A>(), event.downcast_ref::<E>())
+    {
+        aggregate.apply(event);
+    }
 }
 
 /// An object with identity inside an aggregate (`#[has_many]` / `#[has_one]`). Implemented by
@@ -109,6 +202,9 @@ pub trait Event: Validate + Clone + Serialize + DeserializeOwned + Send + Sync +
     const NAME: &'static str;
     /// The schema version (`#[event(version = 2)]`), 1 by default.
     const VERSION: u32;
+    /// How the event changes its aggregate's state, when that aggregate is event-sourced.
+    #[doc(hidden)]
+    const __APPLY: Option<ApplyFn> = None;
 }
 
 /// An intention to change an aggregate. Implemented by `#[command(part_of = ...)]`.
@@ -165,6 +261,8 @@ pub struct EventVTable {
         &crate::model::validation::FieldPath<'_>,
         &mut crate::model::validation::ValidationErrors,
     ),
+    /// Applies a payload of this type to its event-sourced aggregate (`None`: state-stored).
+    pub apply: Option<ApplyFn>,
 }
 
 impl fmt::Debug for EventVTable {
@@ -187,6 +285,7 @@ impl<E: Event> EventVTableOf for E {
         category: <E::Aggregate as Aggregate>::CATEGORY,
         to_json: event_to_json::<E>,
         validate: validate_event::<E>,
+        apply: E::__APPLY,
     };
 }
 

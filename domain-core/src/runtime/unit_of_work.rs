@@ -51,6 +51,11 @@ fn aggregate_to_json<A: Aggregate>(value: &(dyn Any + Send + Sync)) -> Result<St
         .map_err(|e| Error::Store(format!("serializing `{}`: {e}", A::NAME)))
 }
 
+/// An event-sourced aggregate's row holds no state (its events are the state): JSON `null`.
+fn event_sourced_row(_: &(dyn Any + Send + Sync)) -> Result<String> {
+    Ok("null".to_owned())
+}
+
 impl UnitOfWork {
     /// Stages `aggregate`, replacing an earlier staging of the same identity (whose raised events
     /// are kept). A copy read before a nested command changed the aggregate is refused
@@ -66,7 +71,11 @@ impl UnitOfWork {
             aggregate: A::NAME,
             category: A::CATEGORY,
             value: Arc::new(aggregate),
-            to_json: aggregate_to_json::<A>,
+            to_json: if A::EVENT_SOURCED {
+                event_sourced_row
+            } else {
+                aggregate_to_json::<A>
+            },
             events: raised,
             causes: Vec::new(),
             revision: 0,

@@ -157,6 +157,16 @@ impl MemoryStore {
         }
     }
 
+    /// The version of `A`'s row for `id` (how many commits it has had).
+    pub async fn version_of<A: Aggregate>(&self, id: &Identifier) -> Result<Option<u64>> {
+        let state = self.state.read();
+        Ok(state
+            .tables
+            .get(&TypeId::of::<A>())
+            .and_then(|t| t.get(id))
+            .map(|row| row.version))
+    }
+
     pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
         self.with_matching(spec.filter.as_ref(), &[], |rows| {
             let (total, page) = spec.page(rows, |(_, aggregate)| aggregate);

@@ -373,7 +373,39 @@ impl Store {
     }
 
     pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
+        if A::EVENT_SOURCED {
+            return self.replay::<A>(id).await;
+        }
         each_store!(self, s => s.load::<A>(id))
+    }
+
+    /// An event-sourced aggregate: its blank state with every event of its stream applied in
+    /// order, at the version of its row. Its row holds no state; it is the aggregate's head, on
+    /// which commits check and take the version, as for state-stored aggregates.
+    async fn replay<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
+        let Some(version) = each_store!(self, s => s.version_of::<A>(id))? else {
+            return Ok(None);
+        };
+        let unreadable = |reason: String| Error::UnreadableAggregate {
+            aggregate: A::NAME,
+            id: id.to_string(),
+            reason,
+        };
+        let mut aggregate = A::__blank(id)
+            .ok_or_else(|| unreadable("it has no blank state to replay its events on".into()))?;
+        let stream = id.prefixed_with(&[A::CATEGORY, "-"]);
+        for event in self.read_stream(&stream).await? {
+            let apply = event.vtable.apply.ok_or_else(|| {
+                unreadable(format!(
+                    "its stream holds a `{}`, which has no `#[apply]` method in `{}`",
+                    event.vtable.name,
+                    A::NAME
+                ))
+            })?;
+            apply(&mut aggregate, event.payload.as_ref());
+        }
+        aggregate.__state_mut().version = version;
+        Ok(Some(aggregate))
     }
 
     /// Every stored `A` matching `filter` whose id is not in `skip` (no order, no paging).
@@ -382,11 +414,13 @@ impl Store {
         filter: Option<&Filter<A>>,
         skip: &[Identifier],
     ) -> Result<Vec<A>> {
+        refuse_event_sourced_query::<A>()?;
         each_store!(self, s => s.matching(filter, skip))
     }
 
     /// Runs a whole query: filter, order, paging and count.
     pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
+        refuse_event_sourced_query::<A>()?;
         each_store!(self, s => s.query(spec))
     }
 
@@ -569,4 +603,12 @@ impl Store {
     pub async fn resubmit(&self, id: Uuid) -> Result<bool> {
         each_store!(self, s => s.resubmit(id))
     }
+}
+
+/// An event-sourced aggregate's row holds no state to filter on: it is read by id only.
+fn refuse_event_sourced_query<A: Aggregate>() -> Result<()> {
+    if A::EVENT_SOURCED {
+        return Err(Error::EventSourcedQuery { aggregate: A::NAME });
+    }
+    Ok(())
 }

@@ -36,15 +36,9 @@ impl Family for HandlerKind {
 /// `#[handle]` on its own: the outer handler macro removes these markers, so reaching this means
 /// the method is not inside a handler impl.
 pub fn stray_handle(args: TokenStream, input: TokenStream) -> TokenStream {
-    let span = args
-        .clone()
-        .into_iter()
-        .next()
-        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
-    let error = syn::Error::new(
-        span,
+    crate::pipeline::stray_marker(
+        args,
+        input,
         "`#[handle(...)]` only works inside an impl annotated with `#[command_handler(part_of = ...)]` or `#[event_handler(part_of = ...)]`",
     )
-    .to_compile_error();
-    quote::quote!(#input #error)
 }

@@ -37,6 +37,7 @@ pub fn check(cx: &Ctxt, model: &mut StructModel) {
         check_field(cx, kind, field);
     }
     model.json_diagnosis = kind.has_json_fields() && !has_own_serde_attributes(model);
+    model.private_fields = kind == Kind::ValueObject || model.event_sourced;
 }
 
 /// Picks the identity field from the `#[identifier]` markers, and keeps the generated `id` from

@@ -39,7 +39,7 @@ impl Kind {
     pub fn allowed_options(self) -> &'static [&'static str] {
         use crate::symbol::*;
         match self {
-            Kind::Aggregate => &[STREAM_CATEGORY],
+            Kind::Aggregate => &[STREAM_CATEGORY, EVENT_SOURCED],
             Kind::Entity | Kind::Command => &[PART_OF],
             Kind::ValueObject => &[],
             Kind::Event => &[PART_OF, VERSION],
@@ -64,6 +64,12 @@ pub struct StructModel {
     /// An aggregate's stream category, resolved by `check`: the option, or the name in snake_case.
     pub category: String,
     pub version: u32,
+    /// `#[aggregate(event_sourced)]`: the state is the fold of the events, changed only by
+    /// `#[apply]` methods.
+    pub event_sourced: bool,
+    /// Fields readable through getters only, set by `check`: a value object's (a changed value
+    /// is a new value) and an event-sourced aggregate's (its state changes only by its events).
+    pub private_fields: bool,
     pub fields: Vec<FieldModel>,
     /// `#[identifier]` markers as written (field index, attribute); `check` validates them.
     pub identifier_marks: Vec<(usize, Attribute)>,

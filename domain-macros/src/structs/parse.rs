@@ -75,6 +75,8 @@ pub fn parse(
         stream_category: options.stream_category,
         category: String::new(),
         version,
+        event_sourced: options.event_sourced.is_some(),
+        private_fields: false,
         fields,
         identifier_marks,
         identifier: None,

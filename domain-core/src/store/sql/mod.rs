@@ -244,6 +244,27 @@ impl SqlStore {
             .transpose()
     }
 
+    /// The version of `A`'s row for `id` (how many commits it has had), without its data: an
+    /// event-sourced aggregate is rebuilt from its stream.
+    pub async fn version_of<A: Aggregate>(&self, id: &Identifier) -> Result<Option<u64>> {
+        let mut select = self.statement("SELECT version FROM aggregates WHERE aggregate_type = ");
+        select
+            .bind_text(A::NAME)
+            .push(" AND id = ")
+            .bind_text(id.to_string());
+        let rows: Vec<i64> = self.pool.fetch(&select).await?;
+        rows.into_iter()
+            .next()
+            .map(|version| {
+                u64::try_from(version).map_err(|_| Error::UnreadableAggregate {
+                    aggregate: A::NAME,
+                    id: id.to_string(),
+                    reason: format!("its stored version {version} is negative"),
+                })
+            })
+            .transpose()
+    }
+
     /// `SELECT id, version, data, <total> FROM aggregates WHERE aggregate_type = <A>`.
     ///
     /// The id is read back so that a row that does not decode can be named in the error.

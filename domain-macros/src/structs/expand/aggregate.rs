@@ -1,18 +1,28 @@
-//! `#[aggregate]`: the `Aggregate` impl, field constants for typed queries, `raise`, the builder
-//! and the registration.
+//! `#[aggregate]`: the `Aggregate` impl, `raise`, and the registration; for a state-stored
+//! aggregate the builder and field constants for typed queries, for an event-sourced one
+//! (`event_sourced`) getters, a blank constructor and a `raise` that applies the event at once.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 
-use super::super::model::StructModel;
-use super::{Parts, builder, drain_relations, identity_expr};
+use super::super::model::{DefaultValue, StructModel};
+use super::definition::default_value;
+use super::{Parts, builder, drain_relations, getters, identity_expr};
 use crate::pipeline::registration_static;
 
 pub fn expand(model: &StructModel) -> Parts {
-    let builder = builder::builder(model);
     let trait_impl = trait_impl(model);
-    let inherent = inherent_impl(model);
     let registration = registration(model);
+    if model.event_sourced {
+        let inherent = event_sourced_impl(model);
+        return Parts {
+            public: quote!(),
+            private: quote!(#trait_impl #inherent #registration),
+        };
+    }
+    let builder = builder::builder(model);
+    let inherent = state_stored_impl(model);
     let private = &builder.private;
     Parts {
         public: builder.public,
@@ -26,6 +36,18 @@ fn trait_impl(model: &StructModel) -> TokenStream {
     let category = &model.category;
     let identity = identity_expr(model);
     let drains = drain_relations(model, &quote!(#ident));
+    let sourcing = if model.event_sourced {
+        let blank = blank(model);
+        quote! {
+            type Sourcing = __dc::EventSourced;
+            const EVENT_SOURCED: bool = true;
+            fn __blank(id: &__dc::Identifier) -> __dc::Option<Self> { __dc::Some(#blank) }
+        }
+    } else {
+        quote!(
+            type Sourcing = __dc::StateStored;
+        )
+    };
     quote! {
         impl __dc::Aggregate for #ident {
             const NAME: &'static str = #name;
@@ -37,11 +59,44 @@ fn trait_impl(model: &StructModel) -> TokenStream {
                 self.__domain.events.drain_into(out);
                 #drains
             }
+            #sourcing
         }
     }
 }
 
-fn inherent_impl(model: &StructModel) -> TokenStream {
+/// The state before the first event, with identity `id`: each field at its `#[field(default)]`,
+/// or its type's `Default` (a type without one is an error at the field's type).
+fn blank(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let generated_id = model
+        .identifier
+        .is_none()
+        .then(|| quote!(id: ::core::clone::Clone::clone(id),));
+    let fields = model.fields.iter().enumerate().map(|(index, field)| {
+        let name = &field.ident;
+        let ty = &field.ty;
+        let value = if model.identifier == Some(index) {
+            quote_spanned!(ty.span()=> <#ty as __dc::FromIdentity>::from_identity(id))
+        } else {
+            match &field.default {
+                Some(default) => default_value(field, default),
+                None => default_value(field, &DefaultValue::TypeDefault),
+            }
+        };
+        // Every token at the field's type: a type without `Default` is reported there.
+        let value = crate::paths::respan(value, ty.span());
+        quote!(#name: #value,)
+    });
+    quote! {
+        #ident {
+            #generated_id
+            #(#fields)*
+            __domain: ::core::default::Default::default(),
+        }
+    }
+}
+
+fn state_stored_impl(model: &StructModel) -> TokenStream {
     let ident = model.ident();
     let field_consts = model.fields.iter().map(|field| {
         let name = &field.ident;
@@ -71,6 +126,49 @@ fn inherent_impl(model: &StructModel) -> TokenStream {
                 self.__domain.events.push(event);
             }
             #builder_fn
+        }
+    }
+}
+
+fn event_sourced_impl(model: &StructModel) -> TokenStream {
+    let ident = model.ident();
+    let getters = getters(model);
+    let new = model.identifier.is_none().then(|| {
+        quote! {
+            /// A new aggregate with a generated identity, before its first event: raise one to
+            /// give it state.
+            pub fn new() -> Self {
+                Self::with_id(__dc::Identifier::new())
+            }
+        }
+    });
+    quote! {
+        impl #ident {
+            #getters
+            #new
+            /// The aggregate with identity `id` before its first event: raise one to give it
+            /// state.
+            pub fn with_id(id: impl ::core::convert::Into<__dc::Identifier>) -> Self {
+                let id: __dc::Identifier = ::core::convert::Into::into(id);
+                match <Self as __dc::Aggregate>::__blank(&id) {
+                    __dc::Some(blank) => blank,
+                    __dc::None => ::core::unreachable!("an event-sourced aggregate has a blank state"),
+                }
+            }
+            /// The identity.
+            pub fn id(&self) -> __dc::Identifier { <Self as __dc::Aggregate>::identifier(self) }
+            /// The version loaded from the store (0: never persisted); used for optimistic concurrency.
+            pub fn version(&self) -> u64 { self.__domain.version() }
+            /// Raises an event of this aggregate: its `#[apply]` method changes the state at
+            /// once, and the event is committed with the aggregate and dispatched after the
+            /// commit succeeds.
+            pub fn raise<E: __dc::Event + __dc::RaisableBy<Self>>(&mut self, event: E)
+            where
+                Self: __dc::Apply<E>,
+            {
+                <Self as __dc::Apply<E>>::apply(self, &event);
+                self.__domain.events.push(event);
+            }
         }
     }
 }

@@ -41,8 +41,9 @@ fn item(model: &StructModel) -> TokenStream {
     let Fields::Named(named) = &mut item.fields else {
         unreachable!("parse only accepts named fields")
     };
-    if model.kind == Kind::ValueObject {
-        // Immutable: fields are read through getters, and a changed value is a new, validated value.
+    if model.private_fields {
+        // Read through getters: a value object's changed value is a new, validated value, and an
+        // event-sourced aggregate's state changes only by its `#[apply]` methods.
         for field in named.named.iter_mut() {
             field.vis = Visibility::Inherited;
         }

@@ -1,7 +1,7 @@
 //! `#[event]`: the `Event` impl, which aggregate may raise it, and the registration (with the
 //! decoder the stores use to read it back by name).
 
-use quote::quote;
+use quote::{quote, quote_spanned};
 
 use super::super::model::{PartOf, StructModel};
 use super::{Parts, part_of};
@@ -19,6 +19,13 @@ pub fn expand(model: &StructModel) -> Parts {
         PartOf::Missing | PartOf::NotApplicable => {
             quote!(impl<__A> __dc::RaisableBy<__A> for #ident {})
         }
+    };
+    // Spanned at the event's name: an event of an event-sourced aggregate without an `#[apply]`
+    // method is reported there. Through `Self::Aggregate`, so a `part_of` that is not an
+    // aggregate is reported once, by `type Aggregate`.
+    let apply = quote_spanned! {ident.span()=>
+        const __APPLY: __dc::Option<__dc::ApplyFn> =
+            <<Self::Aggregate as __dc::Aggregate>::Sourcing as __dc::ApplyRule<Self::Aggregate, Self>>::APPLY;
     };
     let registration = registration_static(
         &quote!(#ident),
@@ -42,6 +49,7 @@ pub fn expand(model: &StructModel) -> Parts {
                 type Aggregate = #part_of;
                 const NAME: &'static str = #name;
                 const VERSION: u32 = #version;
+                #apply
             }
             #raisable
             #registration

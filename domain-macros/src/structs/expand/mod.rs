@@ -92,6 +92,20 @@ fn drain_relations(model: &StructModel, aggregate: &TokenStream) -> TokenStream 
     quote!(#(#drains)*)
 }
 
+/// A getter per field, for structs whose fields are private.
+fn getters(model: &StructModel) -> TokenStream {
+    let getters = model.fields.iter().map(|field| {
+        let name = &field.ident;
+        let ty = &field.ty;
+        let doc = format!("The `{name}` value.");
+        quote! {
+            #[doc = #doc]
+            pub fn #name(&self) -> &#ty { &self.#name }
+        }
+    });
+    quote!(#(#getters)*)
+}
+
 /// The key of a field in JSON, and in validation paths (`r#type` is `type`).
 fn field_key(field: &FieldModel) -> String {
     use syn::ext::IdentExt;

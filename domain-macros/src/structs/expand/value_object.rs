@@ -5,20 +5,12 @@
 use quote::quote;
 
 use super::super::model::StructModel;
-use super::{Parts, builder, json};
+use super::{Parts, builder, getters, json};
 
 pub fn expand(model: &StructModel) -> Parts {
     let ident = model.ident();
     let json_problems = json::json_problems_fn(model);
-    let getters = model.fields.iter().map(|field| {
-        let name = &field.ident;
-        let ty = &field.ty;
-        let doc = format!("The `{name}` value.");
-        quote! {
-            #[doc = #doc]
-            pub fn #name(&self) -> &#ty { &self.#name }
-        }
-    });
+    let getters = getters(model);
     let builder = builder::builder(model);
     let builder_fn = builder::builder_fn(model);
     let builder_impls = &builder.private;
@@ -27,7 +19,7 @@ pub fn expand(model: &StructModel) -> Parts {
         private: quote! {
             impl __dc::ValueObject for #ident { #json_problems }
             impl #ident {
-                #(#getters)*
+                #getters
                 #builder_fn
             }
             #builder_impls

@@ -1,0 +1,22 @@
+use domain_core::prelude::*;
+
+#[aggregate(event_sourced)]
+pub struct Account {
+    pub balance: i64,
+}
+
+#[event(part_of = Account)]
+pub struct Deposited {
+    pub amount: i64,
+}
+
+#[apply_events]
+impl Account {
+    #[apply]
+    fn deposited(&mut self, event: &Deposited) -> Result<()> {
+        self.balance += event.amount;
+        Ok(())
+    }
+}
+
+fn main() {}
