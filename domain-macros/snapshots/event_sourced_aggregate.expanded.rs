@@ -39,6 +39,8 @@ const _: () = {
         }
         type Sourcing = __dc::EventSourced;
         const EVENT_SOURCED: bool = true;
+        const SNAPSHOT_EVERY: u64 = 0u64;
+        const SCHEMA_FINGERPRINT: u64 = 16279504219320900083u64;
         fn __blank(id: &__dc::Identifier) -> __dc::Option<Self> {
             __dc::Some(Account {
                 id: ::core::clone::Clone::clone(id),

@@ -5,6 +5,7 @@ pub const STREAM_CATEGORY: &str = "stream_category";
 pub const SOURCE_STREAM: &str = "source_stream";
 pub const VERSION: &str = "version";
 pub const EVENT_SOURCED: &str = "event_sourced";
+pub const SNAPSHOT_EVERY: &str = "snapshot_every";
 
 pub const MAX_LENGTH: &str = "max_length";
 pub const MIN_LENGTH: &str = "min_length";

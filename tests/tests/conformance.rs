@@ -405,6 +405,27 @@ impl CfAccount {
     }
 }
 
+/// Event-sourced, with a snapshot whenever its stream passes a multiple of 3.
+#[aggregate(event_sourced, snapshot_every = 3)]
+pub struct CfLedger {
+    pub total: i64,
+    pub entries: Vec<i64>,
+}
+
+#[event(part_of = CfLedger)]
+pub struct CfEntered {
+    pub amount: i64,
+}
+
+#[apply_events]
+impl CfLedger {
+    #[apply]
+    fn entered(&mut self, event: &CfEntered) {
+        self.total += event.amount;
+        self.entries.push(event.amount);
+    }
+}
+
 /// Opens an account and counts it in a state-stored counter, in one unit of work.
 #[command(part_of = CfAccount)]
 pub struct CfOpenAccount {
@@ -553,6 +574,52 @@ impl TestDb {
             Backend::Memory => unreachable!("raw SQL on the in-memory store"),
         }
     }
+
+    /// The `data` of the `aggregates` row of `id`, as JSON.
+    async fn row_data(&self, id: &str) -> serde_json::Value {
+        let sql = match self.backend {
+            Backend::Postgres => format!("SELECT data::text FROM aggregates WHERE id = '{id}'"),
+            _ => format!("SELECT data FROM aggregates WHERE id = '{id}'"),
+        };
+        let text: String = match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                let text = sqlx::query_scalar(AssertSqlSafe(sql))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                text
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                let text = sqlx::query_scalar(AssertSqlSafe(sql))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                text
+            }
+            Backend::Memory => unreachable!("raw SQL on the in-memory store"),
+        };
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// Replaces the `data` of the `aggregates` row of `id`.
+    async fn set_row_data(&self, id: &str, data: &serde_json::Value) {
+        let cast = if self.backend == Backend::Postgres {
+            "::jsonb"
+        } else {
+            ""
+        };
+        let text = data.to_string().replace('\'', "''");
+        let changed = self
+            .raw_sql(&format!(
+                "UPDATE aggregates SET data = '{text}'{cast} WHERE id = '{id}'"
+            ))
+            .await;
+        assert_eq!(changed, 1);
+    }
 }
 
 impl Drop for TestDb {
@@ -624,6 +691,7 @@ suite! {
         a_stale_event_sourced_write_is_a_conflict_and_appends_nothing,
         an_event_sourced_aggregate_is_read_by_id_not_queried,
         both_aggregate_styles_commit_in_one_unit_of_work,
+        snapshots_leave_loads_equal_to_a_full_replay,
     ]
 }
 
@@ -649,6 +717,7 @@ suite! {
         record_progress_stores_the_lazy_checkpoints,
         two_domains_run_each_submitted_command_once,
         a_submission_whose_attempts_stopped_the_process_is_failed_unrun,
+        a_snapshot_is_used_and_one_of_another_schema_is_replayed_over,
     ]
 }
 
@@ -1746,6 +1815,92 @@ async fn both_aggregate_styles_commit_in_one_unit_of_work(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(counter.hits, 1);
+}
+
+/// Commits of 1, 1, 2, 4 and 1 events: the stream passes 3, 6 and 9 in the last three, so each
+/// of them stores a snapshot (at 4, 8 and 9). Returns the ledger's id.
+async fn ledger_with_snapshots(domain: &Domain) -> Identifier {
+    let repo = domain.repository::<CfLedger>();
+    let ledger = CfLedger::with_id("ledger-1");
+    let id = ledger.id();
+    let mut expected: Vec<i64> = Vec::new();
+    let mut next = 1;
+    for (commit, count) in [1, 1, 2, 4, 1].into_iter().enumerate() {
+        let mut ledger = if commit == 0 {
+            CfLedger::with_id("ledger-1")
+        } else {
+            repo.get(&id).await.unwrap()
+        };
+        for _ in 0..count {
+            ledger.raise(CfEntered { amount: next });
+            expected.push(next);
+            next += 1;
+        }
+        repo.add(ledger).await.unwrap();
+        let loaded = repo.get(&id).await.unwrap();
+        assert_eq!(loaded.entries(), &expected, "after commit {}", commit + 1);
+        assert_eq!(*loaded.total(), expected.iter().sum::<i64>());
+        assert_eq!(loaded.version(), commit as u64 + 1);
+    }
+    id
+}
+
+async fn snapshots_leave_loads_equal_to_a_full_replay(db: TestDb) {
+    let domain = db.domain().await;
+    let id = ledger_with_snapshots(&domain).await;
+    // And a write based on a copy loaded from a snapshot still checks its version.
+    let repo = domain.repository::<CfLedger>();
+    let mut first = repo.get(&id).await.unwrap();
+    let mut second = repo.get(&id).await.unwrap();
+    first.raise(CfEntered { amount: 100 });
+    second.raise(CfEntered { amount: 200 });
+    repo.add(first).await.unwrap();
+    assert!(matches!(
+        repo.add(second).await.unwrap_err(),
+        Error::Conflict { .. }
+    ));
+    assert_eq!(repo.get(&id).await.unwrap().entries().last(), Some(&100));
+}
+
+async fn a_snapshot_is_used_and_one_of_another_schema_is_replayed_over(db: TestDb) {
+    let domain = db.domain().await;
+    let id = ledger_with_snapshots(&domain).await;
+    let repo = domain.repository::<CfLedger>();
+    let snapshot = db.row_data("ledger-1").await;
+    assert_eq!(snapshot["position"], 9, "{snapshot}");
+    assert_eq!(snapshot["state"]["entries"].as_array().unwrap().len(), 9);
+
+    // A snapshot under this schema's fingerprint is what a load starts from: a doctored total
+    // shows (the real fold is 45).
+    let mut doctored = snapshot.clone();
+    doctored["state"]["total"] = 1000.into();
+    db.set_row_data("ledger-1", &doctored).await;
+    assert_eq!(*repo.get(&id).await.unwrap().total(), 1000);
+
+    // One taken under another schema is ignored: the stream is replayed from the start.
+    let mut other_schema = doctored.clone();
+    other_schema["fingerprint"] = 1.into();
+    db.set_row_data("ledger-1", &other_schema).await;
+    let replayed = repo.get(&id).await.unwrap();
+    assert_eq!((*replayed.total(), replayed.version()), (45, 5));
+
+    // So is one that no longer decodes as the state.
+    let mut undecodable = snapshot.clone();
+    undecodable["state"]["total"] = "forty-five".into();
+    db.set_row_data("ledger-1", &undecodable).await;
+    assert_eq!(*repo.get(&id).await.unwrap().total(), 45);
+
+    // The next commit that passes a multiple of 3 writes a fresh snapshot.
+    let mut ledger = repo.get(&id).await.unwrap();
+    for amount in [10, 11, 12] {
+        ledger.raise(CfEntered { amount });
+    }
+    repo.add(ledger).await.unwrap();
+    let fresh = db.row_data("ledger-1").await;
+    assert_eq!(
+        (fresh["position"].as_u64(), fresh["state"]["total"].as_i64()),
+        (Some(12), Some(78))
+    );
 }
 
 // ---- event store -------------------------------------------------------------------------------

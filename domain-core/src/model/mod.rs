@@ -66,6 +66,14 @@ pub trait Aggregate:
     /// True for `#[aggregate(event_sourced)]`.
     #[doc(hidden)]
     const EVENT_SOURCED: bool = false;
+    /// `#[aggregate(event_sourced, snapshot_every = N)]`: a commit that takes the stream past a
+    /// multiple of N stores a snapshot of the state with it (0: never).
+    #[doc(hidden)]
+    const SNAPSHOT_EVERY: u64 = 0;
+    /// A hash of the aggregate's fields (names and types as written), computed at compile
+    /// time: a snapshot taken under another fingerprint is ignored and the stream replayed.
+    #[doc(hidden)]
+    const SCHEMA_FINGERPRINT: u64 = 0;
     /// An event-sourced aggregate before its first event: every field at its default. `None`
     /// for a state-stored aggregate, which is never rebuilt from its events.
     #[doc(hidden)]
@@ -374,6 +382,9 @@ impl fmt::Debug for PendingEvents {
 #[derive(Clone, Default, Debug)]
 pub struct AggregateState {
     pub(crate) version: u64,
+    /// An event-sourced aggregate's stream position when loaded (the events its state folds),
+    /// which decides when a commit takes a snapshot.
+    pub(crate) stream_position: u64,
     pub events: PendingEvents,
     /// When read back from a unit of work: the staging revision it was read at, so a copy read
     /// before a nested command changed the aggregate is not saved over that change.

@@ -13,7 +13,7 @@ use crate::model::identifier::Identifier;
 use crate::model::validation::{FieldPath, ValidationErrors};
 use crate::model::{Aggregate, PendingEvent};
 use crate::runtime::registry::Registry;
-use crate::store::{Causation, CommitBatch, StagedAggregate, StagedEvent};
+use crate::store::{Causation, CommitBatch, RowWrite, StagedAggregate, StagedEvent};
 
 #[derive(Default)]
 pub(crate) struct UnitOfWork {
@@ -30,6 +30,7 @@ struct Entry {
     /// are taken out when it is staged (`events`), so a copy read back carries none.
     value: Arc<dyn Any + Send + Sync>,
     to_json: fn(&(dyn Any + Send + Sync)) -> Result<String>,
+    sourcing: Sourcing,
     /// Every event raised on this aggregate in this unit of work, in raise order. Kept across
     /// re-stagings, so no event is lost or re-attributed.
     events: Vec<PendingEvent>,
@@ -51,9 +52,40 @@ fn aggregate_to_json<A: Aggregate>(value: &(dyn Any + Send + Sync)) -> Result<St
         .map_err(|e| Error::Store(format!("serializing `{}`: {e}", A::NAME)))
 }
 
-/// An event-sourced aggregate's row holds no state (its events are the state): JSON `null`.
-fn event_sourced_row(_: &(dyn Any + Send + Sync)) -> Result<String> {
-    Ok("null".to_owned())
+/// How a staged aggregate keeps its state.
+#[derive(Clone, Copy)]
+enum Sourcing {
+    StateStored,
+    /// Its stream position when loaded, and when to snapshot: decides the row it writes.
+    EventSourced {
+        stream_position: u64,
+        snapshot_every: u64,
+        fingerprint: u64,
+    },
+}
+
+impl Sourcing {
+    /// What the row holds after a commit appending `added` events.
+    fn row(self, added: usize) -> RowWrite {
+        match self {
+            Sourcing::StateStored => RowWrite::State,
+            Sourcing::EventSourced {
+                stream_position,
+                snapshot_every,
+                fingerprint,
+            } => {
+                let after = stream_position + added as u64;
+                if snapshot_every > 0 && after / snapshot_every > stream_position / snapshot_every {
+                    RowWrite::Snapshot {
+                        position: after,
+                        fingerprint,
+                    }
+                } else {
+                    RowWrite::Head
+                }
+            }
+        }
+    }
 }
 
 impl UnitOfWork {
@@ -64,6 +96,15 @@ impl UnitOfWork {
         let mut raised = Vec::new();
         aggregate.__drain_events(&mut raised);
         let read_revision = aggregate.__state().staged_revision;
+        let sourcing = if A::EVENT_SOURCED {
+            Sourcing::EventSourced {
+                stream_position: aggregate.__state().stream_position,
+                snapshot_every: A::SNAPSHOT_EVERY,
+                fingerprint: A::SCHEMA_FINGERPRINT,
+            }
+        } else {
+            Sourcing::StateStored
+        };
         let entry = Entry {
             type_id: TypeId::of::<A>(),
             expected_version: aggregate.__state().version(),
@@ -71,11 +112,8 @@ impl UnitOfWork {
             aggregate: A::NAME,
             category: A::CATEGORY,
             value: Arc::new(aggregate),
-            to_json: if A::EVENT_SOURCED {
-                event_sourced_row
-            } else {
-                aggregate_to_json::<A>
-            },
+            to_json: aggregate_to_json::<A>,
+            sourcing,
             events: raised,
             causes: Vec::new(),
             revision: 0,
@@ -218,6 +256,7 @@ impl UnitOfWork {
                 expected_version: entry.expected_version,
                 value: entry.value,
                 to_json: entry.to_json,
+                row: entry.sourcing.row(events.len()),
                 events,
             });
         }

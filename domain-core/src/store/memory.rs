@@ -16,8 +16,8 @@ use parking_lot::{RwLock, RwLockUpgradableReadGuard};
 use uuid::Uuid;
 
 use super::{
-    CommitBatch, DeliveryMark, DeliveryState, FailedDelivery, NextAttempt, PendingCommand,
-    Submission, SubmissionState,
+    CommitBatch, DeliveryMark, DeliveryState, FailedDelivery, Head, NextAttempt, PendingCommand,
+    RowWrite, StoredSnapshot, Submission, SubmissionState,
 };
 use crate::model::Aggregate;
 use crate::model::codec::Codec;
@@ -120,6 +120,8 @@ struct SubmissionRow {
 struct Row {
     version: u64,
     value: Arc<dyn Any + Send + Sync>,
+    /// An event-sourced aggregate's last snapshot and the stream position it folds.
+    snapshot: Option<(u64, Arc<dyn Any + Send + Sync>)>,
 }
 
 fn typed<A: Aggregate>(row: &Row) -> Result<A> {
@@ -157,14 +159,23 @@ impl MemoryStore {
         }
     }
 
-    /// The version of `A`'s row for `id` (how many commits it has had).
-    pub async fn version_of<A: Aggregate>(&self, id: &Identifier) -> Result<Option<u64>> {
+    /// An event-sourced `A`'s row for `id`: its version and its snapshot.
+    pub async fn head_of<A: Aggregate>(&self, id: &Identifier) -> Result<Option<Head>> {
         let state = self.state.read();
         Ok(state
             .tables
             .get(&TypeId::of::<A>())
             .and_then(|t| t.get(id))
-            .map(|row| row.version))
+            .map(|row| Head {
+                version: row.version,
+                snapshot: row
+                    .snapshot
+                    .as_ref()
+                    .map(|(position, value)| StoredSnapshot::Value {
+                        position: *position,
+                        value: value.clone(),
+                    }),
+            }))
     }
 
     pub async fn query<A: Aggregate>(&self, spec: &QuerySpec<A>) -> Result<QueryResult<A>> {
@@ -368,11 +379,17 @@ impl MemoryStore {
                     index.insert(&staged.id, staged.value.as_ref());
                 }
             }
+            let snapshot = match staged.row {
+                RowWrite::State => None,
+                RowWrite::Head => table.get(&staged.id).and_then(|row| row.snapshot.clone()),
+                RowWrite::Snapshot { position, .. } => Some((position, staged.value.clone())),
+            };
             table.insert(
                 staged.id,
                 Row {
                     version: staged.expected_version + 1,
                     value: staged.value,
+                    snapshot,
                 },
             );
             let Some(stream) = stream else { continue };
@@ -408,6 +425,21 @@ impl MemoryStore {
             }
         }
         Ok(committed)
+    }
+
+    pub async fn read_stream_after(&self, stream: &str, after: u64) -> Result<Vec<EventEnvelope>> {
+        let state = self.state.read();
+        let after = usize::try_from(after).unwrap_or(usize::MAX);
+        Ok(state
+            .streams
+            .get(stream)
+            .map(|idx| {
+                idx.iter()
+                    .skip(after)
+                    .map(|&i| state.log[i].clone())
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
@@ -898,6 +930,7 @@ mod tests {
                 to_json: |_| Ok(String::new()),
                 category: "shelf",
                 events: Vec::new(),
+                row: RowWrite::State,
             }],
             commands: Vec::new(),
             mark: None,

@@ -39,6 +39,55 @@ pub(crate) struct StagedAggregate {
     /// The aggregate's stream category; see [`StagedAggregate::stream`].
     pub category: &'static str,
     pub events: Vec<StagedEvent>,
+    /// What its row holds after the commit.
+    pub row: RowWrite,
+}
+
+/// What a staged aggregate's row holds after the commit.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum RowWrite {
+    /// A state-stored aggregate: its state (`to_json`).
+    State,
+    /// An event-sourced aggregate with no snapshot due: the row keeps what it held (JSON `null`
+    /// when new); it is the aggregate's head, carrying its version.
+    Head,
+    /// An event-sourced aggregate whose commit takes its stream past a multiple of its
+    /// `snapshot_every`: a snapshot of the state after the commit, at stream `position`.
+    Snapshot { position: u64, fingerprint: u64 },
+}
+
+/// A snapshot as a durable store keeps it in the row's `data`: the state with the stream
+/// position it folds and the fingerprint of the schema it was written under.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub(crate) struct SnapshotEnvelope<S> {
+    pub fingerprint: u64,
+    pub position: u64,
+    pub state: S,
+}
+
+impl SnapshotEnvelope<()> {
+    /// The row data of a snapshot of `state_json` (the aggregate's JSON).
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    pub fn wrap(state_json: &str, position: u64, fingerprint: u64) -> String {
+        format!("{{\"fingerprint\":{fingerprint},\"position\":{position},\"state\":{state_json}}}")
+    }
+}
+
+/// An event-sourced aggregate's row as read back: its version, and its snapshot if it has one.
+pub(crate) struct Head {
+    pub version: u64,
+    pub snapshot: Option<StoredSnapshot>,
+}
+
+/// A stored snapshot: the durable stores' row data (decoded by the reader, who knows the type
+/// and its fingerprint), or the in-memory store's value.
+pub(crate) enum StoredSnapshot {
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+    Json(String),
+    Value {
+        position: u64,
+        value: Arc<dyn Any + Send + Sync>,
+    },
 }
 
 impl StagedAggregate {
@@ -379,11 +428,12 @@ impl Store {
         each_store!(self, s => s.load::<A>(id))
     }
 
-    /// An event-sourced aggregate: its blank state with every event of its stream applied in
-    /// order, at the version of its row. Its row holds no state; it is the aggregate's head, on
-    /// which commits check and take the version, as for state-stored aggregates.
+    /// An event-sourced aggregate: its snapshot (if it has one taken under this schema's
+    /// fingerprint; otherwise its blank state) with every later event of its stream applied in
+    /// order, at the version of its row. The row is the aggregate's head, on which commits check
+    /// and take the version, as for state-stored aggregates.
     async fn replay<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
-        let Some(version) = each_store!(self, s => s.version_of::<A>(id))? else {
+        let Some(head) = each_store!(self, s => s.head_of::<A>(id))? else {
             return Ok(None);
         };
         let unreadable = |reason: String| Error::UnreadableAggregate {
@@ -391,10 +441,18 @@ impl Store {
             id: id.to_string(),
             reason,
         };
-        let mut aggregate = A::__blank(id)
-            .ok_or_else(|| unreadable("it has no blank state to replay its events on".into()))?;
+        let (mut aggregate, mut position) = match head.snapshot.and_then(restore::<A>) {
+            Some(restored) => restored,
+            None => (
+                A::__blank(id).ok_or_else(|| {
+                    unreadable("it has no blank state to replay its events on".into())
+                })?,
+                0,
+            ),
+        };
         let stream = id.prefixed_with(&[A::CATEGORY, "-"]);
-        for event in self.read_stream(&stream).await? {
+        for event in self.read_stream_after(&stream, position).await? {
+            position = event.metadata().stream_position;
             let apply = event.vtable.apply.ok_or_else(|| {
                 unreadable(format!(
                     "its stream holds a `{}`, which has no `#[apply]` method in `{}`",
@@ -404,8 +462,15 @@ impl Store {
             })?;
             apply(&mut aggregate, event.payload.as_ref());
         }
-        aggregate.__state_mut().version = version;
+        let state = aggregate.__state_mut();
+        state.version = head.version;
+        state.stream_position = position;
         Ok(Some(aggregate))
+    }
+
+    /// The events of `stream` after stream position `after`, in order.
+    pub async fn read_stream_after(&self, stream: &str, after: u64) -> Result<Vec<EventEnvelope>> {
+        each_store!(self, s => s.read_stream_after(stream, after))
     }
 
     /// Every stored `A` matching `filter` whose id is not in `skip` (no order, no paging).
@@ -611,4 +676,24 @@ fn refuse_event_sourced_query<A: Aggregate>() -> Result<()> {
         return Err(Error::EventSourcedQuery { aggregate: A::NAME });
     }
     Ok(())
+}
+
+/// The state and stream position a snapshot holds, if it is usable: taken under `A`'s current
+/// fingerprint and decodable. Anything else means replaying from the start, never a failed load
+/// (a snapshot is a cache of the events, which stay the truth).
+fn restore<A: Aggregate>(snapshot: StoredSnapshot) -> Option<(A, u64)> {
+    match snapshot {
+        StoredSnapshot::Value { position, value } => {
+            Some((value.downcast_ref::<A>()?.clone(), position))
+        }
+        StoredSnapshot::Json(data) => {
+            let envelope: SnapshotEnvelope<&serde_json::value::RawValue> =
+                serde_json::from_str(&data).ok()?;
+            if envelope.fingerprint != A::SCHEMA_FINGERPRINT {
+                return None;
+            }
+            let state: A = serde_json::from_str(envelope.state.get()).ok()?;
+            Some((state, envelope.position))
+        }
+    }
 }

@@ -38,6 +38,17 @@ pub fn check(cx: &Ctxt, model: &mut StructModel) {
     }
     model.json_diagnosis = kind.has_json_fields() && !has_own_serde_attributes(model);
     model.private_fields = kind == Kind::ValueObject || model.event_sourced;
+    if let Some(every) = &model.snapshot_every_option {
+        match every.base10_parse::<u64>() {
+            Ok(n) if n >= 1 && model.event_sourced => model.snapshot_every = n,
+            Ok(n) if n >= 1 => cx.error_spanned_by(
+                every,
+                "`snapshot_every` applies to event-sourced aggregates: write `#[aggregate(event_sourced, snapshot_every = N)]`",
+            ),
+            _ => cx.error_spanned_by(every, "`snapshot_every` must be an integer of at least 1"),
+        }
+    }
+    model.fingerprint = fingerprint(model);
 }
 
 /// Picks the identity field from the `#[identifier]` markers, and keeps the generated `id` from
@@ -166,6 +177,22 @@ fn relation(
             optional: false,
         },
     })
+}
+
+/// FNV-1a over the struct's name and each field's name and type as written. A change to the
+/// fields changes it; a change inside a field's type does not (a snapshot that then fails to
+/// decode is also replayed over, see the runtime's `restore`).
+fn fingerprint(model: &StructModel) -> u64 {
+    let mut text = model.ident().to_string();
+    for field in &model.fields {
+        text.push_str(&format!(";{}:{}", field.ident, field.ty.to_token_stream()));
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 /// True when the user put `#[serde(..)]` on the struct or a field (ours are added later).

@@ -39,7 +39,7 @@ impl Kind {
     pub fn allowed_options(self) -> &'static [&'static str] {
         use crate::symbol::*;
         match self {
-            Kind::Aggregate => &[STREAM_CATEGORY, EVENT_SOURCED],
+            Kind::Aggregate => &[STREAM_CATEGORY, EVENT_SOURCED, SNAPSHOT_EVERY],
             Kind::Entity | Kind::Command => &[PART_OF],
             Kind::ValueObject => &[],
             Kind::Event => &[PART_OF, VERSION],
@@ -70,6 +70,13 @@ pub struct StructModel {
     /// Fields readable through getters only, set by `check`: a value object's (a changed value
     /// is a new value) and an event-sourced aggregate's (its state changes only by its events).
     pub private_fields: bool,
+    /// `snapshot_every = N` as written; `check` validates it into `snapshot_every`.
+    pub snapshot_every_option: Option<syn::LitInt>,
+    /// Events between snapshots of an event-sourced aggregate (0: none); set by `check`.
+    pub snapshot_every: u64,
+    /// A hash of the fields' names and types as written, set by `check`: a snapshot taken under
+    /// another one is not used.
+    pub fingerprint: u64,
     pub fields: Vec<FieldModel>,
     /// `#[identifier]` markers as written (field index, attribute); `check` validates them.
     pub identifier_marks: Vec<(usize, Attribute)>,

@@ -41,8 +41,8 @@ use uuid::Uuid;
 use self::backend::{Cells, FromRow, Pool, Tx};
 use self::statement::{Dialect, Param, Statement};
 use super::{
-    CommitBatch, DeliveryState, FailedDelivery, NextAttempt, PendingCommand, Submission,
-    SubmissionState,
+    CommitBatch, DeliveryState, FailedDelivery, Head, NextAttempt, PendingCommand, RowWrite,
+    SnapshotEnvelope, StoredSnapshot, Submission, SubmissionState,
 };
 use crate::model::Aggregate;
 use crate::model::codec::Codec;
@@ -244,23 +244,23 @@ impl SqlStore {
             .transpose()
     }
 
-    /// The version of `A`'s row for `id` (how many commits it has had), without its data: an
-    /// event-sourced aggregate is rebuilt from its stream.
-    pub async fn version_of<A: Aggregate>(&self, id: &Identifier) -> Result<Option<u64>> {
-        let mut select = self.statement("SELECT version FROM aggregates WHERE aggregate_type = ");
-        select
-            .bind_text(A::NAME)
-            .push(" AND id = ")
-            .bind_text(id.to_string());
-        let rows: Vec<i64> = self.pool.fetch(&select).await?;
+    /// An event-sourced `A`'s row for `id`: its version (how many commits it has had) and its
+    /// snapshot, if its data holds one (JSON `null` otherwise), left for the reader to decode.
+    pub async fn head_of<A: Aggregate>(&self, id: &Identifier) -> Result<Option<Head>> {
+        let mut select = self.aggregate_select::<A>(false);
+        select.push(" AND id = ").bind_text(id.to_string());
+        let rows: Vec<StoredAggregate> = self.pool.fetch(&select).await?;
         rows.into_iter()
             .next()
-            .map(|version| {
-                u64::try_from(version).map_err(|_| Error::UnreadableAggregate {
-                    aggregate: A::NAME,
-                    id: id.to_string(),
-                    reason: format!("its stored version {version} is negative"),
-                })
+            .map(|row| {
+                let version =
+                    u64::try_from(row.version).map_err(|_| Error::UnreadableAggregate {
+                        aggregate: A::NAME,
+                        id: id.to_string(),
+                        reason: format!("its stored version {} is negative", row.version),
+                    })?;
+                let snapshot = (row.data != "null").then_some(StoredSnapshot::Json(row.data));
+                Ok(Head { version, snapshot })
             })
             .transpose()
     }
@@ -391,7 +391,18 @@ impl SqlStore {
             writes.push(AggregateWrite {
                 index,
                 id: staged.id.to_string(),
-                data: (staged.to_json)(staged.value.as_ref())?,
+                data: match staged.row {
+                    RowWrite::State => Some((staged.to_json)(staged.value.as_ref())?),
+                    RowWrite::Head => None,
+                    RowWrite::Snapshot {
+                        position,
+                        fingerprint,
+                    } => Some(SnapshotEnvelope::wrap(
+                        &(staged.to_json)(staged.value.as_ref())?,
+                        position,
+                        fingerprint,
+                    )),
+                },
                 events,
             });
         }
@@ -422,18 +433,21 @@ impl SqlStore {
                     .push(", 1, ")
                     .bind_int(added)
                     .push(", ")
-                    .bind_text(write.data.clone())
+                    .bind_text(write.data.clone().unwrap_or_else(|| "null".to_owned()))
                     .push(self.json_cast())
                     .push(") ON CONFLICT DO NOTHING RETURNING stream_position");
             } else {
                 statement = self.statement(
                     "UPDATE aggregates SET version = version + 1, stream_position = stream_position + ",
                 );
+                statement.bind_int(added);
+                if let Some(data) = &write.data {
+                    statement
+                        .push(", data = ")
+                        .bind_text(data.clone())
+                        .push(self.json_cast());
+                }
                 statement
-                    .bind_int(added)
-                    .push(", data = ")
-                    .bind_text(write.data.clone())
-                    .push(self.json_cast())
                     .push(" WHERE aggregate_type = ")
                     .bind_text(staged.aggregate)
                     .push(" AND id = ")
@@ -748,6 +762,17 @@ impl SqlStore {
         rows.into_iter()
             .map(|row| row.decode(&self.codec))
             .collect()
+    }
+
+    pub async fn read_stream_after(&self, stream: &str, after: u64) -> Result<Vec<EventEnvelope>> {
+        let mut select = self.event_select();
+        select
+            .push("stream = ")
+            .bind_text(stream)
+            .push(" AND stream_position > ")
+            .bind_int(to_i64(after))
+            .push(" ORDER BY stream_position");
+        self.read_events(select).await
     }
 
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
@@ -1223,7 +1248,9 @@ impl SqlStore {
 struct AggregateWrite {
     index: usize,
     id: String,
-    data: String,
+    /// The row's new data; `None` keeps what it holds (an event-sourced aggregate with no
+    /// snapshot due).
+    data: Option<String>,
     events: Vec<String>,
 }
 

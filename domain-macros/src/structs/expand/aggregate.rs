@@ -38,9 +38,12 @@ fn trait_impl(model: &StructModel) -> TokenStream {
     let drains = drain_relations(model, &quote!(#ident));
     let sourcing = if model.event_sourced {
         let blank = blank(model);
+        let (every, fingerprint) = (model.snapshot_every, model.fingerprint);
         quote! {
             type Sourcing = __dc::EventSourced;
             const EVENT_SOURCED: bool = true;
+            const SNAPSHOT_EVERY: u64 = #every;
+            const SCHEMA_FINGERPRINT: u64 = #fingerprint;
             fn __blank(id: &__dc::Identifier) -> __dc::Option<Self> { __dc::Some(#blank) }
         }
     } else {
