@@ -69,7 +69,7 @@ pub use runtime::registry;
 
 pub use domain_macros::{
     aggregate, apply, apply_events, command, command_handler, entity, event, event_handler, handle,
-    value_object,
+    upcaster, value_object,
 };
 pub use model::error::{CommittedOutput, Error, HandlerFailure, Result};
 pub use model::identifier::Identifier;
@@ -89,6 +89,8 @@ pub use runtime::engine::{ENGINE_POLL, Engine, SubscriptionStatus};
 pub use runtime::handler::{HandledCommand, HandlerReturn};
 pub use runtime::registry::Register;
 pub use runtime::retry::{POISON_LIMIT, RetryPolicy};
+/// A JSON value, as `#[upcaster]` functions take and return it.
+pub use serde_json::Value as JsonValue;
 pub use store::{DeliveryState, FailedDelivery, StoreOptions, Submission, SubmissionState};
 /// The UUID type of message ids and generated identities (the `uuid` crate, re-exported).
 pub use uuid::Uuid;
@@ -97,15 +99,16 @@ pub use uuid::Uuid;
 pub mod prelude {
     pub use crate::{
         Aggregate, Apply, Command, Context, Domain, Entity, Error, Event, EventEnvelope,
-        Identifier, Metadata, Result, Validate, ValidationErrors, ValueObject, aggregate, apply,
-        apply_events, command, command_handler, entity, event, event_handler, handle, value_object,
+        Identifier, JsonValue, Metadata, Result, Validate, ValidationErrors, ValueObject,
+        aggregate, apply, apply_events, command, command_handler, entity, event, event_handler,
+        handle, upcaster, value_object,
     };
 }
 
 /// Paths used by generated code. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::model::codec::{DecodedEvent, decode_event};
+    pub use crate::model::codec::{DecodedEvent, UpcastFn, UpcastFrom, decode_event};
     pub use crate::model::entity_fields;
     pub use crate::model::validation::check;
     pub use crate::model::{

@@ -32,6 +32,7 @@ const _: () = {
         aggregate_name: __dc::event_aggregate::<BookAdded>().0,
         category: __dc::event_aggregate::<BookAdded>().1,
         decode: __dc::decode_event::<BookAdded>,
+        upcasters: &[],
     });
     impl __dc::Register for BookAdded {
         fn registration() -> &'static __dc::Registration {

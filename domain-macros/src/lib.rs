@@ -40,6 +40,7 @@ mod paths;
 mod pipeline;
 mod structs;
 mod symbol;
+mod upcasters;
 
 #[cfg(test)]
 mod snapshots;
@@ -370,7 +371,9 @@ pub fn value_object(args: TokenStream, input: TokenStream) -> TokenStream {
 /// - `part_of = Book` (required): the aggregate whose stream the event belongs to. Only `Book`
 ///   (and entities `part_of = Book`) can `raise()` it: anywhere else it is a compile error.
 /// - `version = 2`: the schema version, an integer of at least 1 (default 1). It is part of the
-///   type name, so two event types of the same name (in different modules) must differ by it.
+///   type name. Rows stored under an older version are read through
+///   [`#[upcaster]`](macro@upcaster) functions, one from each older version: a missing one is a
+///   compile error at the event's name.
 ///
 /// # Field attributes
 ///
@@ -413,6 +416,13 @@ pub fn value_object(args: TokenStream, input: TokenStream) -> TokenStream {
 ///     pub book_id: Identifier,
 ///     #[field(max_length = 200)]
 ///     pub title: String,
+/// }
+///
+/// // Version 1 called the title `name`.
+/// #[upcaster(BookRenamed, from = 1)]
+/// fn name_to_title(mut old: JsonValue) -> JsonValue {
+///     old["title"] = old["name"].take();
+///     old
 /// }
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -1028,4 +1038,55 @@ pub fn apply_events(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn apply(args: TokenStream, input: TokenStream) -> TokenStream {
     appliers::stray_apply(args.into(), input.into()).into()
+}
+
+/// Marks a function as the upcaster of an event from one schema version to the next:
+/// `#[upcaster(Event, from = N)] fn name(old: JsonValue) -> JsonValue` turns the stored JSON of
+/// `Event` at version `N` into version `N + 1`'s.
+///
+/// An event at `#[event(version = V)]` needs an upcaster from each version below `V` (a gap in
+/// the chain is a compile error at the event's name), and an upcaster from `V` or later is an
+/// error at its `from`. Stored rows are never rewritten: every read path (aggregate loads,
+/// subscriptions, dead-letter retries, `event_store()` reads) decodes an older version's row
+/// through the upcasters from its version on, then as the current type.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate]
+/// pub struct Order {
+///     pub customer: String,
+/// }
+///
+/// // Version 1 had `total` in dollars; version 2 counts cents; version 3 adds `currency`.
+/// #[event(part_of = Order, version = 3)]
+/// pub struct OrderPlaced {
+///     pub total_cents: i64,
+///     pub currency: String,
+/// }
+///
+/// #[upcaster(OrderPlaced, from = 1)]
+/// fn dollars_to_cents(mut old: JsonValue) -> JsonValue {
+///     let dollars = old["total"].as_f64().unwrap_or_default();
+///     old["total_cents"] = ((dollars * 100.0).round() as i64).into();
+///     old
+/// }
+///
+/// #[upcaster(OrderPlaced, from = 2)]
+/// fn add_currency(mut old: JsonValue) -> JsonValue {
+///     old["currency"] = "EUR".into();
+///     old
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("Shop").build()?;
+/// let placed = domain.event_store().decode("Shop.OrderPlaced.v1", r#"{"total": 12.5}"#)?;
+/// let placed = placed.downcast_ref::<OrderPlaced>().unwrap();
+/// assert_eq!((placed.total_cents, placed.currency.as_str()), (1250, "EUR"));
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[proc_macro_attribute]
+pub fn upcaster(args: TokenStream, input: TokenStream) -> TokenStream {
+    pipeline::run(upcasters::Upcaster, args.into(), input.into()).into()
 }

@@ -77,6 +77,12 @@ pub struct RelayRenamed {
     pub label: String,
 }
 
+/// Version 1 had the same fields.
+#[upcaster(RelayRenamed, from = 1)]
+fn relay_renamed_v1(old: JsonValue) -> JsonValue {
+    old
+}
+
 #[event(part_of = Relay)]
 pub struct Escalated {
     pub label: String,

@@ -426,6 +426,66 @@ impl CfLedger {
     }
 }
 
+/// Event-sourced, with an event at schema version 3: version 1 stored `{"n": ..}`, version 2
+/// renamed it `amount`, version 3 added `note`.
+#[aggregate(event_sourced)]
+pub struct CfTab {
+    pub total: i64,
+    pub notes: Vec<String>,
+}
+
+#[event(part_of = CfTab, version = 3)]
+pub struct CfTabbed {
+    pub amount: i64,
+    pub note: String,
+}
+
+#[upcaster(CfTabbed, from = 1)]
+fn cf_tabbed_n_to_amount(mut old: JsonValue) -> JsonValue {
+    old["amount"] = old["n"].take();
+    old
+}
+
+#[upcaster(CfTabbed, from = 2)]
+fn cf_tabbed_add_note(mut old: JsonValue) -> JsonValue {
+    let amount = old["amount"].clone();
+    old["note"] = format!("was {amount} before version 3").into();
+    old
+}
+
+#[apply_events]
+impl CfTab {
+    #[apply]
+    fn tabbed(&mut self, event: &CfTabbed) {
+        self.total += event.amount;
+        self.notes.push(event.note.clone());
+    }
+}
+
+/// What `CfTabWatcher` received, by test (each test's tab has its own id).
+static TAB_SEEN: std::sync::Mutex<Vec<(String, i64, String)>> = std::sync::Mutex::new(Vec::new());
+/// While set, `CfTabWatcher` fails on amount 5 (to send it to the dead letters).
+static TAB_REFUSES_FIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[derive(Default)]
+pub struct CfTabWatcher;
+
+#[event_handler(part_of = CfTab)]
+impl CfTabWatcher {
+    #[handle(CfTabbed)]
+    fn on_tabbed(&self, event: &CfTabbed, ctx: &mut Context) -> Result<()> {
+        if event.amount == 5 && TAB_REFUSES_FIVE.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Rule("refusing five".into()));
+        }
+        TAB_SEEN.lock().unwrap().push((
+            ctx.metadata().stream.to_string(),
+            event.amount,
+            event.note.clone(),
+        ));
+        Ok(())
+    }
+}
+
 /// Opens an account and counts it in a state-stored counter, in one unit of work.
 #[command(part_of = CfAccount)]
 pub struct CfOpenAccount {
@@ -718,6 +778,7 @@ suite! {
         two_domains_run_each_submitted_command_once,
         a_submission_whose_attempts_stopped_the_process_is_failed_unrun,
         a_snapshot_is_used_and_one_of_another_schema_is_replayed_over,
+        older_event_versions_are_upcast_on_every_read_path,
     ]
 }
 
@@ -1901,6 +1962,110 @@ async fn a_snapshot_is_used_and_one_of_another_schema_is_replayed_over(db: TestD
         (fresh["position"].as_u64(), fresh["state"]["total"].as_i64()),
         (Some(12), Some(78))
     );
+}
+
+/// Stored rows of versions 1 and 2 are never rewritten: each read path upcasts them to the
+/// current version through both upcasters.
+async fn older_event_versions_are_upcast_on_every_read_path(db: TestDb) {
+    let domain = Domain::builder("Conformance")
+        .event_processing(EventProcessing::Async)
+        .retry_policy(RetryPolicy::attempts(1))
+        .database(&db.url)
+        .open()
+        .await
+        .unwrap();
+    let mut tab = CfTab::with_id(format!("tab-{:?}", db.backend).to_lowercase());
+    tab.raise(CfTabbed {
+        amount: 1,
+        note: "current".into(),
+    });
+    let id = tab.id();
+    domain.repository::<CfTab>().add(tab).await.unwrap();
+    let stream = format!("cf_tab-{id}");
+
+    // Two rows as older versions of the code wrote them, after the current one.
+    for (position, version, data) in [(2, 1, r#"{"n": 5}"#), (3, 2, r#"{"amount": 7}"#)] {
+        let data = if db.backend == Backend::Postgres {
+            format!("'{data}'::jsonb")
+        } else {
+            format!("'{data}'")
+        };
+        db.raw_sql(&format!(
+            "INSERT INTO events (global_position, id, stream, category, stream_position, type_name, \
+             schema_version, data, correlation_id, causation_id, origin_stream, recorded_at) \
+             SELECT {position}, '{}', stream, category, {position}, 'Conformance.CfTabbed.v{version}', \
+             {version}, {data}, correlation_id, causation_id, origin_stream, recorded_at \
+             FROM events WHERE global_position = 1",
+            Uuid::new_v4()
+        ))
+        .await;
+    }
+    db.raw_sql("UPDATE event_position SET last = 3").await;
+    db.raw_sql(&format!(
+        "UPDATE aggregates SET stream_position = 3 WHERE id = '{id}'"
+    ))
+    .await;
+    let notes = |entries: &[(i64, &str)]| -> Vec<(i64, String)> {
+        entries.iter().map(|(a, n)| (*a, n.to_string())).collect()
+    };
+    let expected = notes(&[
+        (1, "current"),
+        (5, "was 5 before version 3"),
+        (7, "was 7 before version 3"),
+    ]);
+
+    // event_store() reads.
+    let read: Vec<(i64, String)> = domain
+        .event_store()
+        .read_stream(&stream)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let event = e.downcast_ref::<CfTabbed>().unwrap();
+            (event.amount, event.note.clone())
+        })
+        .collect();
+    assert_eq!(read, expected);
+
+    // Aggregate loads.
+    let loaded = domain.repository::<CfTab>().get(&id).await.unwrap();
+    assert_eq!(*loaded.total(), 13);
+    assert_eq!(loaded.notes()[1], "was 5 before version 3");
+
+    // Subscriptions, and dead letters: the watcher refuses the upcast version-1 event once, so
+    // it is parked and the version-2 one waits behind it (per-stream order); both are listed
+    // and retried from their stored rows.
+    TAB_REFUSES_FIVE.store(true, std::sync::atomic::Ordering::SeqCst);
+    domain.settle().await.unwrap();
+    let failed = domain.failed_deliveries().await.unwrap();
+    let amounts: Vec<i64> = failed
+        .iter()
+        .map(|f| f.event.downcast_ref::<CfTabbed>().unwrap().amount)
+        .collect();
+    assert_eq!(amounts, vec![5, 7], "{failed:?}");
+    TAB_REFUSES_FIVE.store(false, std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..3 {
+        domain.retry_failed_deliveries().await;
+    }
+    domain.settle().await.unwrap();
+    assert!(domain.failed_deliveries().await.unwrap().is_empty());
+    let mut seen: Vec<(i64, String)> = TAB_SEEN
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(s, _, _)| *s == stream)
+        .map(|(_, amount, note)| (*amount, note.clone()))
+        .collect();
+    seen.sort();
+    assert_eq!(seen, expected);
+
+    // The stored rows are unchanged.
+    let stored = db.raw_sql(&format!(
+        "UPDATE events SET schema_version = schema_version WHERE stream = '{stream}' AND schema_version < 3"
+    ))
+    .await;
+    assert_eq!(stored, 2);
 }
 
 // ---- event store -------------------------------------------------------------------------------

@@ -35,16 +35,44 @@ pub struct DecodedEvent {
     pub vtable: &'static crate::model::EventVTable,
 }
 
+/// Turns the JSON of an event at one schema version into the JSON of the next. Written by the
+/// user as an `#[upcaster(Event, from = N)]` function.
+pub type UpcastFn = fn(serde_json::Value) -> serde_json::Value;
+
+/// The upcaster of `Self` from schema version `N` to `N + 1`: implemented by
+/// `#[upcaster(Self, from = N)]`. `#[event(version = V)]` requires one for each `N` below `V`, so
+/// a gap in the chain is a compile error at the event's name.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no upcaster from version {N}",
+    label = "stored `{Self}` events of version {N} could not be read",
+    note = "add `#[upcaster({Self}, from = {N})] fn ...(old: JsonValue) -> JsonValue {{ .. }}`, turning version {N}'s JSON into the next version's"
+)]
+pub trait UpcastFrom<const N: u32> {
+    /// The upcaster.
+    const UPCAST: UpcastFn;
+}
+
+/// How to decode one stored event type name.
+#[derive(Clone, Copy)]
+pub(crate) struct EventDecoder {
+    /// Decodes the current version's JSON.
+    pub decode: DecodeEvent,
+    /// For an older version's name: the upcasters from it to the current version, in order
+    /// (empty for the current version).
+    pub upcasters: &'static [UpcastFn],
+}
+
 /// The domain's message types by type name (`Shop.OrderPlaced.v1`).
 #[derive(Default)]
 pub(crate) struct Codec {
-    events: HashMap<Arc<str>, DecodeEvent>,
+    events: HashMap<Arc<str>, EventDecoder>,
     commands: HashMap<Arc<str>, TypeId>,
 }
 
 impl Codec {
     pub fn new(
-        events: impl IntoIterator<Item = (Arc<str>, DecodeEvent)>,
+        events: impl IntoIterator<Item = (Arc<str>, EventDecoder)>,
         commands: impl IntoIterator<Item = (Arc<str>, TypeId)>,
     ) -> Self {
         Codec {
@@ -53,16 +81,31 @@ impl Codec {
         }
     }
 
-    /// Decodes a serialized event named by its type name.
+    /// Decodes a serialized event named by its type name. An older version of an event is
+    /// upcast to the current one first, through each of its upcasters in order: every reader
+    /// (loads, subscriptions, retries, `event_store()`) sees the current type.
     pub fn decode_event(&self, type_name: &str, json: &str) -> Result<DecodedEvent> {
-        let decode = self
+        let decoder = self
             .events
             .get(type_name)
             .ok_or_else(|| Error::UnknownMessageType {
                 type_name: crate::model::error::shorten(type_name),
                 known: self.known_events(),
             })?;
-        decode(json).map_err(|reason| Error::malformed(type_name, reason))
+        if decoder.upcasters.is_empty() {
+            return (decoder.decode)(json).map_err(|reason| Error::malformed(type_name, reason));
+        }
+        let mut value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| Error::malformed(type_name, e.to_string()))?;
+        for upcast in decoder.upcasters {
+            value = upcast(value);
+        }
+        (decoder.decode)(&value.to_string()).map_err(|reason| {
+            Error::malformed(
+                type_name,
+                format!("after upcasting to the current version: {reason}"),
+            )
+        })
     }
 
     /// The Rust type of the command named `type_name`, if this domain has it.

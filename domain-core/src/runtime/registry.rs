@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::model::codec::Codec;
+use crate::model::codec::{Codec, EventDecoder};
 use crate::model::error::Result;
 use crate::model::message::EventEnvelope;
 
@@ -98,6 +98,8 @@ pub struct EventRegistration {
     pub category: &'static str,
     /// Decodes (and validates) a serialized instance.
     pub decode: crate::model::codec::DecodeEvent,
+    /// The upcasters from version 1 to 2, 2 to 3, ... up to `version` (empty at version 1).
+    pub upcasters: &'static [crate::model::codec::UpcastFn],
 }
 
 #[doc(hidden)]
@@ -328,6 +330,37 @@ impl Registry {
             );
         }
 
+        // Each event under its current name, and each older version under its own name, decoded
+        // through the upcasters from that version on.
+        let mut event_decoders: Vec<(Arc<str>, EventDecoder)> = Vec::new();
+        for info in event_table.values() {
+            let event = info.registration;
+            event_decoders.push((
+                info.type_name.clone(),
+                EventDecoder {
+                    decode: event.decode,
+                    upcasters: &[],
+                },
+            ));
+            for (from, index) in (1..event.version).zip(0..) {
+                let old: Arc<str> = format!("{domain}.{}.v{from}", event.name).into();
+                if events_by_name.contains_key(&old) {
+                    problems.push(format!(
+                        "`{old}` is both a registered event and an older version of `{}`, which upcasts from it: remove one",
+                        info.type_name
+                    ));
+                }
+                let upcasters = event.upcasters.get(index..).unwrap_or(&[]);
+                event_decoders.push((
+                    old,
+                    EventDecoder {
+                        decode: event.decode,
+                        upcasters,
+                    },
+                ));
+            }
+        }
+
         let mut command_table = HashMap::default();
         let mut commands_by_name = HashMap::default();
         for command in &commands {
@@ -462,9 +495,7 @@ impl Registry {
             return Err(problems);
         }
         let codec = Arc::new(Codec::new(
-            event_table
-                .values()
-                .map(|info: &EventInfo| (info.type_name.clone(), info.registration.decode)),
+            event_decoders,
             commands_by_name
                 .iter()
                 .map(|(name, type_id): (&Arc<str>, &TypeId)| (name.clone(), *type_id)),

@@ -27,6 +27,9 @@ pub fn expand(model: &StructModel) -> Parts {
         const __APPLY: __dc::Option<__dc::ApplyFn> =
             <<Self::Aggregate as __dc::Aggregate>::Sourcing as __dc::ApplyRule<Self::Aggregate, Self>>::APPLY;
     };
+    // One upcaster per older version, named at the event: a missing one is reported there.
+    let upcasters = (1..version)
+        .map(|from| quote_spanned!(ident.span()=> <#ident as __dc::UpcastFrom<#from>>::UPCAST));
     let registration = registration_static(
         &quote!(#ident),
         quote! {
@@ -39,6 +42,7 @@ pub fn expand(model: &StructModel) -> Parts {
                 aggregate_name: __dc::event_aggregate::<#ident>().0,
                 category: __dc::event_aggregate::<#ident>().1,
                 decode: __dc::decode_event::<#ident>,
+                upcasters: &[#(#upcasters),*],
             })
         },
     );
