@@ -117,7 +117,8 @@ pub mod __private {
     };
     pub use crate::runtime::domain::process_json;
     pub use crate::runtime::handler::{
-        HandledCommand, HandlerReturn, context_as, handled_command_category, instance_as,
+        HandledCommand, HandlerReturn, context_as, dispatch_sync, handled_command_category,
+        instance_as, wrong_instance,
     };
     pub use crate::runtime::registry::{
         AggregateRegistration, BoxFuture, CommandHandlerRegistration, CommandRegistration,

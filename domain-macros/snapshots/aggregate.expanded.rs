@@ -208,12 +208,7 @@ const _: () = {
                     &__field,
                     __errors,
                 );
-                {
-                    #[allow(unused_imports)]
-                    use __dc::check::{SkipNested as _, ValidateNested as _};
-                    (&&__dc::check::Nested(&self.title))
-                        .validate_nested(&__field, __errors);
-                }
+                __dc::Validate::validate_into(&self.title, &__field, __errors);
             }
             {
                 let __field = __path.field("isbn");
@@ -226,12 +221,7 @@ const _: () = {
                     &__field,
                     __errors,
                 );
-                {
-                    #[allow(unused_imports)]
-                    use __dc::check::{SkipNested as _, ValidateNested as _};
-                    (&&__dc::check::Nested(&self.isbn))
-                        .validate_nested(&__field, __errors);
-                }
+                __dc::Validate::validate_into(&self.isbn, &__field, __errors);
             }
             {
                 let __field = __path.field("price");
@@ -262,10 +252,6 @@ const _: () = {
             HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _,
             HoldsNoEntity as _,
         };
-        (&&__dc::entity_fields::RelationProbe::<String>(__dc::PhantomData))
-            .entities_need_a_relation();
-        (&&__dc::entity_fields::RelationProbe::<Option<String>>(__dc::PhantomData))
-            .entities_need_a_relation();
         (&&__dc::entity_fields::RelationProbe::<Option<Money>>(__dc::PhantomData))
             .entities_need_a_relation();
     };

@@ -116,11 +116,7 @@ const _: () = {
                 __errors,
             );
             __dc::check::required_text(__value, __field, __errors);
-            {
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested(__value)).validate_nested(__field, __errors);
-            }
+            __dc::Validate::validate_into(__value, __field, __errors);
         }
         fn __check_title(
             __value: &String,
@@ -140,11 +136,7 @@ const _: () = {
                 __field,
                 __errors,
             );
-            {
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested(__value)).validate_nested(__field, __errors);
-            }
+            __dc::Validate::validate_into(__value, __field, __errors);
         }
         fn __check_price(
             __value: &Money,
@@ -191,11 +183,7 @@ const _: () = {
             __field: &__dc::FieldPath<'_>,
             __errors: &mut __dc::ValidationErrors,
         ) {
-            {
-                #[allow(unused_imports)]
-                use __dc::check::{SkipNested as _, ValidateNested as _};
-                (&&__dc::check::Nested(__value)).validate_nested(__field, __errors);
-            }
+            __dc::Validate::validate_into(__value, __field, __errors);
         }
     }
     impl __dc::Validate for AddBook {

@@ -66,12 +66,7 @@ const _: () = {
                     &__field,
                     __errors,
                 );
-                {
-                    #[allow(unused_imports)]
-                    use __dc::check::{SkipNested as _, ValidateNested as _};
-                    (&&__dc::check::Nested(&self.title))
-                        .validate_nested(&__field, __errors);
-                }
+                __dc::Validate::validate_into(&self.title, &__field, __errors);
             }
         }
     }

@@ -118,22 +118,8 @@ const _: () = {
             {
                 let __field = __path.field("owner");
                 __dc::check::required_text(&self.owner, &__field, __errors);
-                {
-                    #[allow(unused_imports)]
-                    use __dc::check::{SkipNested as _, ValidateNested as _};
-                    (&&__dc::check::Nested(&self.owner))
-                        .validate_nested(&__field, __errors);
-                }
+                __dc::Validate::validate_into(&self.owner, &__field, __errors);
             }
         }
     }
-    const _: fn() = || {
-        #[allow(unused_imports)]
-        use __dc::entity_fields::{
-            HoldsEntity as _, HoldsEntities as _, HoldsOptionalEntity as _,
-            HoldsNoEntity as _,
-        };
-        (&&__dc::entity_fields::RelationProbe::<String>(__dc::PhantomData))
-            .entities_need_a_relation();
-    };
 };

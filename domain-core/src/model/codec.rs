@@ -21,11 +21,20 @@ pub(crate) type DecodeEvent = fn(&str) -> std::result::Result<DecodedEvent, Stri
 pub fn decode_event<E: crate::model::Event>(
     json: &str,
 ) -> std::result::Result<DecodedEvent, String> {
-    let event: E = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    Ok(DecodedEvent {
-        payload: Arc::new(event),
-        vtable: <E as crate::model::EventVTableOf>::VTABLE,
-    })
+    // No `?` / `map_err` closure: each is one more function per event in the user's crate.
+    match serde_json::from_str::<E>(json) {
+        Ok(event) => Ok(DecodedEvent {
+            payload: Arc::new(event),
+            vtable: <E as crate::model::EventVTableOf>::VTABLE,
+        }),
+        Err(e) => Err(decode_failed(e)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn decode_failed(e: serde_json::Error) -> String {
+    e.to_string()
 }
 
 /// A decoded event payload with its type's runtime description.

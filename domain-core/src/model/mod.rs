@@ -307,11 +307,28 @@ fn validate_event<E: Event>(
     }
 }
 
+// Instantiated once per event type: no closures, no `?`, no `map_err` (each would be one more
+// function per event in the user's crate); the errors are built by the non-generic functions below.
 fn event_to_json<E: Event>(payload: &(dyn Any + Send + Sync)) -> Result<serde_json::Value> {
-    let event = payload
-        .downcast_ref::<E>()
-        .ok_or_else(|| Error::Store(format!("payload is not a `{}`", E::NAME)))?;
-    serde_json::to_value(event).map_err(|e| Error::Store(format!("serializing `{}`: {e}", E::NAME)))
+    match payload.downcast_ref::<E>() {
+        Some(event) => match serde_json::to_value(event) {
+            Ok(value) => Ok(value),
+            Err(e) => Err(serialize_failed(E::NAME, e)),
+        },
+        None => Err(payload_is_not(E::NAME)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn serialize_failed(name: &str, e: serde_json::Error) -> Error {
+    Error::Store(format!("serializing `{name}`: {e}"))
+}
+
+#[cold]
+#[inline(never)]
+fn payload_is_not(name: &str) -> Error {
+    Error::Store(format!("payload is not a `{name}`"))
 }
 
 /// Orders events raised by an aggregate and its entities: entities hold their own buffers, and

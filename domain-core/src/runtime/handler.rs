@@ -110,11 +110,41 @@ pub fn instance_as<'a, H: 'static>(
     instance: &'a (dyn Any + Send + Sync),
     name: &'static str,
 ) -> Result<&'a H> {
-    instance.downcast_ref::<H>().ok_or_else(|| {
-        Error::Store(format!(
-            "the instance registered for `{name}` has another type"
-        ))
-    })
+    match instance.downcast_ref::<H>() {
+        Some(handler) => Ok(handler),
+        None => Err(wrong_instance(name)),
+    }
+}
+
+/// The error of [`instance_as`], not generic: built once, not once per handler type.
+#[doc(hidden)]
+#[cold]
+#[inline(never)]
+pub fn wrong_instance(name: &'static str) -> Error {
+    Error::Store(format!(
+        "the instance registered for `{name}` has another type"
+    ))
+}
+
+/// An event handler's dispatch when none of its methods is `async`: the generated code is a plain
+/// function, and this one future (compiled once, here) calls it when first polled, so a panic in
+/// a handler is raised inside the delivery's future, as from an `async` dispatch.
+#[doc(hidden)]
+pub type DispatchEventSync = for<'a> fn(
+    &'a (dyn Any + Send + Sync),
+    &'a crate::model::message::EventEnvelope,
+    &'a mut (dyn Any + Send),
+) -> Result<()>;
+
+/// See [`DispatchEventSync`].
+#[doc(hidden)]
+pub fn dispatch_sync<'a>(
+    dispatch: DispatchEventSync,
+    instance: &'a (dyn Any + Send + Sync),
+    envelope: &'a crate::model::message::EventEnvelope,
+    ctx: &'a mut (dyn Any + Send),
+) -> crate::runtime::registry::BoxFuture<'a, Result<()>> {
+    Box::pin(async move { dispatch(instance, envelope, ctx) })
 }
 
 /// Takes back the handler context a delivery passes erased (see `DispatchEvent`).

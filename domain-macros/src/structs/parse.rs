@@ -311,6 +311,14 @@ pub fn is_leaf(ty: &Type) -> bool {
     })
 }
 
+/// True for `String` or `Option<String>`: text, validated by `String`'s own `Validate` impl (no
+/// NUL) and never holding an entity, so the generated code calls that impl directly instead of
+/// going through the autoref probes (`Nested`, `RelationProbe`) that cost type checking per field.
+pub fn is_text(ty: &Type) -> bool {
+    let ty = generic_argument(ty, "Option").unwrap_or_else(|| ty.clone());
+    is_required_text(&ty)
+}
+
 /// True for a field of type `String` (not `Option<String>`): required text, which must not be
 /// empty or blank unless `#[field(allow_blank)]`.
 pub fn is_required_text(ty: &Type) -> bool {

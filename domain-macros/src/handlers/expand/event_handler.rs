@@ -112,22 +112,52 @@ pub fn expand(model: &HandlerModel) -> TokenStream {
             })
         },
     );
-    quote! {
-        #assertions
-        #category_checks
-        fn __dispatch<'a>(
-            instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
-            envelope: &'a __dc::EventEnvelope,
-            ctx: &'a mut (dyn __dc::Any + ::core::marker::Send),
-        ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
-            ::std::boxed::Box::pin(async move {
-                let this = __dc::instance_as::<#self_ty>(instance, #name)?;
+    // Without an `async` method, the body is a plain function and the future is domain-core's
+    // one `dispatch_sync` (no async block, its state machine and its drop glue per handler).
+    let dispatch = if handled(model).any(|m| m.is_async) {
+        quote! {
+            fn __dispatch<'a>(
+                instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
+                envelope: &'a __dc::EventEnvelope,
+                ctx: &'a mut (dyn __dc::Any + ::core::marker::Send),
+            ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
+                ::std::boxed::Box::pin(async move {
+                    let this = __dc::instance_as::<#self_ty>(instance, #name)?;
+                    let ctx = __dc::context_as(ctx)?;
+                    #(#arms)*
+                    #any_arm
+                    #fallthrough
+                })
+            }
+        }
+    } else {
+        quote! {
+            fn __dispatch_sync(
+                instance: &(dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
+                envelope: &__dc::EventEnvelope,
+                ctx: &mut (dyn __dc::Any + ::core::marker::Send),
+            ) -> __dc::Result<()> {
+                let __dc::Some(this) = instance.downcast_ref::<#self_ty>() else {
+                    return ::core::result::Result::Err(__dc::wrong_instance(#name));
+                };
                 let ctx = __dc::context_as(ctx)?;
                 #(#arms)*
                 #any_arm
                 #fallthrough
-            })
+            }
+            fn __dispatch<'a>(
+                instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
+                envelope: &'a __dc::EventEnvelope,
+                ctx: &'a mut (dyn __dc::Any + ::core::marker::Send),
+            ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
+                __dc::dispatch_sync(__dispatch_sync, instance, envelope, ctx)
+            }
         }
+    };
+    quote! {
+        #assertions
+        #category_checks
+        #dispatch
         #default_instance
         #registration
     }

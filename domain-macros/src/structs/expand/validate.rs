@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use super::super::model::{FieldModel, Kind, StructModel};
-use super::super::parse::{is_identifier_type, is_leaf, is_required_text};
+use super::super::parse::{is_identifier_type, is_leaf, is_required_text, is_text};
 use super::field_key;
 
 /// The name of the generated function that validates one field of a command or value object.
@@ -40,6 +40,11 @@ pub fn field_checks(
     let checks: Vec<TokenStream> = checks.collect();
     let nested = (!is_leaf(&field.ty)).then(|| {
         let value = value(None);
+        if is_text(&field.ty) {
+            // What the probe below resolves to for text, without the method probe (which costs
+            // type checking per field).
+            return quote!(__dc::Validate::validate_into(#value, #path, __errors););
+        }
         quote! {{
             #[allow(unused_imports)]
             use __dc::check::{SkipNested as _, ValidateNested as _};
@@ -193,13 +198,19 @@ pub fn relation_checks(model: &StructModel) -> TokenStream {
     let checks = model
         .fields
         .iter()
-        .filter(|field| field.relation.is_none() && !is_leaf(&field.ty))
+        .filter(|field| {
+            field.relation.is_none() && !field.relation_rejected && !is_leaf(&field.ty) && !is_text(&field.ty)
+        })
         .map(|field| {
             let ty = &field.ty;
             quote_spanned! {ty.span()=>
                 (&&__dc::entity_fields::RelationProbe::<#ty>(__dc::PhantomData)).entities_need_a_relation();
             }
-        });
+        })
+        .collect::<Vec<_>>();
+    if checks.is_empty() {
+        return quote!();
+    }
     quote! {
         const _: fn() = || {
             #[allow(unused_imports)]
