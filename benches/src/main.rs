@@ -14,6 +14,7 @@ mod durable;
 mod measure;
 #[cfg(feature = "peer")]
 mod peer;
+mod sourced;
 
 use measure::{Row, Samples, print_table};
 
@@ -21,6 +22,8 @@ const SCENARIOS: &[&str] = &[
     "inmem-command",
     "inmem-hot",
     "inmem-raise",
+    "inmem-es-hot",
+    "sqlite-es-load",
     "scaling",
     "memory",
     "sqlite-command",
@@ -92,6 +95,10 @@ fn main() {
     if wanted("inmem-raise") {
         rows.extend(runtime.block_on(inmem_raise(100_000)));
     }
+    if wanted("inmem-es-hot") {
+        rows.extend(runtime.block_on(sourced::hot(HOT_COMMANDS, HOT_WINDOW)));
+    }
+
     // The chart's lines: one per scaling scenario run.
     let mut series = Vec::new();
     if wanted("scaling") {
@@ -107,6 +114,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    if wanted("sqlite-es-load") {
+        rows.extend(durable_runtime.block_on(sourced::sqlite_load(10_000, 40)));
+    }
     use durable::Database::{Postgres, Sqlite};
     if wanted("sqlite-command") {
         rows.extend(durable_runtime.block_on(durable::command(Sqlite, DURABLE_COMMANDS, 1)));

@@ -20,7 +20,7 @@ use super::{
     RowWrite, StoredSnapshot, Submission, SubmissionState,
 };
 use crate::model::Aggregate;
-use crate::model::codec::Codec;
+use crate::model::codec::{Codec, DecodedEvent};
 use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
@@ -427,16 +427,31 @@ impl MemoryStore {
         Ok(committed)
     }
 
-    pub async fn read_stream_after(&self, stream: &str, after: u64) -> Result<Vec<EventEnvelope>> {
+    /// The events of `stream` after stream position `after`, for an aggregate's replay: each
+    /// one's stream position and payload.
+    pub async fn replay_events(
+        &self,
+        stream: &str,
+        after: u64,
+    ) -> Result<Vec<(u64, DecodedEvent)>> {
         let state = self.state.read();
-        let after = usize::try_from(after).unwrap_or(usize::MAX);
+        let skip = usize::try_from(after).unwrap_or(usize::MAX);
         Ok(state
             .streams
             .get(stream)
             .map(|idx| {
                 idx.iter()
-                    .skip(after)
-                    .map(|&i| state.log[i].clone())
+                    .skip(skip)
+                    .map(|&i| {
+                        let event = &state.log[i];
+                        (
+                            event.metadata().stream_position,
+                            DecodedEvent {
+                                payload: event.payload.clone(),
+                                vtable: event.vtable,
+                            },
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default())

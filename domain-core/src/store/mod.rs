@@ -451,8 +451,9 @@ impl Store {
             ),
         };
         let stream = id.prefixed_with(&[A::CATEGORY, "-"]);
-        for event in self.read_stream_after(&stream, position).await? {
-            position = event.metadata().stream_position;
+        let events = each_store!(self, s => s.replay_events(&stream, position))?;
+        for (at, event) in events {
+            position = at;
             let apply = event.vtable.apply.ok_or_else(|| {
                 unreadable(format!(
                     "its stream holds a `{}`, which has no `#[apply]` method in `{}`",
@@ -466,11 +467,6 @@ impl Store {
         state.version = head.version;
         state.stream_position = position;
         Ok(Some(aggregate))
-    }
-
-    /// The events of `stream` after stream position `after`, in order.
-    pub async fn read_stream_after(&self, stream: &str, after: u64) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.read_stream_after(stream, after))
     }
 
     /// Every stored `A` matching `filter` whose id is not in `skip` (no order, no paging).

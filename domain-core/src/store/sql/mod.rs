@@ -45,7 +45,7 @@ use super::{
     SnapshotEnvelope, StoredSnapshot, Submission, SubmissionState,
 };
 use crate::model::Aggregate;
-use crate::model::codec::Codec;
+use crate::model::codec::{Codec, DecodedEvent};
 use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand};
@@ -764,15 +764,48 @@ impl SqlStore {
             .collect()
     }
 
-    pub async fn read_stream_after(&self, stream: &str, after: u64) -> Result<Vec<EventEnvelope>> {
-        let mut select = self.event_select();
+    /// The events of `stream` after stream position `after`, for an aggregate's replay: each
+    /// one's stream position and decoded payload, without the metadata a reader of the event
+    /// store gets (three columns read instead of twelve, no id or timestamp parsed per row).
+    pub async fn replay_events(
+        &self,
+        stream: &str,
+        after: u64,
+    ) -> Result<Vec<(u64, DecodedEvent)>> {
+        let mut select = self.statement(&format!(
+            "SELECT stream_position, type_name, {} FROM events WHERE stream = ",
+            self.data_text()
+        ));
         select
-            .push("stream = ")
             .bind_text(stream)
             .push(" AND stream_position > ")
             .bind_int(to_i64(after))
             .push(" ORDER BY stream_position");
-        self.read_events(select).await
+        let rows: Vec<ReplayRow> = self.pool.fetch(&select).await?;
+        rows.into_iter()
+            .map(|row| {
+                // The global position is not read (a replay does not need it): 0 here, and a
+                // reader of the event store sees the row with it.
+                let unreadable = |reason: String| Error::UnreadableEvent {
+                    stream: stream.to_owned(),
+                    stream_position: u64::try_from(row.stream_position).unwrap_or(0),
+                    global_position: 0,
+                    type_name: row.type_name.clone(),
+                    reason,
+                };
+                let position = u64::try_from(row.stream_position).map_err(|_| {
+                    unreadable(format!(
+                        "stream position {} is out of range",
+                        row.stream_position
+                    ))
+                })?;
+                let decoded = self
+                    .codec
+                    .decode_event(&row.type_name, &row.data)
+                    .map_err(|e| unreadable(e.to_string()))?;
+                Ok((position, decoded))
+            })
+            .collect()
     }
 
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
@@ -1252,6 +1285,23 @@ struct AggregateWrite {
     /// snapshot due).
     data: Option<String>,
     events: Vec<String>,
+}
+
+/// An event row as a replay reads it.
+struct ReplayRow {
+    stream_position: i64,
+    type_name: String,
+    data: String,
+}
+
+impl FromRow for ReplayRow {
+    fn from_row(row: &dyn Cells) -> Result<Self> {
+        Ok(ReplayRow {
+            stream_position: row.int(0)?,
+            type_name: row.text(1)?,
+            data: row.text(2)?,
+        })
+    }
 }
 
 /// An `aggregates` row: id, version, document, and the query's total match count.
