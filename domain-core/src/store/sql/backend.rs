@@ -70,6 +70,8 @@ fn in_context(doing: &'static str) -> impl FnOnce(Error) -> Error {
 pub(crate) trait Cells {
     fn int(&self, column: usize) -> Result<i64>;
     fn text(&self, column: usize) -> Result<String>;
+    /// A text column borrowed from the row, for a reader that decodes it at once.
+    fn text_ref(&self, column: usize) -> Result<&str>;
     fn optional_text(&self, column: usize) -> Result<Option<String>>;
 }
 
@@ -80,6 +82,9 @@ macro_rules! cells_for {
                 sqlx::Row::try_get(self, column).map_err(db_error("decoding an integer column"))
             }
             fn text(&self, column: usize) -> Result<String> {
+                sqlx::Row::try_get(self, column).map_err(db_error("decoding a text column"))
+            }
+            fn text_ref(&self, column: usize) -> Result<&str> {
                 sqlx::Row::try_get(self, column).map_err(db_error("decoding a text column"))
             }
             fn optional_text(&self, column: usize) -> Result<Option<String>> {
@@ -199,6 +204,24 @@ impl Pool {
                 .map_err(db_error("reading"))?;
             rows.iter()
                 .map(|row| T::from_row(row).map_err(in_context("reading")))
+                .collect()
+        })
+    }
+
+    /// Runs a read like [`Pool::fetch`], turning each row into a `T` with `read`, which sees
+    /// the row's cells borrowed (no owned copy of a column it only decodes).
+    pub async fn fetch_with<T>(
+        &self,
+        statement: &Statement,
+        mut read: impl FnMut(&dyn Cells) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        on_backend!(self, Pool, pool => {
+            let rows = bound!(statement)
+                .fetch_all(pool)
+                .await
+                .map_err(db_error("reading"))?;
+            rows.iter()
+                .map(|row| read(row).map_err(in_context("reading")))
                 .collect()
         })
     }

@@ -781,31 +781,30 @@ impl SqlStore {
             .push(" AND stream_position > ")
             .bind_int(to_i64(after))
             .push(" ORDER BY stream_position");
-        let rows: Vec<ReplayRow> = self.pool.fetch(&select).await?;
-        rows.into_iter()
-            .map(|row| {
+        // Each row is decoded from the borrowed cells: no owned copy of its type name or data.
+        self.pool
+            .fetch_with(&select, |row| {
+                let stream_position = row.int(0)?;
+                let (type_name, data) = (row.text_ref(1)?, row.text_ref(2)?);
                 // The global position is not read (a replay does not need it): 0 here, and a
                 // reader of the event store sees the row with it.
                 let unreadable = |reason: String| Error::UnreadableEvent {
                     stream: stream.to_owned(),
-                    stream_position: u64::try_from(row.stream_position).unwrap_or(0),
+                    stream_position: u64::try_from(stream_position).unwrap_or(0),
                     global_position: 0,
-                    type_name: row.type_name.clone(),
+                    type_name: type_name.to_owned(),
                     reason,
                 };
-                let position = u64::try_from(row.stream_position).map_err(|_| {
-                    unreadable(format!(
-                        "stream position {} is out of range",
-                        row.stream_position
-                    ))
+                let position = u64::try_from(stream_position).map_err(|_| {
+                    unreadable(format!("stream position {stream_position} is out of range"))
                 })?;
                 let decoded = self
                     .codec
-                    .decode_event(&row.type_name, &row.data)
+                    .decode_event(type_name, data)
                     .map_err(|e| unreadable(e.to_string()))?;
                 Ok((position, decoded))
             })
-            .collect()
+            .await
     }
 
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
@@ -1285,23 +1284,6 @@ struct AggregateWrite {
     /// snapshot due).
     data: Option<String>,
     events: Vec<String>,
-}
-
-/// An event row as a replay reads it.
-struct ReplayRow {
-    stream_position: i64,
-    type_name: String,
-    data: String,
-}
-
-impl FromRow for ReplayRow {
-    fn from_row(row: &dyn Cells) -> Result<Self> {
-        Ok(ReplayRow {
-            stream_position: row.int(0)?,
-            type_name: row.text(1)?,
-            data: row.text(2)?,
-        })
-    }
 }
 
 /// An `aggregates` row: id, version, document, and the query's total match count.
