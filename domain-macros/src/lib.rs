@@ -1,13 +1,14 @@
 //! Attribute macros of `domain-core`. Depend on `domain-core`, which re-exports them (also through
 //! `domain_core::prelude`); this crate only declares the entry points. Each family (`structs/`:
-//! aggregate, entity, value object, event, command; `handlers/`) runs the one driver in
+//! aggregate, entity, value object, event, command; `handlers/`; `appliers/`: apply_events;
+//! `upcasters`) runs the one driver in
 //! `pipeline`: parse -> check -> expand, with `expand/` split by kind. On an error the item is
 //! still expanded (a bad option dropped, a missing `part_of` replaced by a placeholder), so one
 //! mistake is one error, not one more at every later use of the type.
 //!
 //! | Macro | On | Options |
 //! |---|---|---|
-//! | [`#[aggregate]`](macro@aggregate) | struct | `stream_category = "..."` |
+//! | [`#[aggregate]`](macro@aggregate) | struct | `stream_category = "..."`, `event_sourced`, `snapshot_every = N` |
 //! | [`#[entity]`](macro@entity) | struct | `part_of = Aggregate` (required) |
 //! | [`#[value_object]`](macro@value_object) | struct | none |
 //! | [`#[event]`](macro@event) | struct | `part_of = Aggregate` (required), `version = N` |
@@ -15,6 +16,9 @@
 //! | [`#[command_handler]`](macro@command_handler) | inherent impl | `part_of = Aggregate` (required) |
 //! | [`#[event_handler]`](macro@event_handler) | inherent impl | `part_of = Aggregate` (required), `stream_category = "..."`, `source_stream = "..."` |
 //! | [`#[handle]`](macro@handle) | method of a handler impl | `MessageType`, or `$any` in event handlers |
+//! | [`#[apply_events]`](macro@apply_events) | inherent impl of an event-sourced aggregate | none |
+//! | [`#[apply]`](macro@apply) | method of an `#[apply_events]` impl | none |
+//! | [`#[upcaster]`](macro@upcaster) | `fn(JsonValue) -> JsonValue` | `Event, from = N` (both required) |
 //!
 //! Helper attributes on fields, read and removed by the struct macros:
 //!
