@@ -9,6 +9,7 @@
 //! `DOMAIN_DATABASE_URL=postgres://postgres@127.0.0.1/test cargo run --example bookshelf`.
 
 use domain_core::prelude::*;
+use examples::{check, database_flag};
 
 #[value_object]
 pub struct Money {
@@ -251,29 +252,9 @@ impl OrderCommandHandler {
     }
 }
 
-fn check(condition: bool, what: &str) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(Error::rule(format!("check failed: {what}")))
-    }
-}
-
-/// `--database <url>` if given; otherwise `open()` reads `DOMAIN_DATABASE_URL`, else memory.
-fn database_flag() -> Result<Option<String>> {
-    let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next()) {
-        (None, _) => Ok(None),
-        (Some("--database"), Some(url)) => Ok(Some(url)),
-        _ => Err(Error::rule(
-            "usage: bookshelf [--database <url>]  (sqlite://bookshelf.db, postgres://user@host/db)",
-        )),
-    }
-}
-
 async fn run() -> Result<()> {
     let mut builder = Domain::builder("Bookshelf");
-    if let Some(url) = database_flag()? {
+    if let Some(url) = database_flag("bookshelf")? {
         builder = builder.database(url);
     }
     let domain = builder.open().await?;

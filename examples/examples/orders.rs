@@ -7,6 +7,7 @@
 //! `DOMAIN_DATABASE_URL=postgres://postgres@127.0.0.1/test cargo run --example orders`.
 
 use domain_core::prelude::*;
+use examples::{check, database_flag};
 
 #[aggregate(event_sourced, snapshot_every = 3)]
 pub struct Order {
@@ -118,29 +119,9 @@ impl OrderCommands {
     }
 }
 
-/// `--database <url>` if given; otherwise `open()` reads `DOMAIN_DATABASE_URL`, else memory.
-fn database_flag() -> Result<Option<String>> {
-    let mut args = std::env::args().skip(1);
-    match (args.next().as_deref(), args.next()) {
-        (None, _) => Ok(None),
-        (Some("--database"), Some(url)) => Ok(Some(url)),
-        _ => Err(Error::rule(
-            "usage: orders [--database <url>]  (sqlite://orders.db, postgres://user@host/db)",
-        )),
-    }
-}
-
-fn check(condition: bool, what: &str) -> Result<()> {
-    if condition {
-        Ok(())
-    } else {
-        Err(Error::rule(format!("check failed: {what}")))
-    }
-}
-
 async fn run() -> Result<()> {
     let mut builder = Domain::builder("Shop");
-    if let Some(url) = database_flag()? {
+    if let Some(url) = database_flag("orders")? {
         builder = builder.database(url);
     }
     let domain = builder.open().await?;
