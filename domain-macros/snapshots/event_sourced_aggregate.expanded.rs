@@ -38,7 +38,6 @@ const _: () = {
             self.__domain.events.drain_into(out);
         }
         type Sourcing = __dc::EventSourced;
-        const EVENT_SOURCED: bool = true;
         const SNAPSHOT_EVERY: u64 = 0u64;
         const SCHEMA_FINGERPRINT: u64 = 16279504219320900083u64;
         fn __blank(id: &__dc::Identifier) -> __dc::Option<Self> {

@@ -59,13 +59,10 @@ pub trait Aggregate:
     #[doc(hidden)]
     /// Moves the pending events of the aggregate and of its entities into `out`, in raise order.
     fn __drain_events(&mut self, out: &mut Vec<PendingEvent>);
-    /// How its state is kept: [`StateStored`] (the default: the state is saved) or
-    /// [`EventSourced`] (`#[aggregate(event_sourced)]`: the state is the fold of its events).
+    /// How its state is kept: [`StateStored`] (the state is saved) or [`EventSourced`]
+    /// (`#[aggregate(event_sourced)]`: the state is the fold of its events).
     #[doc(hidden)]
-    type Sourcing;
-    /// True for `#[aggregate(event_sourced)]`.
-    #[doc(hidden)]
-    const EVENT_SOURCED: bool = false;
+    type Sourcing: SourcingKind;
     /// `#[aggregate(event_sourced, snapshot_every = N)]`: a commit that takes the stream past a
     /// multiple of N stores a snapshot of the state with it (0: never).
     #[doc(hidden)]
@@ -90,6 +87,26 @@ pub struct StateStored;
 /// The [`Aggregate::Sourcing`] of an event-sourced aggregate.
 #[doc(hidden)]
 pub struct EventSourced;
+
+/// What the runtime reads off an aggregate's [`Aggregate::Sourcing`].
+#[doc(hidden)]
+pub trait SourcingKind {
+    /// True for [`EventSourced`]: loads replay the stream, the row holds no state.
+    const EVENT_SOURCED: bool;
+}
+
+impl SourcingKind for StateStored {
+    const EVENT_SOURCED: bool = false;
+}
+
+impl SourcingKind for EventSourced {
+    const EVENT_SOURCED: bool = true;
+}
+
+/// Whether `A` is event-sourced.
+pub(crate) const fn is_event_sourced<A: Aggregate>() -> bool {
+    <A::Sourcing as SourcingKind>::EVENT_SOURCED
+}
 
 /// Changes an event-sourced aggregate's state by one of its events. Implemented by an `#[apply]`
 /// method in an `#[apply_events] impl` block; `raise` calls it at once, and loading calls it for

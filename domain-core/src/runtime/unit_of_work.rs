@@ -96,7 +96,7 @@ impl UnitOfWork {
         let mut raised = Vec::new();
         aggregate.__drain_events(&mut raised);
         let read_revision = aggregate.__state().staged_revision;
-        let sourcing = if A::EVENT_SOURCED {
+        let sourcing = if crate::model::is_event_sourced::<A>() {
             Sourcing::EventSourced {
                 stream_position: aggregate.__state().stream_position,
                 snapshot_every: A::SNAPSHOT_EVERY,

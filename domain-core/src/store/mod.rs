@@ -422,7 +422,7 @@ impl Store {
     }
 
     pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {
-        if A::EVENT_SOURCED {
+        if crate::model::is_event_sourced::<A>() {
             return self.replay::<A>(id).await;
         }
         each_store!(self, s => s.load::<A>(id))
@@ -668,7 +668,7 @@ impl Store {
 
 /// An event-sourced aggregate's row holds no state to filter on: it is read by id only.
 fn refuse_event_sourced_query<A: Aggregate>() -> Result<()> {
-    if A::EVENT_SOURCED {
+    if crate::model::is_event_sourced::<A>() {
         return Err(Error::EventSourcedQuery { aggregate: A::NAME });
     }
     Ok(())

@@ -41,7 +41,6 @@ fn trait_impl(model: &StructModel) -> TokenStream {
         let (every, fingerprint) = (model.snapshot_every, model.fingerprint);
         quote! {
             type Sourcing = __dc::EventSourced;
-            const EVENT_SOURCED: bool = true;
             const SNAPSHOT_EVERY: u64 = #every;
             const SCHEMA_FINGERPRINT: u64 = #fingerprint;
             fn __blank(id: &__dc::Identifier) -> __dc::Option<Self> { __dc::Some(#blank) }
