@@ -68,9 +68,10 @@ mod store;
 pub use runtime::registry;
 
 pub use domain_macros::{
-    aggregate, apply, apply_events, command, command_handler, entity, event, event_handler, handle,
-    upcaster, value_object,
+    aggregate, apply, apply_events, command, command_handler, entity, entity_handler, event,
+    event_handler, handle, handler_states, on_command, upcaster, value_object,
 };
+pub use model::clause::{Handled, HandlerState, HandlerStates, IgnoredMessages, Yields};
 pub use model::error::{CommittedOutput, Error, HandlerFailure, Result};
 pub use model::identifier::Identifier;
 pub use model::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category};
@@ -98,16 +99,17 @@ pub use uuid::Uuid;
 /// Everything a domain module needs: `use domain_core::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Aggregate, Apply, Command, Context, Domain, Entity, Error, Event, EventEnvelope,
+        Aggregate, Apply, Command, Context, Domain, Entity, Error, Event, EventEnvelope, Handled,
         Identifier, JsonValue, Metadata, Result, Validate, ValidationErrors, ValueObject,
-        aggregate, apply, apply_events, command, command_handler, entity, event, event_handler,
-        handle, upcaster, value_object,
+        aggregate, apply, apply_events, command, command_handler, entity, entity_handler, event,
+        event_handler, handle, handler_states, on_command, upcaster, value_object,
     };
 }
 
 /// Paths used by generated code. Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::model::clause::{Handled, HandlerState, HandlerStates, Yields};
     pub use crate::model::codec::{DecodedEvent, UpcastFn, UpcastFrom, decode_event};
     pub use crate::model::entity_fields;
     pub use crate::model::validation::check;
@@ -116,6 +118,10 @@ pub mod __private {
         PendingEvent, PendingEvents, RaisableBy, StateStored, ValueObject,
     };
     pub use crate::runtime::domain::process_json;
+    pub use crate::runtime::entity::{
+        EntityHandlers, EventSourcedEntity, OneEntityHandlerBlockPerEntity,
+        entity_handlers_instance, event_sourced_entity, run_command_clause,
+    };
     pub use crate::runtime::handler::{
         HandledCommand, HandlerReturn, context_as, dispatch_sync, handled_command_category,
         instance_as, wrong_instance,

@@ -9,7 +9,7 @@ const _: () = {
         fn apply(&mut self, event: &Deposited) {
             fn __own_event<E: __dc::Event<Aggregate = A>, A>() {}
             let _ = __own_event::<Deposited, Account>;
-            Account::deposited(self, event)
+            <Account>::deposited(self, event);
         }
     }
 };

@@ -1,14 +1,14 @@
 //! Attribute macros of `domain-core`. Depend on `domain-core`, which re-exports them (also through
 //! `domain_core::prelude`); this crate only declares the entry points. Each family (`structs/`:
-//! aggregate, entity, value object, event, command; `handlers/`; `appliers/`: apply_events;
-//! `upcasters`) runs the one driver in
+//! aggregate, entity, value object, event, command; `handlers/`; `appliers/`: apply_events and
+//! entity_handler; `states`: handler_states; `upcasters`) runs the one driver in
 //! `pipeline`: parse -> check -> expand, with `expand/` split by kind. On an error the item is
 //! still expanded (a bad option dropped, a missing `part_of` replaced by a placeholder), so one
 //! mistake is one error, not one more at every later use of the type.
 //!
 //! | Macro | On | Options |
 //! |---|---|---|
-//! | [`#[aggregate]`](macro@aggregate) | struct | `stream_category = "..."`, `event_sourced`, `snapshot_every = N` |
+//! | [`#[aggregate]`](macro@aggregate) | struct | `stream_category = "..."`, `event_sourced`, `snapshot_every = N`, `states = Enum` |
 //! | [`#[entity]`](macro@entity) | struct | `part_of = Aggregate` (required) |
 //! | [`#[value_object]`](macro@value_object) | struct | none |
 //! | [`#[event]`](macro@event) | struct | `part_of = Aggregate` (required), `version = N` |
@@ -17,7 +17,10 @@
 //! | [`#[event_handler]`](macro@event_handler) | inherent impl | `part_of = Aggregate` (required), `stream_category = "..."`, `source_stream = "..."` |
 //! | [`#[handle]`](macro@handle) | method of a handler impl | `MessageType`, or `$any` in event handlers |
 //! | [`#[apply_events]`](macro@apply_events) | inherent impl of an event-sourced aggregate | none |
-//! | [`#[apply]`](macro@apply) | method of an `#[apply_events]` impl | none |
+//! | [`#[apply]`](macro@apply) | method of an `#[apply_events]` or `#[entity_handler]` impl | `become = State` |
+//! | [`#[entity_handler]`](macro@entity_handler) | inherent impl of an event-sourced aggregate | none |
+//! | [`#[on_command]`](macro@on_command) | method of an `#[entity_handler]` impl | `when = State`, `when = [State, ..]` |
+//! | [`#[handler_states]`](macro@handler_states) | fieldless enum | none |
 //! | [`#[upcaster]`](macro@upcaster) | `fn(JsonValue) -> JsonValue` | `Event, from = N` (both required) |
 //!
 //! Helper attributes on fields, read and removed by the struct macros:
@@ -48,10 +51,11 @@ mod upcasters;
 
 #[cfg(test)]
 mod snapshots;
+mod states;
 
 use proc_macro::TokenStream;
 
-use appliers::ApplyEvents;
+use appliers::Block;
 use handlers::model::HandlerKind;
 use structs::model::Kind;
 
@@ -1008,7 +1012,7 @@ pub fn handle(args: TokenStream, input: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn apply_events(args: TokenStream, input: TokenStream) -> TokenStream {
-    pipeline::run(ApplyEvents, args.into(), input.into()).into()
+    pipeline::run(Block::ApplyEvents, args.into(), input.into()).into()
 }
 
 /// Marks a method of an [`#[apply_events]`](macro@apply_events) impl block as the one that applies
@@ -1093,4 +1097,150 @@ pub fn apply(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn upcaster(args: TokenStream, input: TokenStream) -> TokenStream {
     pipeline::run(upcasters::Upcaster, args.into(), input.into()).into()
+}
+
+/// RIDDL's entity handler on an event-sourced entity: its `on` clauses as methods.
+///
+/// | RIDDL | Rust |
+/// |---|---|
+/// | `on command JustDoIt yields JustDidIt` | `#[on_command] fn just_do_it(&self, command: JustDoIt) -> JustDidIt` |
+/// | `on event NameWasUpdated { set State.name to NameWasUpdated.newName }` | `#[apply] fn updated(&mut self, event: &NameWasUpdated) { self.name = .. }` |
+/// | several handlers, one active | `#[aggregate(event_sourced, states = Handlers)]`, `#[on_command(when = Open)]`, `#[apply(become = Closed)]` |
+///
+/// An `#[on_command]` clause reads the entity and returns what the command yields: an event of
+/// the entity, or an `Option`, `Vec`, tuple or `Result` of them (see `domain_core::Yields`); an
+/// `Err` refuses the command. The framework loads the entity named by the command's
+/// `#[identifier]` (a new entity has no events yet: it starts blank; a command without an
+/// identifier starts a new one), applies each yielded event through its `#[apply]` method and
+/// appends it to the entity's stream when the command commits. `domain.process(command)`
+/// returns a `domain_core::Handled`.
+///
+/// With handler states, `when` says in which states a clause runs; a command the active state
+/// has no clause for is ignored (`Handled::Ignored`, or an error with
+/// `DomainBuilder::ignored_messages`). The active state changes only when an event is applied
+/// (`#[apply(become = State)]`), so replaying the stream restores it.
+///
+/// Compile errors at your own tokens: a clause that yields another entity's event, a command of
+/// another entity, a second clause for one command, a `when` or `become` naming a state the
+/// entity does not declare, an entity that is not event-sourced, a second `#[entity_handler]`
+/// block for one entity.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[handler_states]
+/// pub enum Phase { Open, Closed }
+///
+/// #[aggregate(event_sourced, states = Phase)]
+/// pub struct Ticket { pub notes: Vec<String> }
+///
+/// #[event(part_of = Ticket)]
+/// pub struct Noted { pub text: String }
+///
+/// #[event(part_of = Ticket)]
+/// pub struct TicketClosed {}
+///
+/// #[command(part_of = Ticket)]
+/// pub struct Note { #[identifier] pub ticket: Identifier, pub text: String }
+///
+/// #[command(part_of = Ticket)]
+/// pub struct Close { #[identifier] pub ticket: Identifier }
+///
+/// #[entity_handler]
+/// impl Ticket {
+///     /// RIDDL: `on command Note yields Noted`, in the `Open` handler only.
+///     #[on_command(when = Open)]
+///     fn note(&self, command: Note) -> Noted {
+///         Noted { text: command.text }
+///     }
+///
+///     #[on_command(when = Open)]
+///     fn close(&self, _command: Close) -> TicketClosed {
+///         TicketClosed {}
+///     }
+///
+///     #[apply]
+///     fn noted(&mut self, event: &Noted) {
+///         self.notes.push(event.text.clone());
+///     }
+///
+///     #[apply(become = Closed)]
+///     fn closed(&mut self, _event: &TicketClosed) {}
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("Desk").build()?;
+/// let ticket = Identifier::new();
+/// let noted = domain.process(Note { ticket: ticket.clone(), text: "printer jams".into() }).await?;
+/// assert_eq!(noted.events(), 1);
+/// domain.process(Close { ticket: ticket.clone() }).await?;
+///
+/// // The `Closed` handler has no clause for `Note`: ignored, visibly.
+/// let late = domain.process(Note { ticket: ticket.clone(), text: "still jams".into() }).await?;
+/// assert!(late.is_ignored());
+///
+/// let loaded = domain.repository::<Ticket>().get(&ticket).await?;
+/// assert_eq!(loaded.active_handler(), Phase::Closed);
+/// assert_eq!(loaded.notes(), &["printer jams".to_string()]);
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[proc_macro_attribute]
+pub fn entity_handler(args: TokenStream, input: TokenStream) -> TokenStream {
+    pipeline::run(Block::EntityHandler, args.into(), input.into()).into()
+}
+
+/// Marks a method of an [`#[entity_handler]`](macro@entity_handler) impl block as a command
+/// clause (RIDDL: `on command C yields E`): `fn name(&self, command: C) -> Yielded`, with
+/// `when = State` or `when = [State, ..]` to run only in those handler states.
+///
+/// Outside an `#[entity_handler]` block it is a compile error.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate(event_sourced)]
+/// pub struct Greeter { pub greeted: u32 }
+///
+/// #[event(part_of = Greeter)]
+/// pub struct Greeted { pub name: String }
+///
+/// #[command(part_of = Greeter)]
+/// pub struct Greet { #[identifier] pub greeter: Identifier, pub name: String }
+///
+/// #[entity_handler]
+/// impl Greeter {
+///     #[on_command]
+///     fn greet(&self, command: Greet) -> Greeted {
+///         Greeted { name: command.name }
+///     }
+///
+///     #[apply]
+///     fn count_greeting(&mut self, _event: &Greeted) {
+///         self.greeted += 1;
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn on_command(args: TokenStream, input: TokenStream) -> TokenStream {
+    appliers::stray_on_command(args.into(), input.into()).into()
+}
+
+/// Declares an entity's handler states (RIDDL: "an entity can make use of multiple handlers
+/// ... only one handler active at any moment"): a fieldless enum, named by
+/// `#[aggregate(event_sourced, states = ThisEnum)]`. Its first variant is where a new entity
+/// starts. It derives `Clone`, `Copy`, `Debug`, `PartialEq`, `Eq`, `Hash` and serde's traits,
+/// and implements `Default` (the first variant) and `domain_core::HandlerState`.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[handler_states]
+/// pub enum Light { Red, Green, Amber }
+///
+/// assert_eq!(Light::default(), Light::Red);
+/// ```
+#[proc_macro_attribute]
+pub fn handler_states(args: TokenStream, input: TokenStream) -> TokenStream {
+    pipeline::run(states::HandlerStatesFamily, args.into(), input.into()).into()
 }

@@ -15,6 +15,8 @@ pub struct MacroOptions {
     /// `event_sourced`, a flag: where it was written.
     pub event_sourced: Option<proc_macro2::Span>,
     pub snapshot_every: Option<LitInt>,
+    /// `states = OrderHandler`: the entity's handler states.
+    pub states: Option<Path>,
 }
 
 /// Parses `args` for `macro_name`, accepting only the keys in `allowed`.
@@ -44,6 +46,7 @@ pub fn parse_macro_options(
             crate::symbol::VERSION => Some(options.version.is_some()),
             crate::symbol::EVENT_SOURCED => Some(options.event_sourced.is_some()),
             crate::symbol::SNAPSHOT_EVERY => Some(options.snapshot_every.is_some()),
+            crate::symbol::STATES => Some(options.states.is_some()),
             _ => unreachable!("every allowed key is matched above"),
         };
         if present != Some(false) {
@@ -66,6 +69,7 @@ pub fn parse_macro_options(
             crate::symbol::SOURCE_STREAM => options.source_stream = Some(meta.value()?.parse()?),
             crate::symbol::VERSION => options.version = Some(meta.value()?.parse()?),
             crate::symbol::SNAPSHOT_EVERY => options.snapshot_every = Some(meta.value()?.parse()?),
+            crate::symbol::STATES => options.states = Some(meta.value()?.parse()?),
             crate::symbol::EVENT_SOURCED => {
                 if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
                     return Err(meta

@@ -155,6 +155,43 @@ fn apply_events() {
     };
     assert_snapshot(
         "apply_events",
-        crate::pipeline::run(crate::appliers::ApplyEvents, quote!(), input),
+        crate::pipeline::run(crate::appliers::Block::ApplyEvents, quote!(), input),
+    );
+}
+
+#[test]
+fn entity_handler() {
+    let input = quote! {
+        impl Order {
+            #[on_command(when = Unpaid)]
+            fn pay(&self, command: Pay) -> Paid {
+                Paid { cents: command.cents }
+            }
+
+            #[on_command]
+            fn note(&self, command: AddNote) -> Result<Option<Noted>> {
+                Ok(Some(Noted { text: command.text }))
+            }
+
+            #[apply(become = Paid)]
+            fn paid(&mut self, event: &Paid) {
+                self.paid_cents += event.cents;
+            }
+        }
+    };
+    assert_snapshot(
+        "entity_handler",
+        crate::pipeline::run(crate::appliers::Block::EntityHandler, quote!(), input),
+    );
+}
+
+#[test]
+fn handler_states() {
+    let input = quote! {
+        pub enum OrderHandler { Unpaid, Paid, Shipped }
+    };
+    assert_snapshot(
+        "handler_states",
+        crate::pipeline::run(crate::states::HandlerStatesFamily, quote!(), input),
     );
 }

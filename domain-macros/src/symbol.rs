@@ -6,6 +6,9 @@ pub const SOURCE_STREAM: &str = "source_stream";
 pub const VERSION: &str = "version";
 pub const EVENT_SOURCED: &str = "event_sourced";
 pub const SNAPSHOT_EVERY: &str = "snapshot_every";
+pub const STATES: &str = "states";
+pub const WHEN: &str = "when";
+pub const BECOME: &str = "become";
 
 pub const MAX_LENGTH: &str = "max_length";
 pub const MIN_LENGTH: &str = "min_length";
@@ -22,6 +25,7 @@ pub const HAS_MANY: &str = "has_many";
 pub const HAS_ONE: &str = "has_one";
 pub const HANDLE: &str = "handle";
 pub const APPLY: &str = "apply";
+pub const ON_COMMAND: &str = "on_command";
 
 /// The handled-type spelling that matches every event of the category.
 pub const ANY: &str = "$any";

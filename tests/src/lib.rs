@@ -1,1 +1,3 @@
-//! Integration and compile-fail tests live in `tests/`.
+//! Integration and compile-fail tests live in `tests/`; the harness they share lives here.
+
+pub mod harness;

@@ -67,6 +67,23 @@ pub enum Error {
         actual: u64,
     },
 
+    /// The entity's active handler has no clause for the message, and the domain was built with
+    /// [`IgnoredMessages::Fail`](crate::IgnoredMessages::Fail) (by default the message is
+    /// ignored and reported as [`Handled::Ignored`](crate::Handled::Ignored)).
+    #[error(
+        "{entity} `{id}` ignored `{message}`: its active handler `{handler}` has no clause for it"
+    )]
+    Ignored {
+        /// The message type.
+        message: &'static str,
+        /// The entity type.
+        entity: &'static str,
+        /// The entity's identity.
+        id: String,
+        /// The active handler (its state's name).
+        handler: &'static str,
+    },
+
     /// A command type with no registered handler in this domain.
     #[error("no command handler is registered for `{command}`{hint}")]
     NoHandler {

@@ -1,6 +1,7 @@
 //! The traits the macros implement: what makes a struct an aggregate, entity, value object, event
 //! or command. Users never implement them by hand; they are here to be named in bounds and docs.
 
+pub(crate) mod clause;
 pub(crate) mod codec;
 pub(crate) mod error;
 pub(crate) mod identifier;
@@ -266,7 +267,7 @@ pub trait Command: Validate + Serialize + DeserializeOwned + Send + 'static {
 /// `raise()` of another aggregate's event does not compile.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an event of `{A}`",
-    label = "`raise()` only accepts events declared with `#[event(part_of = {A})]`",
+    label = "`{A}` raises, and its clauses yield, only events declared with `#[event(part_of = {A})]`",
     note = "raise it from the aggregate it is `part_of`, or declare it `part_of = {A}`"
 )]
 pub trait RaisableBy<A> {}

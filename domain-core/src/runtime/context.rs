@@ -191,6 +191,17 @@ impl Context {
         &self.inner.name
     }
 
+    /// `A` with identity `id` as this handler sees it, or, for an event-sourced `A` with no
+    /// events yet, its blank state (an entity handler's clause starts the entity).
+    pub(crate) async fn load_or_blank<A: Aggregate>(&self, id: &Identifier) -> Result<A> {
+        match self.repository::<A>().get(id).await {
+            Err(Error::NotFound { .. }) => {
+                A::__blank(id).ok_or_else(|| Error::not_found(A::NAME, id))
+            }
+            other => other,
+        }
+    }
+
     /// The repository of `A`, staged in this handler's unit of work.
     pub fn repository<A: Aggregate>(&self) -> Repository<'_, A> {
         Repository {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use foldhash::HashMap;
 use uuid::Uuid;
 
+use crate::model::clause::IgnoredMessages;
 use crate::model::error::{HandlerFailure, Result};
 use crate::model::message::{EventEnvelope, Metadata};
 use crate::runtime::chain::Chain;
@@ -28,6 +29,8 @@ pub(crate) struct DomainInner {
     pub retries: RetryPolicies,
     /// The streams parked for each handler (dead letters that later events wait behind).
     pub parked: Parked,
+    /// What a message its entity's active handler has no clause for does.
+    pub ignored: IgnoredMessages,
 }
 
 impl DomainInner {

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use uuid::Uuid;
 
+use crate::model::clause::IgnoredMessages;
 use crate::model::error::{CommittedOutput, Error, HandlerFailure, Result};
 use crate::model::identifier::Identifier;
 use crate::model::message::{EventEnvelope, Metadata, RecordedCommand, stream_category};
@@ -99,6 +100,7 @@ pub struct DomainBuilder {
     retry_policy: Option<RetryPolicy>,
     handler_retry: HashMap<TypeId, RetryPolicy>,
     command_retry: Option<RetryPolicy>,
+    ignored: IgnoredMessages,
     /// The type names given to `handler_processing` / `handler_retry_policy`, checked at build:
     /// each must be a registered event handler.
     handler_options: Vec<(TypeId, &'static str)>,
@@ -182,6 +184,7 @@ impl Domain {
             retry_policy: None,
             handler_retry: HashMap::default(),
             command_retry: None,
+            ignored: IgnoredMessages::Report,
             handler_options: Vec::new(),
             #[cfg(any(feature = "sqlite", feature = "postgres"))]
             pool: None,
@@ -1075,6 +1078,22 @@ impl DomainBuilder {
         self
     }
 
+    /// What a command that its entity's active handler has no clause for does (an
+    /// `#[entity_handler]` with handler states): by default it is ignored and `process` returns
+    /// [`Handled::Ignored`](crate::Handled::Ignored); with [`IgnoredMessages::Fail`] it is an
+    /// [`Error::Ignored`].
+    ///
+    /// ```
+    /// use domain_core::{Domain, IgnoredMessages};
+    ///
+    /// let builder = Domain::builder("Shop").ignored_messages(IgnoredMessages::Fail);
+    /// # let _ = builder;
+    /// ```
+    pub fn ignored_messages(mut self, policy: IgnoredMessages) -> Self {
+        self.ignored = policy;
+        self
+    }
+
     /// How often a submitted command ([`Domain::submit`]) whose handler fails is attempted
     /// before it is failed, and the backoff between attempts; by default
     /// `RetryPolicy::attempts(5)`. Refusals (validation and rule errors) are not retried.
@@ -1313,6 +1332,7 @@ impl DomainBuilder {
             retry_policy: self.retry_policy,
             handler_retry: self.handler_retry,
             command_retry: self.command_retry.unwrap_or(RetryPolicy::ASYNC),
+            ignored: self.ignored,
         })
     }
 }
@@ -1327,6 +1347,7 @@ struct CheckedDomain {
     retry_policy: Option<RetryPolicy>,
     handler_retry: HashMap<TypeId, RetryPolicy>,
     command_retry: RetryPolicy,
+    ignored: IgnoredMessages,
 }
 
 impl CheckedDomain {
@@ -1422,6 +1443,7 @@ impl CheckedDomain {
                 dispatcher,
                 retries,
                 parked,
+                ignored: self.ignored,
             }),
             subscriptions,
             commands: Arc::new(CommandQueue::new(self.command_retry)),

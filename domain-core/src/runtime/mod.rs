@@ -10,6 +10,7 @@ pub(crate) mod core;
 pub(crate) mod dispatch;
 pub(crate) mod domain;
 pub(crate) mod engine;
+pub(crate) mod entity;
 pub(crate) mod handler;
 pub mod registry;
 pub(crate) mod retry;

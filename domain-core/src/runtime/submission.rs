@@ -168,6 +168,7 @@ fn refuses(error: &Error) -> bool {
             | Error::NotFound { .. }
             | Error::TooMany { .. }
             | Error::NoHandler { .. }
+            | Error::Ignored { .. }
             | Error::Malformed { .. }
             | Error::UnknownMessageType { .. }
             | Error::UnreadableCommand { .. }

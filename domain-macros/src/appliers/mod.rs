@@ -1,5 +1,7 @@
-//! `#[apply_events]` and its `#[apply]` markers: how an event-sourced aggregate's events change
-//! its state. parse -> check -> expand, through the shared pipeline.
+//! `#[apply_events]` and `#[entity_handler]` with their `#[apply]` and `#[on_command]` markers:
+//! how an event-sourced entity's events change its state, and (RIDDL's entity handler) which
+//! events its commands yield, in which handler state. parse -> check -> expand, through the
+//! shared pipeline.
 
 mod expand;
 mod model;
@@ -10,12 +12,9 @@ use proc_macro2::TokenStream;
 use crate::ctxt::Ctxt;
 use crate::pipeline::Family;
 use model::ApplyModel;
+pub use model::Block;
 
-/// The `#[apply_events]` family.
-#[derive(Clone, Copy)]
-pub struct ApplyEvents;
-
-impl Family for ApplyEvents {
+impl Family for Block {
     type Model = ApplyModel;
 
     fn parse(
@@ -24,7 +23,7 @@ impl Family for ApplyEvents {
         args: TokenStream,
         input: TokenStream,
     ) -> Result<ApplyModel, TokenStream> {
-        parse::parse(cx, args, input)
+        parse::parse(cx, self, args, input)
     }
 
     fn check(self, cx: &Ctxt, model: &mut ApplyModel) {
@@ -36,12 +35,21 @@ impl Family for ApplyEvents {
     }
 }
 
-/// `#[apply]` on its own: `#[apply_events]` removes these markers, so reaching this means the
-/// method is not inside an `#[apply_events]` impl.
+/// `#[apply]` on its own: the block macro removes these markers, so reaching this means the
+/// method is not inside an `#[apply_events]` or `#[entity_handler]` impl.
 pub fn stray_apply(args: TokenStream, input: TokenStream) -> TokenStream {
     crate::pipeline::stray_marker(
         args,
         input,
-        "`#[apply]` only works inside an `#[apply_events] impl YourAggregate { .. }` block",
+        "`#[apply]` only works inside an `#[apply_events]` or `#[entity_handler]` impl block of the entity (`impl YourAggregate { .. }`)",
+    )
+}
+
+/// `#[on_command]` on its own: the same, for clauses of an `#[entity_handler]`.
+pub fn stray_on_command(args: TokenStream, input: TokenStream) -> TokenStream {
+    crate::pipeline::stray_marker(
+        args,
+        input,
+        "`#[on_command]` only works inside an `#[entity_handler] impl YourEntity { .. }` block",
     )
 }

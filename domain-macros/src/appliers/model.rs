@@ -1,21 +1,44 @@
-//! The model of an `#[apply_events]` impl block, and the rule across its methods.
+//! The model of an `#[apply_events]` or `#[entity_handler]` impl block, and the rules across its
+//! methods.
 
 use quote::ToTokens;
 use syn::{Ident, ItemImpl, Type};
 
 use crate::ctxt::Ctxt;
 
+/// Which macro the block carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// `#[apply_events]`: `#[apply]` methods only.
+    ApplyEvents,
+    /// `#[entity_handler]`: RIDDL's entity handler, `#[apply]` and `#[on_command]` clauses.
+    EntityHandler,
+}
+
+impl Block {
+    pub fn macro_name(self) -> &'static str {
+        match self {
+            Block::ApplyEvents => "apply_events",
+            Block::EntityHandler => "entity_handler",
+        }
+    }
+}
+
 pub struct ApplyModel {
-    /// The impl block with the `#[apply]` markers removed.
+    pub block: Block,
+    /// The impl block with the clause markers removed.
     pub item: ItemImpl,
     pub self_ty: Type,
     pub methods: Vec<ApplyMethod>,
+    pub commands: Vec<CommandClause>,
 }
 
 pub struct ApplyMethod {
     pub method: Ident,
     /// The applied event type, as the user spelled it (its tokens carry the user's spans).
     pub event: Type,
+    /// `#[apply(become = State)]`: the handler state the entity switches to.
+    pub become_: Option<Transition>,
     /// A second method for the same event (already an error): nothing is generated for it.
     pub duplicate: bool,
     /// Its signature is wrong (already an error): the event still gets an `Apply` impl, which
@@ -23,7 +46,32 @@ pub struct ApplyMethod {
     pub bad_signature: bool,
 }
 
-/// One method per event: two would leave the replayed state to whichever ran last.
+/// `become = State` as written: the keyword (for the error when the entity has no states) and
+/// the state (for the error when it is not one of them).
+pub struct Transition {
+    pub keyword: Ident,
+    pub state: Ident,
+}
+
+/// An `#[on_command]` clause: `fn name(&self, command: C) -> Yielded`.
+pub struct CommandClause {
+    pub method: Ident,
+    /// The handled command type, as the user spelled it.
+    pub command: Type,
+    /// The declared return type (`()` when omitted): what the clause yields.
+    pub output: Type,
+    /// `when = State` / `when = [A, B]`: the handler states the clause belongs to (empty: every
+    /// state), with the `when` keyword.
+    pub when: Option<(Ident, Vec<Ident>)>,
+    /// A second clause for the same command (already an error): nothing is generated for it.
+    pub duplicate: bool,
+    /// Its signature is wrong (already an error): the command still gets its `HandledCommand`
+    /// impl, so `domain.process(command)` is not a second error.
+    pub bad_signature: bool,
+}
+
+/// One method per event (two would leave the replayed state to whichever ran last), one clause
+/// per command (the command is routed to one place; the clause says in which states it runs).
 pub fn check(cx: &Ctxt, model: &mut ApplyModel) {
     let mut seen: Vec<String> = Vec::new();
     for method in &mut model.methods {
@@ -34,6 +82,19 @@ pub fn check(cx: &Ctxt, model: &mut ApplyModel) {
                 format!("a second `#[apply]` method for `{key}`: an event changes the state in one method"),
             );
             method.duplicate = true;
+        } else {
+            seen.push(key);
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for clause in &mut model.commands {
+        let key = clause.command.to_token_stream().to_string();
+        if seen.contains(&key) {
+            cx.error_spanned_by(
+                &clause.command,
+                format!("a second `#[on_command]` clause for `{key}`: a command has one clause; list every handler state it runs in with `when = [..]`"),
+            );
+            clause.duplicate = true;
         } else {
             seen.push(key);
         }

@@ -48,6 +48,15 @@ pub fn check(cx: &Ctxt, model: &mut StructModel) {
             _ => cx.error_spanned_by(every, "`snapshot_every` must be an integer of at least 1"),
         }
     }
+    if let Some(states) = &model.states
+        && !model.event_sourced
+    {
+        cx.error_spanned_by(
+            states,
+            "handler states apply to event-sourced entities (the active handler is changed by `#[apply(become = ..)]`, so replay restores it): write `#[aggregate(event_sourced, states = ..)]`",
+        );
+        model.states = None;
+    }
     model.fingerprint = fingerprint(model);
 }
 
@@ -186,6 +195,9 @@ fn fingerprint(model: &StructModel) -> u64 {
     let mut text = model.ident().to_string();
     for field in &model.fields {
         text.push_str(&format!(";{}:{}", field.ident, field.ty.to_token_stream()));
+    }
+    if let Some(states) = &model.states {
+        text.push_str(&format!(";$handler:{}", states.to_token_stream()));
     }
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {

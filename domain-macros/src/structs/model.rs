@@ -39,7 +39,7 @@ impl Kind {
     pub fn allowed_options(self) -> &'static [&'static str] {
         use crate::symbol::*;
         match self {
-            Kind::Aggregate => &[STREAM_CATEGORY, EVENT_SOURCED, SNAPSHOT_EVERY],
+            Kind::Aggregate => &[STREAM_CATEGORY, EVENT_SOURCED, SNAPSHOT_EVERY, STATES],
             Kind::Entity | Kind::Command => &[PART_OF],
             Kind::ValueObject => &[],
             Kind::Event => &[PART_OF, VERSION],
@@ -74,6 +74,9 @@ pub struct StructModel {
     pub snapshot_every_option: Option<syn::LitInt>,
     /// Events between snapshots of an event-sourced aggregate (0: none); set by `check`.
     pub snapshot_every: u64,
+    /// `states = OrderHandler`: the enum of the entity's handler states (RIDDL's handlers, one
+    /// active at a time); only on an event-sourced aggregate (checked by `check`).
+    pub states: Option<syn::Path>,
     /// A hash of the fields' names and types as written, set by `check`: a snapshot taken under
     /// another one is not used.
     pub fingerprint: u64,

@@ -79,6 +79,7 @@ pub fn parse(
         private_fields: false,
         snapshot_every_option: options.snapshot_every,
         snapshot_every: 0,
+        states: options.states,
         fingerprint: 0,
         fields,
         identifier_marks,

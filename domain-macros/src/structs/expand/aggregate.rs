@@ -89,11 +89,16 @@ fn blank(model: &StructModel) -> TokenStream {
         let value = crate::paths::respan(value, ty.span());
         quote!(#name: #value,)
     });
+    let handler = model
+        .states
+        .as_ref()
+        .map(|states| quote_spanned!(states.span()=> __handler: <#states as ::core::default::Default>::default(),));
     quote! {
         #ident {
             #generated_id
             #(#fields)*
             __domain: ::core::default::Default::default(),
+            #handler
         }
     }
 }
@@ -132,9 +137,33 @@ fn state_stored_impl(model: &StructModel) -> TokenStream {
     }
 }
 
+/// The entity's handler states: which is active, and the switch `#[apply(become = ..)]` makes.
+fn handler_states(model: &StructModel) -> TokenStream {
+    let Some(states) = &model.states else {
+        return quote!();
+    };
+    let ident = model.ident();
+    let trait_impl = quote_spanned! {states.span()=>
+        impl __dc::HandlerStates for #ident {
+            type States = #states;
+            fn __active(&self) -> #states { self.__handler }
+            fn __become(&mut self, state: #states) { self.__handler = state; }
+        }
+    };
+    quote! {
+        #trait_impl
+        impl #ident {
+            /// The active handler: which of the entity's handler states answers its next
+            /// message (RIDDL: one handler active at any moment).
+            pub fn active_handler(&self) -> #states { self.__handler }
+        }
+    }
+}
+
 fn event_sourced_impl(model: &StructModel) -> TokenStream {
     let ident = model.ident();
     let getters = getters(model);
+    let handler_states = handler_states(model);
     let new = model.identifier.is_none().then(|| {
         quote! {
             /// A new aggregate with a generated identity, before its first event: raise one to
@@ -145,6 +174,7 @@ fn event_sourced_impl(model: &StructModel) -> TokenStream {
         }
     });
     quote! {
+        #handler_states
         impl #ident {
             #getters
             #new

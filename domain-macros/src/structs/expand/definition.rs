@@ -81,6 +81,16 @@ fn item(model: &StructModel) -> TokenStream {
         };
         named.named.push(field);
     }
+    if let Some(states) = &model.states {
+        // The active handler is state like any field: saved in snapshots, restored by replay
+        // (`#[apply(become = ..)]`); a snapshot without it starts at the first state.
+        let field: syn::Field = syn::parse_quote! {
+            #[serde(rename = "$handler", default)]
+            #[doc(hidden)]
+            __handler: #states
+        };
+        named.named.push(field);
+    }
     // A command's JSON comes from outside (`process_json`): an unknown field is most likely a
     // misspelt optional one, which would otherwise be dropped without a word.
     let strict = (model.kind == Kind::Command).then(|| quote!(#[serde(deny_unknown_fields)]));

@@ -1,0 +1,112 @@
+//! Entity handlers (RIDDL's `handler` and its `on` clauses, `#[entity_handler]`): running an
+//! `#[on_command]` clause — load the entity (or start it blank), ask its active handler, call
+//! the clause, apply and stage what it yields — and the registration of an entity's handler.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::model::clause::{Handled, IgnoredMessages};
+use crate::model::error::{Error, Result};
+use crate::model::identifier::Identifier;
+use crate::model::{Aggregate, Command, EventSourced};
+use crate::runtime::context::Context;
+use crate::runtime::registry::{Instance, Register, Registration};
+
+/// The handler type behind an entity's `#[on_command]` clauses: the clauses are the entity's
+/// own methods, so there is no instance to hold, only a type to key the command routes by.
+#[doc(hidden)]
+pub struct EntityHandlers<A>(PhantomData<fn() -> A>);
+
+impl<A> Default for EntityHandlers<A> {
+    fn default() -> Self {
+        EntityHandlers(PhantomData)
+    }
+}
+
+/// The instance the registry keeps for an entity's handler.
+#[doc(hidden)]
+pub fn entity_handlers_instance<A: 'static>() -> Option<Instance> {
+    Some(Arc::new(EntityHandlers::<A>::default()))
+}
+
+/// The registration of an entity's `#[entity_handler]` block. Its name is the rule a second
+/// block for the same entity breaks: the entity's clauses are read in one place, like RIDDL's
+/// handlers inside their entity.
+#[doc(hidden)]
+pub trait OneEntityHandlerBlockPerEntity: Aggregate {
+    /// The entity handler's registration.
+    fn entity_handler_registration() -> &'static Registration;
+}
+
+/// Explicit registration: `builder.register::<EntityHandlers<Order>>()`.
+impl<A: OneEntityHandlerBlockPerEntity> Register for EntityHandlers<A> {
+    fn registration() -> &'static Registration {
+        A::entity_handler_registration()
+    }
+}
+
+/// The bound `#[entity_handler]` puts on its entity's sourcing: the clauses apply the events
+/// they yield, so the entity's state must be the fold of its events. On the sourcing type (with
+/// the entity as parameter) rather than on the entity, so that the message names the entity.
+#[diagnostic::on_unimplemented(
+    message = "`{A}` is not event-sourced, and `#[entity_handler]` needs an event-sourced entity",
+    label = "declare `{A}` with `#[aggregate(event_sourced)]`",
+    note = "an entity handler's `#[on_command]` clauses yield events that `#[apply]` methods fold into the state; a state-stored aggregate is changed by a `#[command_handler]` instead"
+)]
+#[doc(hidden)]
+pub trait EventSourcedEntity<A> {}
+
+impl<A> EventSourcedEntity<A> for EventSourced {}
+
+/// The check `#[entity_handler]` makes, once, at the entity's name.
+#[doc(hidden)]
+pub const fn event_sourced_entity<A: Aggregate>()
+where
+    A::Sourcing: EventSourcedEntity<A>,
+{
+}
+
+/// Runs one `#[on_command]` clause: loads the command's entity (its `#[identifier]`; a blank
+/// entity when it has no events yet or the command names none), ignores the command if the
+/// active handler has no clause for it (`accepts` returns that handler's name), else calls the
+/// clause and applies and stages what it yields. The caller's unit of work commits it.
+#[doc(hidden)]
+pub async fn run_command_clause<A: Aggregate, C: Command, Y>(
+    command: C,
+    ctx: &mut Context,
+    accepts: fn(&A) -> Option<&'static str>,
+    clause: fn(&A, C) -> Y,
+    raise: fn(Y, &mut A) -> Result<usize>,
+) -> Result<Handled> {
+    // A command without an `#[identifier]` starts a new entity: a fresh identity (`Default`).
+    let id = command.target().unwrap_or_default();
+    let mut entity = ctx.load_or_blank::<A>(&id).await?;
+    if let Some(handler) = accepts(&entity) {
+        return ignored(ctx, C::NAME, A::NAME, id, handler);
+    }
+    let events = raise(clause(&entity, command), &mut entity)?;
+    // Nothing yielded, nothing to write: the version stays.
+    if events > 0 {
+        ctx.repository::<A>().add(entity)?;
+    }
+    Ok(Handled::Applied { id, events })
+}
+
+fn ignored(
+    ctx: &Context,
+    message: &'static str,
+    entity: &'static str,
+    id: Identifier,
+    handler: &'static str,
+) -> Result<Handled> {
+    tracing::debug!(message, entity, %id, handler, "ignored by the active handler");
+    match ctx.inner.ignored {
+        IgnoredMessages::Report => Ok(Handled::Ignored { id, handler }),
+        IgnoredMessages::Fail => Err(Error::Ignored {
+            message,
+            entity,
+            id: id.to_string(),
+            handler,
+        }),
+    }
+}

@@ -1,0 +1,471 @@
+//! RIDDL's entity handlers on every store: command clauses that yield events, state set by
+//! `#[apply]`, handler states that gate commands and survive a reload (by replay and from a
+//! snapshot), and ignored commands reported or refused.
+
+use domain_core::prelude::*;
+use domain_core::{HandlerState, IgnoredMessages};
+use tests::harness::TestDb;
+use tests::suite;
+
+// ---- RIDDL's first two clauses: `on command JustDoIt yields JustDidIt`, `on event .. { set }` --
+
+#[aggregate(event_sourced)]
+pub struct RdEntity {
+    /// Blank until the first `RdNameWasUpdated`.
+    #[field(allow_blank)]
+    pub name: String,
+    pub encouragements: Vec<String>,
+}
+
+#[command(part_of = RdEntity)]
+pub struct RdJustDoIt {
+    #[identifier]
+    pub id: Identifier,
+    pub encouragement: String,
+}
+
+#[event(part_of = RdEntity)]
+pub struct RdJustDidIt {
+    pub id: Identifier,
+    pub encouragement: String,
+}
+
+#[command(part_of = RdEntity)]
+pub struct RdUpdateName {
+    #[identifier]
+    pub id: Identifier,
+    pub new_name: String,
+}
+
+#[event(part_of = RdEntity)]
+pub struct RdNameWasUpdated {
+    pub id: Identifier,
+    pub new_name: String,
+}
+
+/// Yields two events of different types at once, or none.
+#[command(part_of = RdEntity)]
+pub struct RdRename {
+    #[identifier]
+    pub id: Identifier,
+    pub new_name: String,
+}
+
+#[entity_handler]
+impl RdEntity {
+    #[on_command]
+    fn just_do_it(&self, command: RdJustDoIt) -> RdJustDidIt {
+        RdJustDidIt {
+            id: command.id,
+            encouragement: command.encouragement,
+        }
+    }
+
+    /// Decides against the state: a name in lower case is refused, the same name yields nothing.
+    #[on_command]
+    fn update_name(&self, command: RdUpdateName) -> Result<Option<RdNameWasUpdated>> {
+        if command.new_name.starts_with(char::is_lowercase) {
+            return Err(Error::rule("a name starts with a capital"));
+        }
+        if command.new_name == self.name {
+            return Ok(None);
+        }
+        Ok(Some(RdNameWasUpdated {
+            id: command.id,
+            new_name: command.new_name,
+        }))
+    }
+
+    #[on_command]
+    fn rename(&self, command: RdRename) -> (RdNameWasUpdated, RdJustDidIt) {
+        (
+            RdNameWasUpdated {
+                id: command.id.clone(),
+                new_name: command.new_name.clone(),
+            },
+            RdJustDidIt {
+                id: command.id,
+                encouragement: format!("renamed to {}", command.new_name),
+            },
+        )
+    }
+
+    #[apply]
+    fn did_it(&mut self, event: &RdJustDidIt) {
+        self.encouragements.push(event.encouragement.clone());
+    }
+
+    /// RIDDL: `on event NameWasUpdated { set State.name to NameWasUpdated.newName }`.
+    #[apply]
+    fn name_was_updated(&mut self, event: &RdNameWasUpdated) {
+        self.name = event.new_name.clone();
+    }
+}
+
+// ---- handlers as states: an order that ships only once paid ------------------------------------
+
+#[handler_states]
+pub enum RdOrderHandler {
+    Unpaid,
+    Paid,
+    Shipped,
+}
+
+#[aggregate(event_sourced, states = RdOrderHandler, snapshot_every = 2)]
+pub struct RdOrder {
+    pub paid_cents: i64,
+    pub notes: Vec<String>,
+}
+
+#[command(part_of = RdOrder)]
+pub struct RdPay {
+    #[identifier]
+    pub order: Identifier,
+    pub cents: i64,
+}
+
+#[command(part_of = RdOrder)]
+pub struct RdShip {
+    #[identifier]
+    pub order: Identifier,
+}
+
+#[command(part_of = RdOrder)]
+pub struct RdAddNote {
+    #[identifier]
+    pub order: Identifier,
+    pub text: String,
+}
+
+#[event(part_of = RdOrder)]
+pub struct RdPaid {
+    pub cents: i64,
+}
+
+#[event(part_of = RdOrder)]
+pub struct RdShipped {}
+
+#[event(part_of = RdOrder)]
+pub struct RdNoted {
+    pub text: String,
+}
+
+#[entity_handler]
+impl RdOrder {
+    #[on_command(when = Unpaid)]
+    fn pay(&self, command: RdPay) -> RdPaid {
+        RdPaid {
+            cents: command.cents,
+        }
+    }
+
+    #[on_command(when = Paid)]
+    fn ship(&self, _command: RdShip) -> RdShipped {
+        RdShipped {}
+    }
+
+    /// In two states; not once shipped.
+    #[on_command(when = [Unpaid, Paid])]
+    fn note(&self, command: RdAddNote) -> RdNoted {
+        RdNoted { text: command.text }
+    }
+
+    #[apply(become = Paid)]
+    fn paid(&mut self, event: &RdPaid) {
+        self.paid_cents += event.cents;
+    }
+
+    #[apply(become = Shipped)]
+    fn shipped(&mut self, _event: &RdShipped) {}
+
+    #[apply]
+    fn noted(&mut self, event: &RdNoted) {
+        self.notes.push(event.text.clone());
+    }
+}
+
+// ---- the tests -----------------------------------------------------------------------------------
+
+suite! {
+    backends: [memory => Memory, sqlite => Sqlite, postgres => Postgres],
+    tests: [
+        riddl_a_command_clause_yields_its_event_and_applies_it,
+        riddl_a_clause_refuses_or_yields_nothing_and_then_commits_nothing,
+        riddl_a_clause_yields_events_of_several_types_in_order,
+        riddl_handler_states_gate_commands_and_survive_a_reload,
+        riddl_ignored_commands_can_be_refused_instead,
+        riddl_submitted_commands_run_their_clause,
+    ]
+}
+
+async fn riddl_a_command_clause_yields_its_event_and_applies_it(db: TestDb) {
+    let domain = db.domain().await;
+    let id = Identifier::new();
+    // No events yet: the clause starts the entity.
+    let handled = domain
+        .process(RdJustDoIt {
+            id: id.clone(),
+            encouragement: "go on".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        handled,
+        Handled::Applied {
+            id: id.clone(),
+            events: 1
+        }
+    );
+    let handled = domain
+        .process(RdUpdateName {
+            id: id.clone(),
+            new_name: "Ada".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(handled.events(), 1);
+
+    let entity = domain.repository::<RdEntity>().get(&id).await.unwrap();
+    assert_eq!(entity.name(), "Ada");
+    assert_eq!(entity.encouragements(), &["go on".to_string()]);
+    assert_eq!(entity.version(), 2);
+    let stream = domain
+        .event_store()
+        .stream_of::<RdEntity>(&id)
+        .await
+        .unwrap();
+    let types: Vec<&str> = stream
+        .iter()
+        .map(|e| e.metadata().type_name.as_ref())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "Conformance.RdJustDidIt.v1",
+            "Conformance.RdNameWasUpdated.v1"
+        ]
+    );
+    // The event is the one the clause built from the command.
+    let first = stream[0].downcast_ref::<RdJustDidIt>().unwrap();
+    assert_eq!(
+        (first.id.clone(), first.encouragement.as_str()),
+        (id, "go on")
+    );
+}
+
+async fn riddl_a_clause_refuses_or_yields_nothing_and_then_commits_nothing(db: TestDb) {
+    let domain = db.domain().await;
+    let id = Identifier::new();
+    let refused = domain
+        .process(RdUpdateName {
+            id: id.clone(),
+            new_name: "ada".into(),
+        })
+        .await;
+    assert!(matches!(refused, Err(Error::Rule(_))), "{refused:?}");
+    assert!(matches!(
+        domain.repository::<RdEntity>().get(&id).await,
+        Err(Error::NotFound { .. })
+    ));
+
+    let handled = domain
+        .process(RdUpdateName {
+            id: id.clone(),
+            new_name: "Ada".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(handled.events(), 1);
+    let same = domain
+        .process(RdUpdateName {
+            id: id.clone(),
+            new_name: "Ada".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(same.events(), 0);
+    assert!(!same.is_ignored());
+    let entity = domain.repository::<RdEntity>().get(&id).await.unwrap();
+    assert_eq!(entity.version(), 1, "yielding nothing writes nothing");
+}
+
+async fn riddl_a_clause_yields_events_of_several_types_in_order(db: TestDb) {
+    let domain = db.domain().await;
+    let id = Identifier::new();
+    let handled = domain
+        .process(RdRename {
+            id: id.clone(),
+            new_name: "Bea".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(handled.events(), 2);
+    let stream = domain
+        .event_store()
+        .stream_of::<RdEntity>(&id)
+        .await
+        .unwrap();
+    let types: Vec<&str> = stream
+        .iter()
+        .map(|e| e.metadata().type_name.as_ref())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "Conformance.RdNameWasUpdated.v1",
+            "Conformance.RdJustDidIt.v1"
+        ]
+    );
+    let entity = domain.repository::<RdEntity>().get(&id).await.unwrap();
+    assert_eq!(entity.name(), "Bea");
+    assert_eq!(entity.encouragements(), &["renamed to Bea".to_string()]);
+    assert_eq!(entity.version(), 1, "one command, one commit");
+}
+
+async fn riddl_handler_states_gate_commands_and_survive_a_reload(db: TestDb) {
+    let domain = db.domain().await;
+    let order = Identifier::new();
+    let ship = || RdShip {
+        order: order.clone(),
+    };
+    let note = |text: &str| RdAddNote {
+        order: order.clone(),
+        text: text.into(),
+    };
+
+    // Unpaid: shipping is ignored, visibly, and changes nothing.
+    let early = domain.process(ship()).await.unwrap();
+    assert_eq!(
+        early,
+        Handled::Ignored {
+            id: order.clone(),
+            handler: "Unpaid"
+        }
+    );
+    assert!(matches!(
+        domain.repository::<RdOrder>().get(&order).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(domain.process(note("gift wrap")).await.unwrap().events(), 1);
+    let handled = domain
+        .process(RdPay {
+            order: order.clone(),
+            cents: 1200,
+        })
+        .await
+        .unwrap();
+    assert_eq!(handled.events(), 1);
+    let paid = domain.repository::<RdOrder>().get(&order).await.unwrap();
+    assert_eq!(paid.active_handler(), RdOrderHandler::Paid);
+
+    // Paid: paying again is ignored; a note is still taken; shipping runs.
+    let again = domain
+        .process(RdPay {
+            order: order.clone(),
+            cents: 1200,
+        })
+        .await
+        .unwrap();
+    assert!(again.is_ignored());
+    assert_eq!(
+        domain
+            .process(note("leave at door"))
+            .await
+            .unwrap()
+            .events(),
+        1
+    );
+    assert_eq!(domain.process(ship()).await.unwrap().events(), 1);
+    // Shipped: nothing is handled any more.
+    assert!(domain.process(note("too late")).await.unwrap().is_ignored());
+    assert!(domain.process(ship()).await.unwrap().is_ignored());
+
+    let expected = |order: &RdOrder| {
+        assert_eq!(order.active_handler(), RdOrderHandler::Shipped);
+        assert_eq!(order.active_handler().name(), "Shipped");
+        assert_eq!(*order.paid_cents(), 1200);
+        assert_eq!(
+            order.notes(),
+            &["gift wrap".to_string(), "leave at door".to_string()]
+        );
+        assert_eq!(order.version(), 4);
+    };
+    expected(&domain.repository::<RdOrder>().get(&order).await.unwrap());
+
+    if db.durable() {
+        // A new process: the active handler comes back from the snapshot (taken at 2 and 4
+        // events) and, with the snapshots gone, from replaying the stream.
+        drop(domain);
+        let reopened = db.domain().await;
+        expected(&reopened.repository::<RdOrder>().get(&order).await.unwrap());
+        assert!(reopened.process(ship()).await.unwrap().is_ignored());
+        let row = db.row_data(&order.to_string()).await;
+        assert_eq!(
+            row["state"]["$handler"], "Shipped",
+            "the snapshot holds the active handler: {row}"
+        );
+        db.set_row_data(&order.to_string(), &serde_json::Value::Null)
+            .await;
+        expected(&reopened.repository::<RdOrder>().get(&order).await.unwrap());
+    }
+}
+
+async fn riddl_ignored_commands_can_be_refused_instead(db: TestDb) {
+    let domain = db
+        .open(db.builder().ignored_messages(IgnoredMessages::Fail))
+        .await;
+    let order = Identifier::new();
+    let refused = domain
+        .process(RdShip {
+            order: order.clone(),
+        })
+        .await;
+    match refused {
+        Err(Error::Ignored {
+            message,
+            entity,
+            id,
+            handler,
+        }) => {
+            assert_eq!((message, entity, handler), ("RdShip", "RdOrder", "Unpaid"));
+            assert_eq!(id, order.to_string());
+        }
+        other => panic!("expected Error::Ignored, got {other:?}"),
+    }
+    let text = domain
+        .process(RdShip {
+            order: order.clone(),
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("active handler `Unpaid` has no clause"),
+        "{text}"
+    );
+    // The handled path is unchanged.
+    let paid = domain
+        .process(RdPay {
+            order: order.clone(),
+            cents: 5,
+        })
+        .await
+        .unwrap();
+    assert_eq!(paid.events(), 1);
+}
+
+async fn riddl_submitted_commands_run_their_clause(db: TestDb) {
+    let domain = db.domain().await;
+    let order = Identifier::new();
+    domain
+        .submit(RdPay {
+            order: order.clone(),
+            cents: 700,
+        })
+        .await
+        .unwrap();
+    domain.settle().await.unwrap();
+    let paid = domain.repository::<RdOrder>().get(&order).await.unwrap();
+    assert_eq!(*paid.paid_cents(), 700);
+    assert_eq!(paid.active_handler(), RdOrderHandler::Paid);
+}

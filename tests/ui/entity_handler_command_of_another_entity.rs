@@ -1,0 +1,35 @@
+use domain_core::prelude::*;
+
+#[aggregate(event_sourced)]
+pub struct Ticket {
+    pub notes: u32,
+}
+
+#[event(part_of = Ticket)]
+pub struct Noted {}
+
+#[aggregate]
+pub struct Board {
+    pub name: String,
+}
+
+#[command(part_of = Board)]
+pub struct Note {
+    #[identifier]
+    pub board: Identifier,
+}
+
+#[entity_handler]
+impl Ticket {
+    #[on_command]
+    fn note(&self, _command: Note) -> Noted {
+        Noted {}
+    }
+
+    #[apply]
+    fn noted(&mut self, _event: &Noted) {
+        self.notes += 1;
+    }
+}
+
+fn main() {}

@@ -1,0 +1,25 @@
+use domain_core::prelude::*;
+
+#[aggregate]
+pub struct Ticket {
+    pub notes: u32,
+}
+
+#[event(part_of = Ticket)]
+pub struct Noted {}
+
+#[command(part_of = Ticket)]
+pub struct Note {
+    #[identifier]
+    pub ticket: Identifier,
+}
+
+#[entity_handler]
+impl Ticket {
+    #[on_command]
+    fn note(&self, _command: Note) -> Noted {
+        Noted {}
+    }
+}
+
+fn main() {}
