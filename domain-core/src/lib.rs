@@ -69,13 +69,15 @@ pub use runtime::registry;
 
 pub use domain_macros::{
     aggregate, apply, apply_events, command, command_handler, entity, entity_handler, event,
-    event_handler, handle, handler_states, on_command, upcaster, value_object,
+    event_handler, handle, handler_states, on_command, on_query, query, response, upcaster,
+    value_object,
 };
 pub use model::clause::{Handled, HandlerState, HandlerStates, IgnoredMessages, Yields};
 pub use model::error::{CommittedOutput, Error, HandlerFailure, Result};
 pub use model::identifier::Identifier;
 pub use model::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category};
 pub use model::query::{Condition, Field, Filter, Op, OrderBy, QueryResult, QuerySpec};
+pub use model::query_message::{FromRows, QueryMessage, Response};
 pub use model::validation::{
     Bounded, Choice, FieldPath, HasLength, MAX_IDENTIFIER_BYTES, Validate, ValidationErrors,
 };
@@ -88,6 +90,7 @@ pub use runtime::domain::{
 };
 pub use runtime::engine::{ENGINE_POLL, Engine, SubscriptionStatus};
 pub use runtime::handler::{HandledCommand, HandlerReturn};
+pub use runtime::query_handler::{HandledQuery, QueryContext};
 pub use runtime::registry::Register;
 pub use runtime::retry::{POISON_LIMIT, RetryPolicy};
 /// A JSON value, as `#[upcaster]` functions take and return it.
@@ -100,9 +103,10 @@ pub use uuid::Uuid;
 pub mod prelude {
     pub use crate::{
         Aggregate, Apply, Command, Context, Domain, Entity, Error, Event, EventEnvelope, Handled,
-        Identifier, JsonValue, Metadata, Result, Validate, ValidationErrors, ValueObject,
-        aggregate, apply, apply_events, command, command_handler, entity, entity_handler, event,
-        event_handler, handle, handler_states, on_command, upcaster, value_object,
+        Identifier, JsonValue, Metadata, QueryContext, Result, Validate, ValidationErrors,
+        ValueObject, aggregate, apply, apply_events, command, command_handler, entity,
+        entity_handler, event, event_handler, handle, handler_states, on_command, on_query, query,
+        response, upcaster, value_object,
     };
 }
 
@@ -112,6 +116,9 @@ pub mod __private {
     pub use crate::model::clause::{Handled, HandlerState, HandlerStates, Yields};
     pub use crate::model::codec::{DecodedEvent, UpcastFn, UpcastFrom, decode_event};
     pub use crate::model::entity_fields;
+    pub use crate::model::query_message::{
+        ColumnKind, FromRows, QueryMessage, Response, SqlPart, SqlView, ViewColumn,
+    };
     pub use crate::model::validation::check;
     pub use crate::model::{
         Aggregate, AggregateState, Apply, ApplyFn, ApplyRule, Command, Entity, Event, EventSourced,
@@ -120,12 +127,14 @@ pub mod __private {
     pub use crate::runtime::domain::process_json;
     pub use crate::runtime::entity::{
         EntityHandlers, EventSourcedEntity, OneEntityHandlerBlockPerEntity,
-        entity_handlers_instance, event_sourced_entity, run_command_clause,
+        entity_handlers_instance, event_sourced_entity, identity_of, run_command_clause,
+        run_reaction,
     };
     pub use crate::runtime::handler::{
         HandledCommand, HandlerReturn, context_as, dispatch_sync, handled_command_category,
         instance_as, wrong_instance,
     };
+    pub use crate::runtime::query_handler::{HandledQuery, QueryContext, run_sql_query};
     pub use crate::runtime::registry::{
         AggregateRegistration, BoxFuture, CommandHandlerRegistration, CommandRegistration,
         DOMAIN_CORE_REGISTRATIONS, EntityRegistration, EventHandlerRegistration, EventRegistration,

@@ -182,6 +182,28 @@ const _: () = {
         module: ::core::module_path!(),
         type_id: __dc::TypeId::of::<Book>,
         category: <Book as __dc::Aggregate>::CATEGORY,
+        sql_view: __dc::Some(__dc::SqlView {
+            name: "book",
+            columns: &[
+                __dc::ViewColumn {
+                    name: "title",
+                    kind: __dc::ColumnKind::Text,
+                },
+                __dc::ViewColumn {
+                    name: "isbn",
+                    kind: __dc::ColumnKind::Text,
+                },
+                __dc::ViewColumn {
+                    name: "price",
+                    kind: __dc::ColumnKind::Json,
+                },
+                __dc::ViewColumn {
+                    name: "stock",
+                    kind: __dc::ColumnKind::Int,
+                },
+            ],
+            state_key: __dc::None,
+        }),
     });
     impl __dc::Register for Book {
         fn registration() -> &'static __dc::Registration {

@@ -100,6 +100,7 @@ const _: () = {
         module: ::core::module_path!(),
         type_id: __dc::TypeId::of::<Account>,
         category: <Account as __dc::Aggregate>::CATEGORY,
+        sql_view: __dc::None,
     });
     impl __dc::Register for Account {
         fn registration() -> &'static __dc::Registration {

@@ -1244,3 +1244,86 @@ pub fn on_command(args: TokenStream, input: TokenStream) -> TokenStream {
 pub fn handler_states(args: TokenStream, input: TokenStream) -> TokenStream {
     pipeline::run(states::HandlerStatesFamily, args.into(), input.into()).into()
 }
+
+/// RIDDL's `query` type (`type JustGetIt = query { id: Id(AnEntity) }`): a question with the
+/// response it is answered with, `result = R` (required) — a [`#[response]`](macro@response),
+/// or an `Option` or `Vec` of one. Its one handler is an [`#[on_query]`](macro@on_query) clause;
+/// `domain.query(JustGetIt { .. }).await` returns `Result<R>`. Its fields are validated as a
+/// command's are.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[response]
+/// pub struct JustGotIt { pub id: Identifier, pub count: i64 }
+///
+/// #[query(result = JustGotIt)]
+/// pub struct JustGetIt { pub id: Identifier }
+///
+/// #[query(result = Vec<JustGotIt>)]
+/// pub struct EveryCount {}
+/// ```
+#[proc_macro_attribute]
+pub fn query(args: TokenStream, input: TokenStream) -> TokenStream {
+    pipeline::run(Kind::Query, args.into(), input.into()).into()
+}
+
+/// RIDDL's `response` type (`type JustGotIt = response { id: Id(AnEntity), count: Integer }`):
+/// what a [`#[query]`](macro@query) is answered with. A SQL query handler's selected columns are
+/// decoded into its fields by name. Derives `Clone`, `Debug`, `PartialEq` and serde's traits.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[response]
+/// pub struct Stock { pub title: String, pub copies: i64 }
+///
+/// let stock = Stock { title: "Dune".into(), copies: 2 };
+/// assert_eq!(stock.clone(), stock);
+/// ```
+#[proc_macro_attribute]
+pub fn response(args: TokenStream, input: TokenStream) -> TokenStream {
+    pipeline::run(Kind::Response, args.into(), input.into()).into()
+}
+
+/// Marks a function of an [`#[entity_handler]`](macro@entity_handler) impl block as the one
+/// handler of a query (RIDDL: `on query JustGetIt { then return JustGotIt from "SELECT .." }`),
+/// in one of two forms:
+///
+/// - Rust: `#[on_query] async fn name(query: Q, ctx: QueryContext<'_>) -> Result<R>`, reading
+///   aggregates through `ctx` (`get`, `find_by`, `query`).
+/// - SQL: `#[on_query(sql = "SELECT .. WHERE id = %id")] fn name(query: Q) -> R;` — no body.
+///   Each `%name` is a parameter bound from the query's field `name` (never spliced into the
+///   text; a name that is no field of the query is a compile error); the selected rows are
+///   decoded into `R` by column name. It runs on SQLite and PostgreSQL, where each aggregate
+///   whose rows hold its state is a view named after it in snake_case, with an `id`, a
+///   `version` and a column per field (an event-sourced one with `snapshot_every = 1`). On the
+///   in-memory store it is an error that says so.
+///
+/// `R` must be the query's `result`; a second handler for one query is a compile error.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[aggregate]
+/// pub struct Shelf { pub label: String, pub books: i64 }
+///
+/// #[response]
+/// pub struct ShelfSize { pub label: String, pub books: i64 }
+///
+/// #[query(result = Vec<ShelfSize>)]
+/// pub struct BigShelves { pub at_least: i64 }
+///
+/// #[aggregate(event_sourced)]
+/// pub struct Library { pub shelves: u32 }
+///
+/// #[entity_handler]
+/// impl Library {
+///     #[on_query(sql = "SELECT label, books FROM shelf WHERE books >= %at_least ORDER BY label")]
+///     fn big_shelves(query: BigShelves) -> Vec<ShelfSize>;
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn on_query(args: TokenStream, input: TokenStream) -> TokenStream {
+    appliers::stray_on_query(args.into(), input.into()).into()
+}

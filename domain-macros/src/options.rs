@@ -17,6 +17,8 @@ pub struct MacroOptions {
     pub snapshot_every: Option<LitInt>,
     /// `states = OrderHandler`: the entity's handler states.
     pub states: Option<Path>,
+    /// `result = JustGotIt`: what a query is answered with.
+    pub result: Option<syn::Type>,
 }
 
 /// Parses `args` for `macro_name`, accepting only the keys in `allowed`.
@@ -47,6 +49,7 @@ pub fn parse_macro_options(
             crate::symbol::EVENT_SOURCED => Some(options.event_sourced.is_some()),
             crate::symbol::SNAPSHOT_EVERY => Some(options.snapshot_every.is_some()),
             crate::symbol::STATES => Some(options.states.is_some()),
+            crate::symbol::RESULT => Some(options.result.is_some()),
             _ => unreachable!("every allowed key is matched above"),
         };
         if present != Some(false) {
@@ -70,6 +73,7 @@ pub fn parse_macro_options(
             crate::symbol::VERSION => options.version = Some(meta.value()?.parse()?),
             crate::symbol::SNAPSHOT_EVERY => options.snapshot_every = Some(meta.value()?.parse()?),
             crate::symbol::STATES => options.states = Some(meta.value()?.parse()?),
+            crate::symbol::RESULT => options.result = Some(meta.value()?.parse()?),
             crate::symbol::EVENT_SOURCED => {
                 if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
                     return Err(meta

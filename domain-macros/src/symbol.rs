@@ -7,6 +7,8 @@ pub const VERSION: &str = "version";
 pub const EVENT_SOURCED: &str = "event_sourced";
 pub const SNAPSHOT_EVERY: &str = "snapshot_every";
 pub const STATES: &str = "states";
+pub const RESULT: &str = "result";
+pub const SQL: &str = "sql";
 pub const WHEN: &str = "when";
 pub const BECOME: &str = "become";
 
@@ -26,6 +28,9 @@ pub const HAS_ONE: &str = "has_one";
 pub const HANDLE: &str = "handle";
 pub const APPLY: &str = "apply";
 pub const ON_COMMAND: &str = "on_command";
+pub const ON_QUERY: &str = "on_query";
+pub const REACT: &str = "react";
+pub const INSTANCE: &str = "instance";
 
 /// The handled-type spelling that matches every event of the category.
 pub const ANY: &str = "$any";

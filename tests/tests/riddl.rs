@@ -195,6 +195,9 @@ suite! {
         riddl_handler_states_gate_commands_and_survive_a_reload,
         riddl_ignored_commands_can_be_refused_instead,
         riddl_submitted_commands_run_their_clause,
+        riddl_a_rust_query_clause_answers_on_every_store,
+        riddl_sql_query_clauses_bind_their_parameters,
+        riddl_a_reaction_turns_a_foreign_event_into_the_entitys_own,
     ]
 }
 
@@ -468,4 +471,384 @@ async fn riddl_submitted_commands_run_their_clause(db: TestDb) {
     let paid = domain.repository::<RdOrder>().get(&order).await.unwrap();
     assert_eq!(*paid.paid_cents(), 700);
     assert_eq!(paid.active_handler(), RdOrderHandler::Paid);
+}
+
+// ---- RIDDL's query clause: `on query JustGetIt { then return JustGotIt from "SELECT .." }` ---
+
+/// State-stored: SQL reads it as the view `rd_counter`.
+#[aggregate]
+pub struct RdCounter {
+    pub label: String,
+    pub count: i64,
+    pub ratio: f64,
+    pub active: bool,
+}
+
+/// Event-sourced with its state in its row (a snapshot every event): the view `rd_tally`.
+#[aggregate(event_sourced, snapshot_every = 1)]
+pub struct RdTally {
+    pub total: i64,
+}
+
+#[event(part_of = RdTally)]
+pub struct RdTallied {
+    pub by: i64,
+}
+
+#[command(part_of = RdTally)]
+pub struct RdTallyUp {
+    #[identifier]
+    pub tally: Identifier,
+    pub by: i64,
+}
+
+#[response]
+pub struct RdJustGotIt {
+    pub id: Identifier,
+    pub count: i64,
+}
+
+#[query(result = RdJustGotIt)]
+pub struct RdJustGetIt {
+    pub id: Identifier,
+}
+
+#[response]
+pub struct RdCounterRow {
+    pub label: String,
+    pub count: i64,
+    pub ratio: f64,
+    pub active: bool,
+}
+
+#[query(result = Vec<RdCounterRow>)]
+pub struct RdCountersFrom {
+    pub at_least: i64,
+    pub label_like: String,
+}
+
+#[query(result = Option<RdJustGotIt>)]
+pub struct RdMaybeCounter {
+    pub label: String,
+}
+
+#[response]
+pub struct RdTallyTotal {
+    pub total: i64,
+}
+
+#[query(result = RdTallyTotal)]
+pub struct RdTallyOf {
+    pub tally: Identifier,
+}
+
+/// Answered in Rust, through the repositories.
+#[query(result = Vec<String>)]
+pub struct RdLabels {}
+
+#[entity_handler]
+impl RdTally {
+    #[on_command]
+    fn tally_up(&self, command: RdTallyUp) -> RdTallied {
+        RdTallied { by: command.by }
+    }
+
+    #[apply]
+    fn tallied(&mut self, event: &RdTallied) {
+        self.total += event.by;
+    }
+
+    #[on_query(sql = "SELECT id, count FROM rd_counter WHERE id = %id")]
+    fn just_get_it(query: RdJustGetIt) -> RdJustGotIt;
+
+    #[on_query(
+        sql = "SELECT label, count, ratio, active FROM rd_counter WHERE count >= %at_least AND label LIKE %label_like ORDER BY count, label"
+    )]
+    fn counters_from(query: RdCountersFrom) -> Vec<RdCounterRow>;
+
+    #[on_query(sql = "SELECT id, count FROM rd_counter WHERE label = %label")]
+    fn maybe_counter(query: RdMaybeCounter) -> Option<RdJustGotIt>;
+
+    #[on_query(sql = "SELECT total FROM rd_tally WHERE id = %tally")]
+    fn tally_of(query: RdTallyOf) -> RdTallyTotal;
+
+    #[on_query]
+    async fn labels(_query: RdLabels, ctx: QueryContext<'_>) -> Result<Vec<String>> {
+        let mut labels: Vec<String> = ctx
+            .query::<RdCounter>()
+            .all()
+            .await?
+            .items
+            .into_iter()
+            .map(|c| c.label)
+            .collect();
+        labels.sort();
+        Ok(labels)
+    }
+}
+
+async fn counters(domain: &Domain) -> Vec<Identifier> {
+    let mut ids = Vec::new();
+    for (label, count, ratio, active) in [
+        ("apples", 3, 0.5, true),
+        ("pears", 7, 1.25, false),
+        ("plums", 7, 2.0, true),
+        ("a'b", 1, 0.0, false),
+    ] {
+        let counter = RdCounter::builder()
+            .label(label)
+            .count(count)
+            .ratio(ratio)
+            .active(active)
+            .build()
+            .unwrap();
+        ids.push(counter.id());
+        domain.repository::<RdCounter>().add(counter).await.unwrap();
+    }
+    ids
+}
+
+async fn riddl_a_rust_query_clause_answers_on_every_store(db: TestDb) {
+    let domain = db.domain().await;
+    counters(&domain).await;
+    let labels = domain.query(RdLabels {}).await.unwrap();
+    assert_eq!(labels, ["a'b", "apples", "pears", "plums"]);
+}
+
+async fn riddl_sql_query_clauses_bind_their_parameters(db: TestDb) {
+    let domain = db.domain().await;
+    let ids = counters(&domain).await;
+    let asked = domain.query(RdJustGetIt { id: ids[1].clone() }).await;
+    if !db.durable() {
+        // The in-memory store has no SQL: a clear error, not an empty answer.
+        let error = asked.unwrap_err();
+        assert!(matches!(
+            error,
+            Error::SqlQueryOnMemory {
+                query: "RdJustGetIt"
+            }
+        ));
+        assert!(
+            error
+                .to_string()
+                .contains("open it on SQLite or PostgreSQL"),
+            "{error}"
+        );
+        return;
+    }
+    assert_eq!(
+        asked.unwrap(),
+        RdJustGotIt {
+            id: ids[1].clone(),
+            count: 7
+        }
+    );
+
+    let rows = domain
+        .query(RdCountersFrom {
+            at_least: 3,
+            label_like: "p%".into(),
+        })
+        .await
+        .unwrap();
+    let expected = |label: &str, count, ratio, active| RdCounterRow {
+        label: label.into(),
+        count,
+        ratio,
+        active,
+    };
+    assert_eq!(
+        rows,
+        [
+            expected("pears", 7, 1.25, false),
+            expected("plums", 7, 2.0, true)
+        ]
+    );
+
+    // Values are bound, never spliced: a quote in a value is just a character.
+    let quoted = domain
+        .query(RdMaybeCounter {
+            label: "a'b".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(quoted.map(|c| c.count), Some(1));
+    let injected = domain
+        .query(RdMaybeCounter {
+            label: "x' OR '1'='1".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(injected, None);
+
+    // A single-row result that finds none, or an `Option` that finds several, says so.
+    let none = domain
+        .query(RdJustGetIt {
+            id: Identifier::new(),
+        })
+        .await;
+    assert!(
+        matches!(none, Err(Error::QueryRows { found: 0, .. })),
+        "{none:?}"
+    );
+
+    // An event-sourced entity whose row holds its state is readable too.
+    let tally = Identifier::new();
+    for by in [2, 5] {
+        let handled = domain
+            .process(RdTallyUp {
+                tally: tally.clone(),
+                by,
+            })
+            .await
+            .unwrap();
+        assert_eq!(handled.events(), 1);
+    }
+    let total = domain.query(RdTallyOf { tally }).await.unwrap();
+    assert_eq!(total, RdTallyTotal { total: 7 });
+
+    // The query's own rules hold before any SQL runs.
+    let invalid = domain
+        .query(RdCountersFrom {
+            at_least: 0,
+            label_like: String::new(),
+        })
+        .await;
+    assert!(matches!(invalid, Err(Error::Validation(_))), "{invalid:?}");
+}
+
+// ---- RIDDL's reaction: `on event Path.To.Context.ThingThatHappened yields ExternalThingHappened`
+
+/// Another bounded context, named by path.
+pub mod path {
+    pub mod to {
+        pub mod context {
+            use domain_core::prelude::*;
+
+            #[aggregate]
+            pub struct Thing {
+                pub what: String,
+            }
+
+            #[event(part_of = Thing)]
+            pub struct ThingThatHappened {
+                pub what_happened: String,
+                /// The `RdExample` this is about, for the reaction that says so.
+                pub example: Identifier,
+            }
+        }
+    }
+}
+
+use path::to::context::{Thing, ThingThatHappened};
+
+#[handler_states]
+pub enum RdExampleHandler {
+    Listening,
+    Deaf,
+}
+
+#[aggregate(event_sourced, states = RdExampleHandler)]
+pub struct RdExample {
+    pub heard: Vec<String>,
+}
+
+#[event(part_of = RdExample)]
+pub struct RdExternalThingHappened {
+    pub what_happened: String,
+}
+
+#[event(part_of = RdExample)]
+pub struct RdWentDeaf {}
+
+#[command(part_of = RdExample)]
+pub struct RdStopListening {
+    #[identifier]
+    pub example: Identifier,
+}
+
+#[entity_handler]
+impl RdExample {
+    /// The anti-corruption step: the other context's event becomes this entity's own, for the
+    /// example the event names.
+    #[react(when = Listening, instance = example)]
+    fn thing_happened(&self, event: &ThingThatHappened) -> RdExternalThingHappened {
+        RdExternalThingHappened {
+            what_happened: event.what_happened.to_uppercase(),
+        }
+    }
+
+    #[on_command]
+    fn stop_listening(&self, _command: RdStopListening) -> RdWentDeaf {
+        RdWentDeaf {}
+    }
+
+    #[apply]
+    fn external(&mut self, event: &RdExternalThingHappened) {
+        self.heard.push(event.what_happened.clone());
+    }
+
+    #[apply(become = Deaf)]
+    fn went_deaf(&mut self, _event: &RdWentDeaf) {}
+}
+
+async fn happen(domain: &Domain, example: &Identifier, what: &str) {
+    let mut thing = Thing::builder().what(what).build().unwrap();
+    thing.raise(ThingThatHappened {
+        what_happened: what.into(),
+        example: example.clone(),
+    });
+    domain.repository::<Thing>().add(thing).await.unwrap();
+}
+
+async fn riddl_a_reaction_turns_a_foreign_event_into_the_entitys_own(db: TestDb) {
+    let domain = db.domain().await;
+    let example = Identifier::new();
+    happen(&domain, &example, "rain").await;
+    happen(&domain, &example, "wind").await;
+    domain.settle().await.unwrap();
+    let heard = domain
+        .repository::<RdExample>()
+        .get(&example)
+        .await
+        .unwrap();
+    assert_eq!(heard.heard(), &["RAIN".to_string(), "WIND".to_string()]);
+    let stream = domain
+        .event_store()
+        .stream_of::<RdExample>(&example)
+        .await
+        .unwrap();
+    assert_eq!(stream.len(), 2);
+    // Caused by the foreign event: in its causal chain.
+    assert!(stream[0].metadata().causation_id.is_some());
+
+    // On a durable store a reaction is a subscription like any event handler, with its
+    // checkpoint and lag.
+    if db.durable() {
+        let names: Vec<&str> = domain.subscriptions().iter().map(|s| s.handler).collect();
+        assert!(
+            names
+                .iter()
+                .any(|n| n.ends_with("RdExample::thing_happened")),
+            "{names:?}"
+        );
+    }
+
+    // In the `Deaf` handler the reaction does not run: the foreign event is ignored.
+    let handled = domain
+        .process(RdStopListening {
+            example: example.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(handled.events(), 1);
+    happen(&domain, &example, "hail").await;
+    domain.settle().await.unwrap();
+    let deaf = domain
+        .repository::<RdExample>()
+        .get(&example)
+        .await
+        .unwrap();
+    assert_eq!(deaf.heard().len(), 2);
+    assert_eq!(deaf.active_handler(), RdExampleHandler::Deaf);
 }

@@ -84,6 +84,29 @@ pub enum Error {
         handler: &'static str,
     },
 
+    /// A SQL query handler selected a number of rows its result type cannot hold (a response is
+    /// one row, an `Option` of one at most one).
+    #[error(
+        "query `{query}` selected {found} rows, and its result holds {expected}: answer it with a `Vec` of the response for any number"
+    )]
+    QueryRows {
+        /// The query type.
+        query: &'static str,
+        /// What the result type holds.
+        expected: &'static str,
+        /// How many rows were selected.
+        found: usize,
+    },
+
+    /// A query answered only by SQL, asked of a domain on the in-memory store (which has no SQL).
+    #[error(
+        "query `{query}` is answered by SQL, and this domain is on the in-memory store: open it on SQLite or PostgreSQL (`Domain::builder(..).database(url)`), or give the query a Rust `#[on_query]` handler"
+    )]
+    SqlQueryOnMemory {
+        /// The query type.
+        query: &'static str,
+    },
+
     /// A command type with no registered handler in this domain.
     #[error("no command handler is registered for `{command}`{hint}")]
     NoHandler {

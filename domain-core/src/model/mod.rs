@@ -8,6 +8,7 @@ pub(crate) mod identifier;
 pub(crate) mod json;
 pub(crate) mod message;
 pub(crate) mod query;
+pub(crate) mod query_message;
 pub(crate) mod validation;
 
 use std::any::{Any, TypeId};

@@ -26,6 +26,7 @@ use crate::runtime::core::{CommandOptions, Dispatcher, DomainInner, Parent};
 use crate::runtime::dispatch::{SyncDispatcher, deliver, describe_failure};
 use crate::runtime::engine::{ENGINE_POLL, Engine, SubscriptionStatus};
 use crate::runtime::handler::{CatchPanic, HandledCommand, pending_command, prepare};
+use crate::runtime::query_handler::{HandledQuery, QueryContext};
 use crate::runtime::registry::{
     DOMAIN_CORE_REGISTRATIONS, EventHandlerRegistration, Instance, Register, Registration, Registry,
 };
@@ -204,6 +205,59 @@ impl Domain {
         self.process_with(command, CommandOptions::default())
             .await?
             .into_result()
+    }
+
+    /// Answers a query (RIDDL: `on query JustGetIt { then return JustGotIt .. }`) with its one
+    /// `#[on_query]` handler: Rust over the aggregates, or SQL whose `%name` parameters are bound
+    /// from the query's fields. The query is validated first. A query answered by SQL on the
+    /// in-memory store is [`Error::SqlQueryOnMemory`].
+    ///
+    /// ```rust,standalone_crate
+    /// use domain_core::prelude::*;
+    ///
+    /// #[aggregate]
+    /// pub struct Shelf { pub books: i64 }
+    ///
+    /// #[response]
+    /// pub struct Count { pub books: i64 }
+    ///
+    /// #[query(result = Count)]
+    /// pub struct CountBooks { pub shelf: Identifier }
+    ///
+    /// #[command(part_of = Shelf)]
+    /// pub struct Unused {}
+    ///
+    /// #[aggregate(event_sourced)]
+    /// pub struct Library { pub shelves: u32 }
+    ///
+    /// #[entity_handler]
+    /// impl Library {
+    ///     #[on_query]
+    ///     async fn count_books(query: CountBooks, ctx: QueryContext<'_>) -> Result<Count> {
+    ///         let shelf = ctx.get::<Shelf>(&query.shelf).await?;
+    ///         Ok(Count { books: shelf.books })
+    ///     }
+    /// }
+    /// # #[derive(Default)] pub struct Desk;
+    /// # #[command_handler(part_of = Shelf)]
+    /// # impl Desk { #[handle(Unused)] fn unused(&self, _c: Unused, _ctx: &mut Context) -> Result<()> { Ok(()) } }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let domain = Domain::builder("Library").build()?;
+    /// let shelf = Shelf::builder().books(3).build()?;
+    /// let id = shelf.id();
+    /// domain.repository::<Shelf>().add(shelf).await?;
+    /// assert_eq!(domain.query(CountBooks { shelf: id }).await?, Count { books: 3 });
+    /// # Ok::<(), domain_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn query<Q: HandledQuery>(&self, query: Q) -> Result<Q::Result> {
+        query.validate()?;
+        let reader = Reader {
+            inner: &self.inner,
+            units: &[],
+        };
+        Q::handle(query, QueryContext { reader }).await
     }
 
     /// Processes a command with caller-given metadata, and reports what happened without turning
@@ -1409,6 +1463,9 @@ impl CheckedDomain {
     /// delivers directly, with nothing to recover.
     async fn with_store(self, store: Store) -> Result<Domain> {
         let durable = !matches!(store, Store::Memory(_));
+        if durable {
+            store.create_views(&self.registry.views).await?;
+        }
         let parked = self.parked(&store).await?;
         if !durable && !self.any_async() {
             return Ok(self.assemble(store, None, parked));

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use crate::model::clause::{Handled, IgnoredMessages};
 use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
-use crate::model::{Aggregate, Command, EventSourced};
+use crate::model::message::EventEnvelope;
+use crate::model::{Aggregate, Command, Event, EventSourced};
 use crate::runtime::context::Context;
 use crate::runtime::registry::{Instance, Register, Registration};
 
@@ -90,6 +91,52 @@ pub async fn run_command_clause<A: Aggregate, C: Command, Y>(
         ctx.repository::<A>().add(entity)?;
     }
     Ok(Handled::Applied { id, events })
+}
+
+/// Runs one `#[react]` clause on a delivered event of another entity (RIDDL: `on event
+/// Path.To.Context.ThingThatHappened yields ExternalThingHappened`): the entity is the one
+/// `target` names (the reaction's `instance = field`), or else the one whose identity the event's
+/// stream carries; the rest is as for a command clause, in the delivery's unit of work, which
+/// commits with the subscription's checkpoint.
+#[doc(hidden)]
+#[allow(clippy::too_many_arguments)]
+pub async fn run_reaction<A: Aggregate, E: Event, Y>(
+    event: &E,
+    envelope: &EventEnvelope,
+    ctx: &mut Context,
+    target: fn(&E) -> Option<Identifier>,
+    accepts: fn(&A) -> Option<&'static str>,
+    clause: fn(&A, &E) -> Y,
+    raise: fn(Y, &mut A) -> Result<usize>,
+) -> Result<()> {
+    let id = match target(event) {
+        Some(id) => id,
+        None => stream_identity(&envelope.metadata().stream),
+    };
+    let mut entity = ctx.load_or_blank::<A>(&id).await?;
+    if let Some(handler) = accepts(&entity) {
+        return ignored(ctx, E::NAME, A::NAME, id, handler).map(drop);
+    }
+    if raise(clause(&entity, event), &mut entity)? > 0 {
+        ctx.repository::<A>().add(entity)?;
+    }
+    Ok(())
+}
+
+/// The identity a reaction's `instance = field` names (an `Identifier`, a `String`, ..).
+#[doc(hidden)]
+pub fn identity_of<T: Clone + Into<Identifier>>(value: &T) -> Identifier {
+    value.clone().into()
+}
+
+/// The identity in an event's stream name, `<category>-<id>` (a category has no `-`).
+fn stream_identity(stream: &str) -> Identifier {
+    Identifier::from(
+        stream
+            .split_once('-')
+            .map_or(stream, |(_, id)| id)
+            .to_owned(),
+    )
 }
 
 fn ignored(

@@ -12,6 +12,7 @@ pub(crate) mod domain;
 pub(crate) mod engine;
 pub(crate) mod entity;
 pub(crate) mod handler;
+pub(crate) mod query_handler;
 pub mod registry;
 pub(crate) mod retry;
 pub(crate) mod submission;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use crate::model::codec::{Codec, EventDecoder};
 use crate::model::error::Result;
 use crate::model::message::EventEnvelope;
+use crate::store::EntityView;
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -77,6 +78,8 @@ pub struct AggregateRegistration {
     pub module: &'static str,
     pub type_id: fn() -> TypeId,
     pub category: &'static str,
+    /// How SQL query handlers read it (`None`: its rows hold no current state).
+    pub sql_view: Option<crate::model::query_message::SqlView>,
 }
 
 #[doc(hidden)]
@@ -207,6 +210,8 @@ pub(crate) struct Registry {
     pub routes: HashMap<TypeId, Vec<usize>>,
     /// The decoders the stores are given.
     codec: Arc<Codec>,
+    /// The aggregates SQL query handlers can read, as views.
+    pub views: Vec<EntityView>,
     /// The stream categories of the registered aggregates and the external ones, sorted.
     pub categories: Vec<Arc<str>>,
 }
@@ -282,6 +287,15 @@ impl Registry {
         let mut categories: HashMap<&'static str, &'static str> = HashMap::default();
         let mut sorted_aggregates: Vec<_> = aggregates.values().collect();
         sorted_aggregates.sort_by_key(|a| (a.module, a.name));
+        let views = sorted_aggregates
+            .iter()
+            .filter_map(|a| {
+                a.sql_view.map(|view| EntityView {
+                    aggregate: a.name,
+                    view,
+                })
+            })
+            .collect();
         for aggregate in sorted_aggregates {
             if let Some(other) = categories.insert(aggregate.category, aggregate.name) {
                 problems.push(format!(
@@ -501,6 +515,7 @@ impl Registry {
                 .map(|(name, type_id): (&Arc<str>, &TypeId)| (name.clone(), *type_id)),
         ));
         Ok(Registry {
+            views,
             codec,
             events: event_table,
             commands: command_table,

@@ -25,6 +25,13 @@ use crate::model::message::{EventEnvelope, RecordedCommand};
 use crate::model::query::{Filter, QueryResult, QuerySpec};
 use crate::model::{Aggregate, PendingEvent};
 
+/// An aggregate readable by SQL query handlers: `view` over the rows of type `aggregate`.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) struct EntityView {
+    pub aggregate: &'static str,
+    pub view: crate::model::query_message::SqlView,
+}
+
 /// One aggregate staged for commit, with the events it raised.
 pub(crate) struct StagedAggregate {
     pub type_id: TypeId,
@@ -419,6 +426,38 @@ impl Store {
     #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub async fn on_pool(pool: sql::GivenPool, codec: Arc<Codec>) -> Result<Store> {
         Ok(Store::Sql(sql::SqlStore::with_pool(pool, codec).await?))
+    }
+
+    /// Runs a SQL query handler's statement (`query` names it in errors): `sql` with each
+    /// parameter bound from `fields`, the query's JSON; each selected row as a JSON object of its
+    /// columns. The in-memory store has no SQL.
+    pub async fn sql_query(
+        &self,
+        query: &'static str,
+        sql: &'static [crate::model::query_message::SqlPart],
+        fields: &serde_json::Value,
+    ) -> Result<Vec<serde_json::Value>> {
+        match self {
+            Store::Memory(_) => {
+                let _ = (sql, fields);
+                Err(Error::SqlQueryOnMemory { query })
+            }
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            Store::Sql(store) => Box::pin(store.sql_query(sql, fields)).await,
+        }
+    }
+
+    /// Makes each aggregate in `views` readable by SQL as a view of its name (durable stores;
+    /// the in-memory store has no SQL).
+    pub async fn create_views(&self, views: &[EntityView]) -> Result<()> {
+        match self {
+            Store::Memory(_) => {
+                let _ = views;
+                Ok(())
+            }
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            Store::Sql(store) => Box::pin(store.create_views(views)).await,
+        }
     }
 
     pub async fn load<A: Aggregate>(&self, id: &Identifier) -> Result<Option<A>> {

@@ -7,7 +7,9 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::model::{ApplyMethod, ApplyModel, Block, CommandClause};
+use super::model::{
+    Answer, ApplyMethod, ApplyModel, Block, CommandClause, QueryClause, ReactClause, SqlPiece,
+};
 use crate::paths::respan;
 use crate::pipeline::in_const;
 
@@ -110,6 +112,102 @@ fn states_gate(model: &ApplyModel) -> TokenStream {
     }
 }
 
+/// Whether the active handler runs a clause: `None`, or the active handler's name (it ignores
+/// the message). Without `when`, every handler runs it.
+fn accepts(self_ty: &syn::Type, when: Option<&(syn::Ident, Vec<syn::Ident>)>) -> TokenStream {
+    let Some((_, states)) = when else {
+        return quote!(|_: &#self_ty| __dc::None);
+    };
+    let gate = quote!(<[(); __STATES] as __StatesGate<#self_ty>>);
+    let patterns = states.iter().map(|state| quote!(#gate::States::#state));
+    quote!({
+        fn __accepts(entity: &#self_ty) -> __dc::Option<&'static str> {
+            let active = #gate::active(entity);
+            if ::core::matches!(active, #(#patterns)|*) {
+                __dc::None
+            } else {
+                __dc::Some(__dc::HandlerState::name(active))
+            }
+        }
+        __accepts
+    })
+}
+
+/// How a clause's yield is applied: checked in one place, at the user's return type.
+fn raise(self_ty: &syn::Type, output: &syn::Type) -> TokenStream {
+    respan(
+        quote!(<[(); __EVENT_SOURCED] as __YieldsGate<#self_ty, #output>>::raise),
+        output.span(),
+    )
+}
+
+/// A reaction's subscription: a marker type for its registration, the delivery function that
+/// runs the clause on each foreign event, and the registration (its own subscription, named by
+/// the entity and the clause, in the foreign event's stream category).
+fn reaction(model: &ApplyModel, index: usize, clause: &ReactClause) -> TokenStream {
+    let self_ty = &model.self_ty;
+    let event = &clause.event;
+    let output = &clause.output;
+    let method = &clause.method;
+    let marker = quote::format_ident!("__Reaction{index}");
+    let dispatch = quote::format_ident!("__react_{index}");
+    let registration = quote::format_ident!("__REACTION_{index}");
+    let entity_name = self_ty.to_token_stream().to_string().replace(' ', "");
+    let name = format!("{entity_name}::{method}");
+    let event_name = event.to_token_stream().to_string().replace(' ', "");
+    let accepts = accepts(self_ty, clause.when.as_ref());
+    let raise = raise(self_ty, output);
+    let target = match &clause.instance {
+        // At the user's field name: a field the event does not have is reported there.
+        Some(field) => quote_spanned!(field.span()=> |event: &#event| {
+            __dc::Some(__dc::identity_of(&event.#field))
+        }),
+        None => quote!(|_: &#event| __dc::None),
+    };
+    let run = if clause.bad_signature {
+        quote!({
+            let _ = (event, ctx);
+            ::core::unreachable!("a clause with a compile error never runs")
+        })
+    } else {
+        quote!(__dc::run_reaction::<#self_ty, #event, #output>(
+            event, envelope, ctx, #target, #accepts, <#self_ty>::#method, #raise,
+        ).await)
+    };
+    quote! {
+        struct #marker;
+        fn #dispatch<'a>(
+            _: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
+            envelope: &'a __dc::EventEnvelope,
+            ctx: &'a mut (dyn __dc::Any + ::core::marker::Send),
+        ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
+            ::std::boxed::Box::pin(async move {
+                let ctx = __dc::context_as(ctx)?;
+                let __dc::Some(event) = envelope.__downcast_payload::<#event>() else {
+                    return __dc::Result::Ok(());
+                };
+                #run
+            })
+        }
+        #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
+        #[linkme(crate = __dc::linkme)]
+        static #registration: __dc::Registration =
+            __dc::Registration::EventHandler(__dc::EventHandlerRegistration {
+                name: #name,
+                path: ::core::concat!(::core::module_path!(), "::", #name),
+                type_id: __dc::TypeId::of::<__dc::EntityHandlers<#marker>>,
+                aggregate: __dc::TypeId::of::<#self_ty>,
+                aggregate_name: <#self_ty as __dc::Aggregate>::NAME,
+                stream_category: <<#event as __dc::Event>::Aggregate as __dc::Aggregate>::CATEGORY,
+                source_stream: __dc::None,
+                events: &[__dc::HandledEventEntry { name: #event_name, type_id: __dc::TypeId::of::<#event> }],
+                handles_any: false,
+                default_instance: __dc::entity_handlers_instance::<#marker>,
+                dispatch: #dispatch,
+            });
+    }
+}
+
 /// The entity's `#[on_command]` clauses as command handlers, and their registration.
 fn entity_handler(model: &ApplyModel) -> TokenStream {
     let self_ty = &model.self_ty;
@@ -120,7 +218,10 @@ fn entity_handler(model: &ApplyModel) -> TokenStream {
         quote!(__dc::event_sourced_entity::<#self_ty>),
         self_ty.span(),
     );
-    let event_sourced = quote! {
+    // Query clauses read other aggregates: a block of those alone needs no event sourcing.
+    let folds =
+        !model.commands.is_empty() || !model.methods.is_empty() || !model.reactions.is_empty();
+    let event_sourced = folds.then(|| quote! {
         const __EVENT_SOURCED: usize = {
             let _ = #check;
             0
@@ -133,12 +234,23 @@ fn entity_handler(model: &ApplyModel) -> TokenStream {
                 __dc::Yields::__raise_into(yielded, entity)
             }
         }
-    };
+    });
     let clauses = model
         .commands
         .iter()
         .filter(|c| !c.duplicate)
         .map(|c| command_impl(model, c));
+    let queries = model
+        .queries
+        .iter()
+        .filter(|q| !q.duplicate)
+        .map(|q| query_impl(model, q));
+    let reactions = model
+        .reactions
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.duplicate)
+        .map(|(index, r)| reaction(model, index, r));
     let entries = model
         .commands
         .iter()
@@ -180,7 +292,76 @@ fn entity_handler(model: &ApplyModel) -> TokenStream {
     quote! {
         #event_sourced
         #(#clauses)*
+        #(#queries)*
+        #(#reactions)*
         #registration
+    }
+}
+
+/// `HandledQuery` for one query clause: its Rust body, or its SQL with each parameter bound.
+fn query_impl(model: &ApplyModel, clause: &QueryClause) -> TokenStream {
+    let self_ty = &model.self_ty;
+    let query = &clause.query;
+    let output = &clause.output;
+    let method = &clause.method;
+    let answer = if clause.bad_signature {
+        quote!(async move {
+            let _ = (query, ctx);
+            ::core::unreachable!("a clause with a compile error never runs")
+        })
+    } else {
+        match &clause.answer {
+            Answer::Rust { is_async } => {
+                let await_ = is_async.then(|| quote!(.await));
+                // At the user's return type: one that is not `Result<the query's result>` is
+                // reported there.
+                let call = respan(
+                    quote!(<#self_ty>::#method(query, ctx) #await_),
+                    output.span(),
+                );
+                quote_spanned!(output.span()=> async move { #call })
+            }
+            Answer::Sql { literal, parts } => {
+                let pieces = parts.iter().map(|part| match part {
+                    SqlPiece::Text(text) => quote!(__dc::SqlPart::Text(#text)),
+                    SqlPiece::Param(name) => quote!(__dc::SqlPart::Param(#name)),
+                });
+                // Each parameter names a field of the query: a missing one is reported at the
+                // SQL text, naming the field.
+                let fields = parts.iter().filter_map(|part| match part {
+                    SqlPiece::Param(name) => {
+                        let field = syn::Ident::new(name, literal.span());
+                        Some(quote_spanned!(literal.span()=> let _ = &query.#field;))
+                    }
+                    SqlPiece::Text(_) => None,
+                });
+                // The declared return type is the query's result (a mismatch is reported at the
+                // user's type), and decodes from rows.
+                let answers = quote_spanned! {output.span()=>
+                    fn __answers<Q: __dc::QueryMessage<Result = R>, R: __dc::FromRows>() {}
+                    let _ = __answers::<#query, #output>;
+                };
+                quote!({
+                    #answers
+                    #[allow(clippy::no_effect)]
+                    let _ = |query: &#query| { #(#fields)* };
+                    __dc::run_sql_query::<Self>(query, ctx, &[#(#pieces),*])
+                })
+            }
+        }
+    };
+    // Spanned at the user's query type: a second handler for it is a conflicting implementation
+    // reported there.
+    quote_spanned! {query.span()=>
+        impl __dc::HandledQuery for #query {
+            #[allow(clippy::manual_async_fn)]
+            fn handle(
+                query: Self,
+                ctx: __dc::QueryContext<'_>,
+            ) -> impl ::core::future::Future<Output = __dc::Result<Self::Result>> + ::core::marker::Send + '_ {
+                #answer
+            }
+        }
     }
 }
 
@@ -191,29 +372,8 @@ fn command_impl(model: &ApplyModel, clause: &CommandClause) -> TokenStream {
     let command = &clause.command;
     let output = &clause.output;
     let method = &clause.method;
-    let accepts = match &clause.when {
-        None => quote!(|_: &#self_ty| __dc::None),
-        Some((_, states)) => {
-            let gate = quote!(<[(); __STATES] as __StatesGate<#self_ty>>);
-            let patterns = states.iter().map(|state| quote!(#gate::States::#state));
-            quote!({
-                fn __accepts(entity: &#self_ty) -> __dc::Option<&'static str> {
-                    let active = #gate::active(entity);
-                    if ::core::matches!(active, #(#patterns)|*) {
-                        __dc::None
-                    } else {
-                        __dc::Some(__dc::HandlerState::name(active))
-                    }
-                }
-                __accepts
-            })
-        }
-    };
-    // What the clause yields is checked in one place, at the user's return type.
-    let raise = respan(
-        quote!(<[(); __EVENT_SOURCED] as __YieldsGate<#self_ty, #output>>::raise),
-        output.span(),
-    );
+    let accepts = accepts(self_ty, clause.when.as_ref());
+    let raise = raise(self_ty, output);
     let run = if clause.bad_signature {
         quote!(async move {
             let _ = (command, ctx);

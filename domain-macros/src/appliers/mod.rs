@@ -45,6 +45,15 @@ pub fn stray_apply(args: TokenStream, input: TokenStream) -> TokenStream {
     )
 }
 
+/// `#[on_query]` on its own: the same, for query clauses.
+pub fn stray_on_query(args: TokenStream, input: TokenStream) -> TokenStream {
+    crate::pipeline::stray_marker(
+        args,
+        input,
+        "`#[on_query]` only works inside an `#[entity_handler] impl YourEntity { .. }` block",
+    )
+}
+
 /// `#[on_command]` on its own: the same, for clauses of an `#[entity_handler]`.
 pub fn stray_on_command(args: TokenStream, input: TokenStream) -> TokenStream {
     crate::pipeline::stray_marker(

@@ -31,6 +31,57 @@ pub struct ApplyModel {
     pub self_ty: Type,
     pub methods: Vec<ApplyMethod>,
     pub commands: Vec<CommandClause>,
+    pub queries: Vec<QueryClause>,
+    pub reactions: Vec<ReactClause>,
+}
+
+/// A `#[react]` clause: `fn name(&self, event: &ForeignEvent) -> Yielded`.
+pub struct ReactClause {
+    pub method: Ident,
+    /// The foreign event type, as the user spelled it (its path names the other context).
+    pub event: Type,
+    /// The declared return type (`()` when omitted): what the reaction yields.
+    pub output: Type,
+    /// As for a command clause.
+    pub when: Option<(Ident, Vec<Ident>)>,
+    /// `instance = field`: the event's field holding this entity's identity (without it, the
+    /// identity in the event's stream).
+    pub instance: Option<Ident>,
+    pub duplicate: bool,
+    pub bad_signature: bool,
+}
+
+/// An `#[on_query]` clause: Rust (`async fn name(query: Q, ctx: QueryContext<'_>) -> Result<R>`)
+/// or SQL (`#[on_query(sql = "..")] fn name(query: Q) -> R;`).
+pub struct QueryClause {
+    pub method: Ident,
+    /// The answered query type, as the user spelled it.
+    pub query: Type,
+    /// The declared return type.
+    pub output: Type,
+    pub answer: Answer,
+    /// A second clause for the same query (already an error): nothing is generated for it.
+    pub duplicate: bool,
+    /// Its signature is wrong (already an error): the query still gets its `HandledQuery` impl.
+    pub bad_signature: bool,
+}
+
+/// How a query clause answers.
+pub enum Answer {
+    /// Its Rust body; whether it is `async`.
+    Rust { is_async: bool },
+    /// Its SQL, split at the named parameters.
+    Sql {
+        literal: syn::LitStr,
+        parts: Vec<SqlPiece>,
+    },
+}
+
+/// A piece of a SQL clause's text.
+pub enum SqlPiece {
+    Text(String),
+    /// `%name`: bound from the query's field `name`.
+    Param(String),
 }
 
 pub struct ApplyMethod {
@@ -82,6 +133,32 @@ pub fn check(cx: &Ctxt, model: &mut ApplyModel) {
                 format!("a second `#[apply]` method for `{key}`: an event changes the state in one method"),
             );
             method.duplicate = true;
+        } else {
+            seen.push(key);
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for clause in &mut model.reactions {
+        let key = clause.event.to_token_stream().to_string();
+        if seen.contains(&key) {
+            cx.error_spanned_by(
+                &clause.event,
+                format!("a second `#[react]` clause for `{key}`: an entity reacts to an event in one clause"),
+            );
+            clause.duplicate = true;
+        } else {
+            seen.push(key);
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for clause in &mut model.queries {
+        let key = clause.query.to_token_stream().to_string();
+        if seen.contains(&key) {
+            cx.error_spanned_by(
+                &clause.query,
+                format!("a second `#[on_query]` clause for `{key}`: a query has one handler"),
+            );
+            clause.duplicate = true;
         } else {
             seen.push(key);
         }

@@ -48,6 +48,16 @@ pub fn check(cx: &Ctxt, model: &mut StructModel) {
             _ => cx.error_spanned_by(every, "`snapshot_every` must be an integer of at least 1"),
         }
     }
+    if kind == Kind::Query && model.result.is_none() {
+        cx.error_spanned_by(
+            model.ident(),
+            format!(
+                "a query names what it is answered with: `#[query(result = {}Result)]` (a `#[response]`, or an `Option` or `Vec` of one)",
+                model.ident()
+            ),
+        );
+        model.result = Some(syn::parse_quote!(()));
+    }
     if let Some(states) = &model.states
         && !model.event_sourced
     {

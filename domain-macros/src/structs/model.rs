@@ -12,6 +12,10 @@ pub enum Kind {
     ValueObject,
     Event,
     Command,
+    /// RIDDL's `query`: a question answered by one `#[on_query]` handler.
+    Query,
+    /// RIDDL's `response`: what a query is answered with.
+    Response,
 }
 
 impl Kind {
@@ -22,6 +26,8 @@ impl Kind {
             Kind::ValueObject => "value_object",
             Kind::Event => "event",
             Kind::Command => "command",
+            Kind::Query => "query",
+            Kind::Response => "response",
         }
     }
 
@@ -41,8 +47,9 @@ impl Kind {
         match self {
             Kind::Aggregate => &[STREAM_CATEGORY, EVENT_SOURCED, SNAPSHOT_EVERY, STATES],
             Kind::Entity | Kind::Command => &[PART_OF],
-            Kind::ValueObject => &[],
+            Kind::ValueObject | Kind::Response => &[],
             Kind::Event => &[PART_OF, VERSION],
+            Kind::Query => &[RESULT],
         }
     }
 
@@ -77,6 +84,8 @@ pub struct StructModel {
     /// `states = OrderHandler`: the enum of the entity's handler states (RIDDL's handlers, one
     /// active at a time); only on an event-sourced aggregate (checked by `check`).
     pub states: Option<syn::Path>,
+    /// A query's `result = R` (its absence is reported by `check`, and `()` stands in).
+    pub result: Option<syn::Type>,
     /// A hash of the fields' names and types as written, set by `check`: a snapshot taken under
     /// another one is not used.
     pub fingerprint: u64,

@@ -80,6 +80,7 @@ pub fn parse(
         snapshot_every_option: options.snapshot_every,
         snapshot_every: 0,
         states: options.states,
+        result: options.result,
         fingerprint: 0,
         fields,
         identifier_marks,

@@ -226,6 +226,43 @@ impl Pool {
         })
     }
 
+    /// Runs a query handler's statement, each selected row as a JSON object of its columns by
+    /// name. PostgreSQL turns each row into JSON itself (`row_to_json` over the statement), so
+    /// every column type keeps its JSON form; SQLite's values are its own few types, read by the
+    /// type of each value.
+    pub async fn fetch_json_rows(&self, statement: &Statement) -> Result<Vec<serde_json::Value>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => {
+                let rows = bound!(statement)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(db_error("running a query handler's SQL"))?;
+                rows.iter().map(sqlite_row_json).collect()
+            }
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => {
+                let wrapped = Statement {
+                    dialect: statement.dialect,
+                    text: format!("SELECT row_to_json(q)::text FROM ({}) AS q", statement.text),
+                    params: statement.params.clone(),
+                };
+                let rows = bound!(wrapped)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(db_error("running a query handler's SQL"))?;
+                rows.iter()
+                    .map(|row| {
+                        let text = row.text_ref(0)?;
+                        serde_json::from_str(text).map_err(|e| {
+                            Error::Store(format!("reading a query handler's row: {e}"))
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Starts a transaction that will write. SQLite takes its write lock now (`BEGIN
     /// IMMEDIATE`), so concurrent writers queue instead of failing at their first write.
     pub async fn begin_write(&self) -> Result<Tx> {
@@ -235,6 +272,49 @@ impl Pool {
                 .map_err(db_error("starting a transaction"))?,
         )))
     }
+}
+
+/// A SQLite row as a JSON object: integers, reals and text as themselves, `NULL` as `null`, a
+/// blob as an array of its bytes.
+#[cfg(feature = "sqlite")]
+const READING_ROW: &str = "reading a query handler's row";
+
+#[cfg(feature = "sqlite")]
+fn sqlite_row_json(row: &sqlx::sqlite::SqliteRow) -> Result<serde_json::Value> {
+    use serde_json::Value;
+    use sqlx::{Column, Row, TypeInfo, ValueRef};
+    let mut object = serde_json::Map::with_capacity(row.columns().len());
+    for (index, column) in row.columns().iter().enumerate() {
+        let raw = row.try_get_raw(index).map_err(db_error(READING_ROW))?;
+        let value = if raw.is_null() {
+            Value::Null
+        } else {
+            match raw.type_info().name() {
+                "INTEGER" | "INT8" | "BIGINT" => Value::from(
+                    row.try_get::<i64, _>(index)
+                        .map_err(db_error(READING_ROW))?,
+                ),
+                "REAL" => Value::from(
+                    row.try_get::<f64, _>(index)
+                        .map_err(db_error(READING_ROW))?,
+                ),
+                "BOOLEAN" => Value::from(
+                    row.try_get::<bool, _>(index)
+                        .map_err(db_error(READING_ROW))?,
+                ),
+                "BLOB" => Value::from(
+                    row.try_get::<Vec<u8>, _>(index)
+                        .map_err(db_error(READING_ROW))?,
+                ),
+                _ => Value::from(
+                    row.try_get::<String, _>(index)
+                        .map_err(db_error(READING_ROW))?,
+                ),
+            }
+        };
+        object.insert(column.name().to_owned(), value);
+    }
+    Ok(Value::Object(object))
 }
 
 fn write_transaction(dialect: Dialect) -> &'static str {

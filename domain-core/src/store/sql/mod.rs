@@ -26,6 +26,7 @@
 //! is now stale, and only the caller knows whether re-running it is right.
 
 mod backend;
+mod read_model;
 mod schema;
 mod statement;
 

@@ -205,9 +205,34 @@ fn event_sourced_impl(model: &StructModel) -> TokenStream {
     }
 }
 
+/// How SQL query handlers read the aggregate: a view of its name in snake_case, a column per
+/// field. Only where its row holds its current state: a state-stored aggregate's always, an
+/// event-sourced one's when it snapshots every event.
+fn sql_view(model: &StructModel) -> TokenStream {
+    let state_key = match (model.event_sourced, model.snapshot_every) {
+        (false, _) => quote!(__dc::None),
+        (true, 1) => quote!(__dc::Some("state")),
+        (true, _) => return quote!(__dc::None),
+    };
+    let name = crate::naming::snake_case(&model.ident().to_string());
+    let columns = model.fields.iter().map(|field| {
+        let key = super::field_key(field);
+        let kind = super::column_kind(&field.ty);
+        quote!(__dc::ViewColumn { name: #key, kind: __dc::ColumnKind::#kind })
+    });
+    quote! {
+        __dc::Some(__dc::SqlView {
+            name: #name,
+            columns: &[#(#columns),*],
+            state_key: #state_key,
+        })
+    }
+}
+
 fn registration(model: &StructModel) -> TokenStream {
     let ident = model.ident();
     let name = ident.to_string();
+    let sql_view = sql_view(model);
     registration_static(
         &quote!(#ident),
         quote! {
@@ -216,6 +241,7 @@ fn registration(model: &StructModel) -> TokenStream {
                 module: ::core::module_path!(),
                 type_id: __dc::TypeId::of::<#ident>,
                 category: <#ident as __dc::Aggregate>::CATEGORY,
+                sql_view: #sql_view,
             })
         },
     )

@@ -32,7 +32,7 @@ fn item(model: &StructModel) -> TokenStream {
     };
     want("Clone", quote!(::core::clone::Clone));
     want("Debug", quote!(::core::fmt::Debug));
-    if model.kind == Kind::ValueObject {
+    if matches!(model.kind, Kind::ValueObject | Kind::Response) {
         want("PartialEq", quote!(::core::cmp::PartialEq));
     }
     want("Serialize", quote!(#private::serde::Serialize));

@@ -8,6 +8,7 @@ mod definition;
 mod entity;
 mod event;
 mod json;
+mod query;
 mod validate;
 mod value_object;
 
@@ -33,6 +34,8 @@ pub fn expand(model: &StructModel) -> TokenStream {
         Kind::ValueObject => value_object::expand(model),
         Kind::Event => event::expand(model),
         Kind::Command => command::expand(model),
+        Kind::Query => query::expand_query(model),
+        Kind::Response => query::expand_response(model),
     };
     let validate = validate::validate_impl(model);
     let relation_checks = validate::relation_checks(model);
@@ -110,4 +113,32 @@ fn getters(model: &StructModel) -> TokenStream {
 fn field_key(field: &FieldModel) -> String {
     use syn::ext::IdentExt;
     field.ident.unraw().to_string()
+}
+
+/// The SQL type a field is read as, from its Rust type as written (an `Option` as its inner
+/// type): integers, floats, `bool`, text and identifiers; anything else is its JSON.
+pub(super) fn column_kind(ty: &syn::Type) -> proc_macro2::Ident {
+    let kind = match ty {
+        syn::Type::Path(path) => match path.path.segments.last() {
+            Some(last) if last.ident == "Option" => match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => match args.args.first() {
+                    Some(syn::GenericArgument::Type(inner)) => return column_kind(inner),
+                    _ => "Json",
+                },
+                _ => "Json",
+            },
+            Some(last) => match last.ident.to_string().as_str() {
+                "i8" | "i16" | "i32" | "i64" | "isize" | "u8" | "u16" | "u32" | "u64" | "usize" => {
+                    "Int"
+                }
+                "f32" | "f64" => "Float",
+                "bool" => "Bool",
+                "String" | "Identifier" | "Uuid" => "Text",
+                _ => "Json",
+            },
+            None => "Json",
+        },
+        _ => "Json",
+    };
+    proc_macro2::Ident::new(kind, proc_macro2::Span::call_site())
 }
