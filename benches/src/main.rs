@@ -14,6 +14,7 @@ mod durable;
 mod measure;
 #[cfg(feature = "peer")]
 mod peer;
+mod riddl;
 mod sourced;
 
 use measure::{Row, Samples, print_table};
@@ -23,6 +24,7 @@ const SCENARIOS: &[&str] = &[
     "inmem-hot",
     "inmem-raise",
     "inmem-es-hot",
+    "inmem-yield",
     "sqlite-es-load",
     "scaling",
     "memory",
@@ -97,6 +99,9 @@ fn main() {
     }
     if wanted("inmem-es-hot") {
         rows.extend(runtime.block_on(sourced::hot(HOT_COMMANDS, HOT_WINDOW)));
+    }
+    if wanted("inmem-yield") {
+        rows.extend(runtime.block_on(riddl::yielding(HOT_COMMANDS)));
     }
 
     // The chart's lines: one per scaling scenario run.

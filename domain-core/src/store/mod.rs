@@ -23,7 +23,7 @@ use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::message::{EventEnvelope, RecordedCommand};
 use crate::model::query::{Filter, QueryResult, QuerySpec};
-use crate::model::{Aggregate, PendingEvent};
+use crate::model::{Aggregate, EventVTable, PendingEvent};
 
 /// An aggregate readable by SQL query handlers: `view` over the rows of type `aggregate`.
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
@@ -490,17 +490,29 @@ impl Store {
             ),
         };
         let stream = id.prefixed_with(&[A::CATEGORY, "-"]);
-        let events = each_store!(self, s => s.replay_events(&stream, position))?;
-        for (at, event) in events {
-            position = at;
-            let apply = event.vtable.apply.ok_or_else(|| {
-                unreadable(format!(
-                    "its stream holds a `{}`, which has no `#[apply]` method in `{}`",
-                    event.vtable.name,
-                    A::NAME
-                ))
-            })?;
-            apply(&mut aggregate, event.payload.as_ref());
+        let after = position;
+        let mut apply_one =
+            |at: u64, vtable: &EventVTable, payload: &(dyn Any + Send + Sync)| -> Result<()> {
+                position = at;
+                let apply = vtable.apply.ok_or_else(|| {
+                    unreadable(format!(
+                        "its stream holds a `{}`, which has no `#[apply]` method in `{}`",
+                        vtable.name,
+                        A::NAME
+                    ))
+                })?;
+                apply(&mut aggregate, payload);
+                Ok(())
+            };
+        match self {
+            Store::Memory(store) => store.fold_stream(&stream, after, &mut apply_one)?,
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            Store::Sql(store) => {
+                let events = Box::pin(store.replay_events(&stream, after)).await?;
+                for (at, event) in events {
+                    apply_one(at, event.vtable, event.payload.as_ref())?;
+                }
+            }
         }
         let state = aggregate.__state_mut();
         state.version = head.version;
