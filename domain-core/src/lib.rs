@@ -69,10 +69,10 @@ pub use runtime::registry;
 
 pub use domain_macros::{
     aggregate, apply, apply_events, command, command_handler, entity, entity_handler, event,
-    event_handler, handle, handler_states, on_command, on_query, query, response, upcaster,
+    event_handler, handle, handler_states, on_command, on_query, query, react, response, upcaster,
     value_object,
 };
-pub use model::clause::{Handled, HandlerState, HandlerStates, IgnoredMessages, Yields};
+pub use model::clause::{Handled, HandlerState, HandlerStates, IgnoredMessages, Process, Yields};
 pub use model::error::{CommittedOutput, Error, HandlerFailure, Result};
 pub use model::identifier::Identifier;
 pub use model::message::{EventEnvelope, MessageKind, Metadata, RecordedCommand, stream_category};
@@ -103,10 +103,10 @@ pub use uuid::Uuid;
 pub mod prelude {
     pub use crate::{
         Aggregate, Apply, Command, Context, Domain, Entity, Error, Event, EventEnvelope, Handled,
-        Identifier, JsonValue, Metadata, QueryContext, Result, Validate, ValidationErrors,
+        Identifier, JsonValue, Metadata, Process, QueryContext, Result, Validate, ValidationErrors,
         ValueObject, aggregate, apply, apply_events, command, command_handler, entity,
         entity_handler, event, event_handler, handle, handler_states, on_command, on_query, query,
-        response, upcaster, value_object,
+        react, response, upcaster, value_object,
     };
 }
 
@@ -127,8 +127,8 @@ pub mod __private {
     pub use crate::runtime::domain::process_json;
     pub use crate::runtime::entity::{
         EntityHandlers, EventSourcedEntity, OneEntityHandlerBlockPerEntity,
-        entity_handlers_instance, event_sourced_entity, identity_of, run_command_clause,
-        run_reaction,
+        entity_handlers_instance, event_sourced_entity, identity_of, process_reaction,
+        run_command_clause, run_reaction, yield_reaction,
     };
     pub use crate::runtime::handler::{
         HandledCommand, HandlerReturn, context_as, dispatch_sync, handled_command_category,

@@ -20,7 +20,11 @@
 //! | [`#[apply]`](macro@apply) | method of an `#[apply_events]` or `#[entity_handler]` impl | `become = State` |
 //! | [`#[entity_handler]`](macro@entity_handler) | inherent impl of an event-sourced aggregate | none |
 //! | [`#[on_command]`](macro@on_command) | method of an `#[entity_handler]` impl | `when = State`, `when = [State, ..]` |
+//! | [`#[react]`](macro@react) | method of an `#[entity_handler]` impl | `when = State`, `instance = field` |
+//! | [`#[on_query]`](macro@on_query) | function of an `#[entity_handler]` impl | `sql = "SELECT .. %param"` (no body) |
 //! | [`#[handler_states]`](macro@handler_states) | fieldless enum | none |
+//! | [`#[query]`](macro@query) | struct | `result = Response` (required) |
+//! | [`#[response]`](macro@response) | struct | none |
 //! | [`#[upcaster]`](macro@upcaster) | `fn(JsonValue) -> JsonValue` | `Event, from = N` (both required) |
 //!
 //! Helper attributes on fields, read and removed by the struct macros:
@@ -1104,6 +1108,8 @@ pub fn upcaster(args: TokenStream, input: TokenStream) -> TokenStream {
 /// | RIDDL | Rust |
 /// |---|---|
 /// | `on command JustDoIt yields JustDidIt` | `#[on_command] fn just_do_it(&self, command: JustDoIt) -> JustDidIt` |
+/// | `on event Path.To.Context.ThingThatHappened yields ExternalThingHappened` | `#[react] fn thing(&self, event: &path::to::context::ThingThatHappened) -> ExternalThingHappened` (see [`#[react]`](macro@react)) |
+/// | `on query JustGetIt { then return JustGotIt from "SELECT .." }` | `#[on_query(sql = "SELECT ..")] fn just_get_it(query: JustGetIt) -> JustGotIt;` (see [`#[on_query]`](macro@on_query)) |
 /// | `on event NameWasUpdated { set State.name to NameWasUpdated.newName }` | `#[apply] fn updated(&mut self, event: &NameWasUpdated) { self.name = .. }` |
 /// | several handlers, one active | `#[aggregate(event_sourced, states = Handlers)]`, `#[on_command(when = Open)]`, `#[apply(become = Closed)]` |
 ///
@@ -1326,4 +1332,50 @@ pub fn response(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn on_query(args: TokenStream, input: TokenStream) -> TokenStream {
     appliers::stray_on_query(args.into(), input.into()).into()
+}
+
+/// Marks a method of an [`#[entity_handler]`](macro@entity_handler) impl block as a reaction
+/// (RIDDL: `on event Path.To.Context.ThingThatHappened yields ExternalThingHappened`):
+/// `fn name(&self, event: &ForeignEvent) -> Yielded`, where `Yielded` is what a command clause
+/// may yield (events of this entity), or `Process<C>` with a command `C` of this entity, which is
+/// processed at once through its own handler. Options: `when = State` (or `[State, ..]`), and
+/// `instance = field`, the event's field holding this entity's identity (without it, the
+/// identity in the event's stream). Each reaction is a subscription of the delivery engine.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// pub mod weather {
+///     use domain_core::prelude::*;
+///
+///     #[aggregate]
+///     pub struct Station { pub name: String }
+///
+///     #[event(part_of = Station)]
+///     pub struct ItRained { pub millimetres: i64 }
+/// }
+///
+/// /// One per station: the rain it recorded, in this context's terms.
+/// #[aggregate(event_sourced)]
+/// pub struct Gauge { pub total: i64 }
+///
+/// #[event(part_of = Gauge)]
+/// pub struct Measured { pub millimetres: i64 }
+///
+/// #[entity_handler]
+/// impl Gauge {
+///     #[react]
+///     fn rained(&self, event: &weather::ItRained) -> Measured {
+///         Measured { millimetres: event.millimetres }
+///     }
+///
+///     #[apply]
+///     fn measured(&mut self, event: &Measured) {
+///         self.total += event.millimetres;
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn react(args: TokenStream, input: TokenStream) -> TokenStream {
+    appliers::stray_react(args.into(), input.into()).into()
 }

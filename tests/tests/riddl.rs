@@ -198,6 +198,7 @@ suite! {
         riddl_a_rust_query_clause_answers_on_every_store,
         riddl_sql_query_clauses_bind_their_parameters,
         riddl_a_reaction_turns_a_foreign_event_into_the_entitys_own,
+        riddl_a_reaction_can_send_its_entity_a_command,
     ]
 }
 
@@ -736,11 +737,16 @@ pub mod path {
                 /// The `RdExample` this is about, for the reaction that says so.
                 pub example: Identifier,
             }
+
+            #[event(part_of = Thing)]
+            pub struct ThingWentQuiet {
+                pub example: Identifier,
+            }
         }
     }
 }
 
-use path::to::context::{Thing, ThingThatHappened};
+use path::to::context::{Thing, ThingThatHappened, ThingWentQuiet};
 
 #[handler_states]
 pub enum RdExampleHandler {
@@ -776,6 +782,15 @@ impl RdExample {
         RdExternalThingHappened {
             what_happened: event.what_happened.to_uppercase(),
         }
+    }
+
+    /// Converted into a command of this entity (RIDDL: "into a command for altering its own
+    /// state"), which its own clause handles.
+    #[react(instance = example)]
+    fn went_quiet(&self, event: &ThingWentQuiet) -> Process<RdStopListening> {
+        Process(RdStopListening {
+            example: event.example.clone(),
+        })
     }
 
     #[on_command]
@@ -851,4 +866,40 @@ async fn riddl_a_reaction_turns_a_foreign_event_into_the_entitys_own(db: TestDb)
         .unwrap();
     assert_eq!(deaf.heard().len(), 2);
     assert_eq!(deaf.active_handler(), RdExampleHandler::Deaf);
+}
+
+async fn riddl_a_reaction_can_send_its_entity_a_command(db: TestDb) {
+    let domain = db.domain().await;
+    let example = Identifier::new();
+    let mut thing = Thing::builder().what("radio").build().unwrap();
+    thing.raise(ThingWentQuiet {
+        example: example.clone(),
+    });
+    domain.repository::<Thing>().add(thing).await.unwrap();
+    domain.settle().await.unwrap();
+    let deaf = domain
+        .repository::<RdExample>()
+        .get(&example)
+        .await
+        .unwrap();
+    assert_eq!(deaf.active_handler(), RdExampleHandler::Deaf);
+    // The command was logged and its event appended, in the reaction's causal chain.
+    let stream = domain
+        .event_store()
+        .stream_of::<RdExample>(&example)
+        .await
+        .unwrap();
+    assert_eq!(stream.len(), 1);
+    assert!(stream[0].is::<RdWentDeaf>());
+    let commands = domain
+        .command_log()
+        .stream_of::<RdExample>(&example)
+        .await
+        .unwrap();
+    assert_eq!(commands.len(), 1);
+    assert!(commands[0].is::<RdStopListening>());
+    assert_eq!(
+        commands[0].metadata().correlation_id,
+        stream[0].metadata().correlation_id
+    );
 }

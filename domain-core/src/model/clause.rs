@@ -117,6 +117,54 @@ yields_tuple!(Y1, Y2);
 yields_tuple!(Y1, Y2, Y3);
 yields_tuple!(Y1, Y2, Y3, Y4);
 
+/// A command a `#[react]` clause sends to its own entity (RIDDL: a reaction "converts a foreign
+/// event into a command for altering its own state"): the command is processed at once, by its
+/// handler, in the reaction's unit of work.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// pub mod shipping {
+///     use domain_core::prelude::*;
+///
+///     #[aggregate]
+///     pub struct Parcel { pub weight: i64 }
+///
+///     #[event(part_of = Parcel)]
+///     pub struct ParcelWeighed { pub order: Identifier, pub grams: i64 }
+/// }
+///
+/// #[aggregate(event_sourced)]
+/// pub struct Order { pub postage_cents: i64 }
+///
+/// #[event(part_of = Order)]
+/// pub struct PostageCharged { pub cents: i64 }
+///
+/// #[command(part_of = Order)]
+/// pub struct ChargePostage { #[identifier] pub order: Identifier, pub cents: i64 }
+///
+/// #[entity_handler]
+/// impl Order {
+///     /// Shipping's fact, in this context's language: a command to this order.
+///     #[react(instance = order)]
+///     fn weighed(&self, event: &shipping::ParcelWeighed) -> Process<ChargePostage> {
+///         Process(ChargePostage { order: event.order.clone(), cents: event.grams / 10 })
+///     }
+///
+///     #[on_command]
+///     fn charge(&self, command: ChargePostage) -> PostageCharged {
+///         PostageCharged { cents: command.cents }
+///     }
+///
+///     #[apply]
+///     fn charged(&mut self, event: &PostageCharged) {
+///         self.postage_cents += event.cents;
+///     }
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Process<C>(pub C);
+
 /// The handler states of an entity (RIDDL: "an entity can make use of multiple handlers ... only
 /// one handler active at any moment"): a fieldless enum annotated with `#[handler_states]`,
 /// named by `#[aggregate(event_sourced, states = ..)]`. Its first variant is where a new entity

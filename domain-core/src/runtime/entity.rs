@@ -5,13 +5,14 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use crate::model::clause::{Handled, IgnoredMessages};
+use crate::model::clause::{Handled, IgnoredMessages, Process, Yields};
 use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::message::EventEnvelope;
 use crate::model::{Aggregate, Command, Event, EventSourced};
 use crate::runtime::context::Context;
-use crate::runtime::registry::{Instance, Register, Registration};
+use crate::runtime::handler::HandledCommand;
+use crate::runtime::registry::{BoxFuture, Instance, Register, Registration};
 
 /// The handler type behind an entity's `#[on_command]` clauses: the clauses are the entity's
 /// own methods, so there is no instance to hold, only a type to key the command routes by.
@@ -107,20 +108,46 @@ pub async fn run_reaction<A: Aggregate, E: Event, Y>(
     target: fn(&E) -> Option<Identifier>,
     accepts: fn(&A) -> Option<&'static str>,
     clause: fn(&A, &E) -> Y,
-    raise: fn(Y, &mut A) -> Result<usize>,
+    react: for<'c> fn(Y, A, &'c mut Context) -> BoxFuture<'c, Result<()>>,
 ) -> Result<()> {
     let id = match target(event) {
         Some(id) => id,
         None => stream_identity(&envelope.metadata().stream),
     };
-    let mut entity = ctx.load_or_blank::<A>(&id).await?;
+    let entity = ctx.load_or_blank::<A>(&id).await?;
     if let Some(handler) = accepts(&entity) {
         return ignored(ctx, E::NAME, A::NAME, id, handler).map(drop);
     }
-    if raise(clause(&entity, event), &mut entity)? > 0 {
-        ctx.repository::<A>().add(entity)?;
-    }
-    Ok(())
+    let reaction = clause(&entity, event);
+    react(reaction, entity, ctx).await
+}
+
+/// Carries out a `#[react]` clause that yields events (see [`Yields`]): applies and stages them.
+#[doc(hidden)]
+pub fn yield_reaction<A: Aggregate, Y: Yields<A> + Send + 'static>(
+    yielded: Y,
+    mut entity: A,
+    ctx: &mut Context,
+) -> BoxFuture<'_, Result<()>> {
+    Box::pin(async move {
+        if yielded.__raise_into(&mut entity)? > 0 {
+            ctx.repository::<A>().add(entity)?;
+        }
+        Ok(())
+    })
+}
+
+/// Carries out a `#[react]` clause that returns [`Process`] of a command of its own entity: the
+/// command is processed at once, in the delivery's unit of work (nothing commits unless
+/// everything does). The command names its own target, and its handler loads it.
+#[doc(hidden)]
+pub fn process_reaction<A: Aggregate, C: HandledCommand<Aggregate = A>>(
+    process: Process<C>,
+    entity: A,
+    ctx: &mut Context,
+) -> BoxFuture<'_, Result<()>> {
+    drop(entity);
+    Box::pin(async move { ctx.process(process.0).await.map(drop) })
 }
 
 /// The identity a reaction's `instance = field` names (an `Identifier`, a `String`, ..).

@@ -156,7 +156,16 @@ fn reaction(model: &ApplyModel, index: usize, clause: &ReactClause) -> TokenStre
     let name = format!("{entity_name}::{method}");
     let event_name = event.to_token_stream().to_string().replace(' ', "");
     let accepts = accepts(self_ty, clause.when.as_ref());
-    let raise = raise(self_ty, output);
+    // What the reaction returns is checked in one place, at the user's return type: events it
+    // yields, or (spelled `Process<C>`) a command of this entity to process.
+    let react = if returns_process(output) {
+        respan(quote!(__dc::process_reaction::<#self_ty, _>), output.span())
+    } else {
+        respan(
+            quote!(<[(); __EVENT_SOURCED] as __ReactionGate<#self_ty, #output>>::react),
+            output.span(),
+        )
+    };
     let target = match &clause.instance {
         // At the user's field name: a field the event does not have is reported there.
         Some(field) => quote_spanned!(field.span()=> |event: &#event| {
@@ -171,7 +180,7 @@ fn reaction(model: &ApplyModel, index: usize, clause: &ReactClause) -> TokenStre
         })
     } else {
         quote!(__dc::run_reaction::<#self_ty, #event, #output>(
-            event, envelope, ctx, #target, #accepts, <#self_ty>::#method, #raise,
+            event, envelope, ctx, #target, #accepts, <#self_ty>::#method, #react,
         ).await)
     };
     quote! {
@@ -208,6 +217,11 @@ fn reaction(model: &ApplyModel, index: usize, clause: &ReactClause) -> TokenStre
     }
 }
 
+/// Whether a reaction's return type is `Process<..>` (a command to process), as written.
+fn returns_process(output: &syn::Type) -> bool {
+    matches!(output, syn::Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "Process"))
+}
+
 /// The entity's `#[on_command]` clauses as command handlers, and their registration.
 fn entity_handler(model: &ApplyModel) -> TokenStream {
     let self_ty = &model.self_ty;
@@ -218,6 +232,21 @@ fn entity_handler(model: &ApplyModel) -> TokenStream {
         quote!(__dc::event_sourced_entity::<#self_ty>),
         self_ty.span(),
     );
+    // The gate of reactions that yield events, like `__YieldsGate` (only with such reactions).
+    let reaction_gate = model
+        .reactions
+        .iter()
+        .any(|r| !returns_process(&r.output))
+        .then(|| quote! {
+        trait __ReactionGate<A, R> {
+            fn react(reaction: R, entity: A, ctx: &mut __dc::Context) -> __dc::BoxFuture<'_, __dc::Result<()>>;
+        }
+        impl<const N: usize, A: __dc::Aggregate, R: __dc::Yields<A> + ::core::marker::Send + 'static> __ReactionGate<A, R> for [(); N] {
+            fn react(reaction: R, entity: A, ctx: &mut __dc::Context) -> __dc::BoxFuture<'_, __dc::Result<()>> {
+                __dc::yield_reaction(reaction, entity, ctx)
+            }
+        }
+        });
     // Query clauses read other aggregates: a block of those alone needs no event sourcing.
     let folds =
         !model.commands.is_empty() || !model.methods.is_empty() || !model.reactions.is_empty();
@@ -291,6 +320,7 @@ fn entity_handler(model: &ApplyModel) -> TokenStream {
     };
     quote! {
         #event_sourced
+        #reaction_gate
         #(#clauses)*
         #(#queries)*
         #(#reactions)*

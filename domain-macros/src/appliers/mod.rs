@@ -54,6 +54,15 @@ pub fn stray_on_query(args: TokenStream, input: TokenStream) -> TokenStream {
     )
 }
 
+/// `#[react]` on its own: the same, for reactions.
+pub fn stray_react(args: TokenStream, input: TokenStream) -> TokenStream {
+    crate::pipeline::stray_marker(
+        args,
+        input,
+        "`#[react]` only works inside an `#[entity_handler] impl YourEntity { .. }` block",
+    )
+}
+
 /// `#[on_command]` on its own: the same, for clauses of an `#[entity_handler]`.
 pub fn stray_on_command(args: TokenStream, input: TokenStream) -> TokenStream {
     crate::pipeline::stray_marker(
