@@ -180,6 +180,16 @@ pub mod __private {
         <C::Aggregate as Aggregate>::NAME
     }
 
+    /// An event's aggregate, read through the constant that checks its `part_of` (see the
+    /// `#[event]` expansion): an error there leaves this an error type, reported no more.
+    pub trait PartOfGate<A> {
+        /// `A`.
+        type Aggregate: Aggregate;
+    }
+    impl<const N: usize, A: Aggregate> PartOfGate<A> for [(); N] {
+        type Aggregate = A;
+    }
+
     /// Drains a `#[has_many]` / `#[has_one]` entity's events; its bound is the relation check.
     pub fn drain_entity<A, E: Entity<Aggregate = A>>(entity: &mut E, out: &mut Vec<PendingEvent>) {
         entity.__drain_events(out);

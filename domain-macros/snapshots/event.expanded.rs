@@ -11,8 +11,12 @@ pub struct BookAdded {
 }
 const _: () = {
     use ::domain_core::__private as __dc;
+    const __PART_OF: usize = {
+        let _ = <Book as __dc::Aggregate>::NAME;
+        0
+    };
     impl __dc::Event for BookAdded {
-        type Aggregate = Book;
+        type Aggregate = <[(); __PART_OF] as __dc::PartOfGate<Book>>::Aggregate;
         const NAME: &'static str = "BookAdded";
         const VERSION: u32 = 1u32;
         const __APPLY: __dc::Option<__dc::ApplyFn> = <<Self::Aggregate as __dc::Aggregate>::Sourcing as __dc::ApplyRule<

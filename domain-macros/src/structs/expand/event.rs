@@ -2,6 +2,7 @@
 //! decoder the stores use to read it back by name).
 
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::super::model::{PartOf, StructModel};
 use super::{Parts, part_of};
@@ -20,9 +21,23 @@ pub fn expand(model: &StructModel) -> Parts {
             quote!(impl<__A> __dc::RaisableBy<__A> for #ident {})
         }
     };
+    // `part_of` is checked once, in a constant at the user's token; the event's aggregate is
+    // read through a gate keyed by that constant, so when it is not an aggregate, the gate's
+    // type `[(); ERR]` is an error too and nothing that uses the event's aggregate (its apply
+    // rule, its registration) reports the same mistake again.
+    let part_of_check = quote_spanned! {part_of.span()=>
+        const __PART_OF: usize = {
+            let _ = <#part_of as __dc::Aggregate>::NAME;
+            0
+        };
+    };
+    // At the user's `part_of` token, so notes about the event's aggregate point there.
+    let aggregate = crate::paths::respan(
+        quote!(<[(); __PART_OF] as __dc::PartOfGate<#part_of>>::Aggregate),
+        part_of.span(),
+    );
     // Spanned at the event's name: an event of an event-sourced aggregate without an `#[apply]`
-    // method is reported there. Through `Self::Aggregate`, so a `part_of` that is not an
-    // aggregate is reported once, by `type Aggregate`.
+    // method is reported there.
     let apply = quote_spanned! {ident.span()=>
         const __APPLY: __dc::Option<__dc::ApplyFn> =
             <<Self::Aggregate as __dc::Aggregate>::Sourcing as __dc::ApplyRule<Self::Aggregate, Self>>::APPLY;
@@ -49,8 +64,9 @@ pub fn expand(model: &StructModel) -> Parts {
     Parts {
         public: quote!(),
         private: quote! {
+            #part_of_check
             impl __dc::Event for #ident {
-                type Aggregate = #part_of;
+                type Aggregate = #aggregate;
                 const NAME: &'static str = #name;
                 const VERSION: u32 = #version;
                 #apply
