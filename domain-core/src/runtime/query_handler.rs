@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use crate::model::Aggregate;
-use crate::model::error::Result;
+use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::query::Filter;
 use crate::model::query_message::{FromRows, QueryMessage, SqlPart};
@@ -64,7 +64,7 @@ where
     Q::Result: FromRows,
 {
     let fields = serde_json::to_value(&query)
-        .map_err(|e| crate::Error::Store(format!("serializing query `{}`: {e}", Q::NAME)))?;
+        .map_err(|e| Error::Store(format!("serializing query `{}`: {e}", Q::NAME)))?;
     let rows = ctx
         .reader
         .inner
