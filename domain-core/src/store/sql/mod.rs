@@ -774,7 +774,7 @@ impl SqlStore {
         after: u64,
     ) -> Result<Vec<(u64, DecodedEvent)>> {
         let mut select = self.statement(&format!(
-            "SELECT stream_position, type_name, {} FROM events WHERE stream = ",
+            "SELECT type_name, {} FROM events WHERE stream = ",
             self.data_text()
         ));
         select
@@ -782,27 +782,26 @@ impl SqlStore {
             .push(" AND stream_position > ")
             .bind_int(to_i64(after))
             .push(" ORDER BY stream_position");
-        // Each row is decoded from the borrowed cells: no owned copy of its type name or data.
+        // A stream's positions run 1, 2, 3.. (each commit appends after the row's position, and
+        // (stream, stream_position) is unique): the n-th row read is position `after + n`, so the
+        // column is not read. Each row is decoded from the borrowed cells: no owned copy of its
+        // type name or data.
+        let mut position = after;
         self.pool
             .fetch_with(&select, |row| {
-                let stream_position = row.int(0)?;
-                let (type_name, data) = (row.text_ref(1)?, row.text_ref(2)?);
+                position += 1;
+                let (type_name, data) = (row.text_ref(0)?, row.text_ref(1)?);
                 // The global position is not read (a replay does not need it): 0 here, and a
                 // reader of the event store sees the row with it.
-                let unreadable = |reason: String| Error::UnreadableEvent {
-                    stream: stream.to_owned(),
-                    stream_position: u64::try_from(stream_position).unwrap_or(0),
-                    global_position: 0,
-                    type_name: type_name.to_owned(),
-                    reason,
-                };
-                let position = u64::try_from(stream_position).map_err(|_| {
-                    unreadable(format!("stream position {stream_position} is out of range"))
+                let decoded = self.codec.decode_event(type_name, data).map_err(|e| {
+                    Error::UnreadableEvent {
+                        stream: stream.to_owned(),
+                        stream_position: position,
+                        global_position: 0,
+                        type_name: type_name.to_owned(),
+                        reason: e.to_string(),
+                    }
                 })?;
-                let decoded = self
-                    .codec
-                    .decode_event(type_name, data)
-                    .map_err(|e| unreadable(e.to_string()))?;
                 Ok((position, decoded))
             })
             .await
