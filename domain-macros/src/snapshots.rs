@@ -177,6 +177,14 @@ fn entity_handler() {
             fn paid(&mut self, event: &Paid) {
                 self.paid_cents += event.cents;
             }
+
+            #[react(when = Unpaid, instance = order)]
+            fn refunded(&self, event: &billing::Refunded) -> Noted {
+                Noted { text: event.reason.clone() }
+            }
+
+            #[on_query(sql = "SELECT id, paid_cents FROM order_view WHERE id = %id")]
+            fn paid_of(query: PaidOf) -> PaidCents;
         }
     };
     assert_snapshot(

@@ -197,7 +197,32 @@ pub trait HandlerState:
 
 /// An entity with handler states: which handler is active is part of its state, changed only
 /// by `#[apply(become = State)]` (so replaying the stream, or restoring a snapshot, restores it).
-/// Implemented by `#[aggregate(event_sourced, states = ..)]`.
+/// Implemented by `#[aggregate(event_sourced, states = ..)]`, which also gives the entity an
+/// `active_handler()` getter.
+///
+/// ```
+/// use domain_core::prelude::*;
+///
+/// #[handler_states]
+/// pub enum Valve { Shut, Flowing }
+///
+/// #[aggregate(event_sourced, states = Valve)]
+/// pub struct Tap { pub litres: i64 }
+///
+/// #[event(part_of = Tap)]
+/// pub struct TapTurned {}
+///
+/// #[apply_events]
+/// impl Tap {
+///     #[apply(become = Flowing)]
+///     fn turned(&mut self, _event: &TapTurned) {}
+/// }
+///
+/// let mut tap = Tap::new();
+/// assert_eq!(tap.active_handler(), Valve::Shut);
+/// tap.raise(TapTurned {});
+/// assert_eq!(tap.active_handler(), Valve::Flowing);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` declares no handler states",
     label = "`when` and `become` name a state of the entity's handler states",
@@ -221,6 +246,18 @@ pub trait HandlerStates: Aggregate {
 /// [`Handled::Ignored`], which names the active handler (or, with
 /// [`DomainBuilder::ignored_messages`](crate::DomainBuilder::ignored_messages), an
 /// [`Error::Ignored`](crate::Error::Ignored)).
+///
+/// ```
+/// use domain_core::Handled;
+/// use domain_core::Identifier;
+///
+/// let id = Identifier::from("door-1");
+/// let ignored = Handled::Ignored { id: id.clone(), handler: "Locked" };
+/// assert!(ignored.is_ignored());
+/// assert_eq!(ignored.events(), 0);
+/// assert_eq!(ignored.to_string(), "door-1: ignored by the active handler `Locked`");
+/// assert_eq!(Handled::Applied { id, events: 2 }.events(), 2);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[must_use = "a command can be ignored by the entity's active handler: check `is_ignored()`"]
 pub enum Handled {

@@ -37,6 +37,16 @@ pub trait QueryMessage: Validate + Serialize + Send + Sync + 'static {
 }
 
 /// The message a query is answered with. Implemented by `#[response]`.
+///
+/// ```
+/// use domain_core::prelude::*;
+/// use domain_core::Response;
+///
+/// #[response]
+/// pub struct Headcount { pub people: i64 }
+///
+/// assert_eq!(<Headcount as Response>::NAME, "Headcount");
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a response",
     label = "expected a struct annotated with `#[response]`",
@@ -55,6 +65,21 @@ pub trait Response: DeserializeOwned + Send + 'static {
 /// response `R`, at most one for `Option<R>` (another count is [`Error::QueryRows`]), every row
 /// for `Vec<R>`. Each row is a JSON object of its columns by name,
 /// decoded into `R` with serde.
+///
+/// ```
+/// use domain_core::prelude::*;
+/// use domain_core::FromRows;
+///
+/// #[response]
+/// pub struct Seat { pub row: i64, pub taken: bool }
+///
+/// let rows = vec![serde_json::json!({"row": 3, "taken": 1})];   // SQLite's `true` is 1
+/// let seats = <Vec<Seat>>::from_rows("FreeSeats", rows)?;
+/// assert_eq!(seats, [Seat { row: 3, taken: true }]);
+/// assert!(<Option<Seat>>::from_rows("FreeSeats", vec![])?.is_none());
+/// assert!(<Seat>::from_rows("FreeSeats", vec![]).is_err());   // exactly one row, or an error
+/// # Ok::<(), domain_core::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "a SQL query handler cannot return `{Self}`",
     label = "the result of a query answered by SQL is a `#[response]`, or an `Option` or `Vec` of one",

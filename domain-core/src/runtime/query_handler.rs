@@ -14,6 +14,35 @@ use crate::runtime::context::{Query, Reader};
 /// Links a query to its one handler. An `#[on_query]` clause implements it; a second handler for
 /// the same query is a conflicting implementation, so "one handler per query" is checked by the
 /// compiler. [`Domain::query`](crate::Domain::query) is typed by it.
+///
+/// ```
+/// use domain_core::prelude::*;
+/// use domain_core::HandledQuery;
+///
+/// #[aggregate]
+/// pub struct Room { pub seats: i64 }
+///
+/// #[response]
+/// pub struct Capacity { pub seats: i64 }
+///
+/// #[query(result = Capacity)]
+/// pub struct CapacityOf { pub room: Identifier }
+///
+/// #[aggregate(event_sourced)]
+/// pub struct Venue { pub rooms: u32 }
+///
+/// #[entity_handler]
+/// impl Venue {
+///     #[on_query]
+///     async fn capacity(query: CapacityOf, ctx: QueryContext<'_>) -> Result<Capacity> {
+///         let room = ctx.get::<Room>(&query.room).await?;
+///         Ok(Capacity { seats: room.seats })
+///     }
+/// }
+///
+/// fn answered<Q: HandledQuery>() {}
+/// answered::<CapacityOf>();
+/// ```
 #[diagnostic::on_unimplemented(
     message = "no handler answers the query `{Self}`",
     label = "`{Self}` has no `#[on_query]` clause",
@@ -29,6 +58,40 @@ pub trait HandledQuery: QueryMessage {
 
 /// What a Rust query handler reads with: aggregates by id, by filter and by query, from the
 /// store (a query changes nothing, so there is no unit of work to stage into).
+///
+/// ```rust,standalone_crate
+/// use domain_core::prelude::*;
+///
+/// #[aggregate]
+/// pub struct Item { pub price: i64 }
+///
+/// #[response]
+/// pub struct Cheapest { pub price: Option<i64> }
+///
+/// #[query(result = Cheapest)]
+/// pub struct CheapestItem {}
+///
+/// #[aggregate(event_sourced)]
+/// pub struct Shop { pub open: bool }
+///
+/// #[entity_handler]
+/// impl Shop {
+///     #[on_query]
+///     async fn cheapest(_query: CheapestItem, ctx: QueryContext<'_>) -> Result<Cheapest> {
+///         let items = ctx.query::<Item>().order_by(Item::PRICE.asc()).limit(1).all().await?;
+///         Ok(Cheapest { price: items.items.first().map(|item| item.price) })
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let domain = Domain::builder("Shop").build()?;
+/// for price in [30, 10, 20] {
+///     domain.repository::<Item>().add(Item::builder().price(price).build()?).await?;
+/// }
+/// assert_eq!(domain.query(CheapestItem {}).await?.price, Some(10));
+/// # Ok::<(), domain_core::Error>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone, Copy)]
 pub struct QueryContext<'d> {
     pub(crate) reader: Reader<'d>,
