@@ -199,6 +199,7 @@ suite! {
         riddl_sql_query_clauses_bind_their_parameters,
         riddl_a_reaction_turns_a_foreign_event_into_the_entitys_own,
         riddl_a_reaction_can_send_its_entity_a_command,
+        riddl_a_refused_reaction_is_a_failed_delivery,
     ]
 }
 
@@ -902,4 +903,48 @@ async fn riddl_a_reaction_can_send_its_entity_a_command(db: TestDb) {
         commands[0].metadata().correlation_id,
         stream[0].metadata().correlation_id
     );
+}
+
+/// With `IgnoredMessages::Fail`, a reaction its entity's active handler does not run is a failed
+/// delivery, recorded for retry like any handler's error.
+async fn riddl_a_refused_reaction_is_a_failed_delivery(db: TestDb) {
+    let domain = db
+        .open(db.builder().ignored_messages(IgnoredMessages::Fail))
+        .await;
+    let example = Identifier::new();
+    let handled = domain
+        .process(RdStopListening {
+            example: example.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(handled.events(), 1);
+    let mut thing = Thing::builder().what("bell").build().unwrap();
+    thing.raise(ThingThatHappened {
+        what_happened: "ding".into(),
+        example: example.clone(),
+    });
+    let added = domain.repository::<Thing>().add(thing).await;
+    let failures = match added {
+        Err(Error::HandlersFailed { failures, .. }) => failures,
+        other => panic!("expected the reaction to fail, got {other:?}"),
+    };
+    assert_eq!(failures.len(), 1);
+    assert!(failures[0].handler.ends_with("RdExample::thing_happened"));
+    assert!(
+        failures[0]
+            .cause
+            .contains("active handler `Deaf` has no clause"),
+        "{}",
+        failures[0].cause
+    );
+    let recorded = domain.failed_deliveries().await.unwrap();
+    assert_eq!(recorded.len(), 1);
+    // Nothing was applied to the deaf example.
+    let deaf = domain
+        .repository::<RdExample>()
+        .get(&example)
+        .await
+        .unwrap();
+    assert!(deaf.heard().is_empty());
 }

@@ -14,7 +14,10 @@ use crate::model::{Aggregate, Event, RaisableBy};
 /// What an `#[on_command]` clause of entity `A` returns: the events it yields, which the
 /// framework applies to the entity and appends to its stream. An event of `A`; `Option` of one
 /// (none or one); `Vec` of them; a tuple of up to four (events of different types); `()`
-/// (nothing); or `Result` of any of these, whose `Err` refuses the command.
+/// (nothing); or `Result` of any of these, whose `Err` refuses the command. To choose between
+/// events of different types, return a tuple of `Option`s (`(Option<Accepted>, Option<Waitlisted>)`).
+/// A decision that needs more than the entity's state and the command (another aggregate, a
+/// nested command) belongs in a `#[command_handler]`, which works on event-sourced entities too.
 ///
 /// ```
 /// use domain_core::prelude::*;
