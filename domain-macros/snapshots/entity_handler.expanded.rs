@@ -64,11 +64,10 @@ const _: () = {
             ctx: &mut __dc::Context,
         ) -> __dc::BoxFuture<'_, __dc::Result<()>>;
     }
-    impl<
-        const N: usize,
-        A: __dc::Aggregate,
+    impl<const N: usize, A: __dc::Aggregate, R> __ReactionGate<A, R> for [(); N]
+    where
         R: __dc::Yields<A> + ::core::marker::Send + 'static,
-    > __ReactionGate<A, R> for [(); N] {
+    {
         fn react(
             reaction: R,
             entity: A,
