@@ -124,54 +124,59 @@ pub struct CommandClause {
 /// One method per event (two would leave the replayed state to whichever ran last), one clause
 /// per command (the command is routed to one place; the clause says in which states it runs).
 pub fn check(cx: &Ctxt, model: &mut ApplyModel) {
+    mark_duplicates(
+        cx,
+        &mut model.methods,
+        |m| (&m.event, &mut m.duplicate),
+        |key| {
+            format!(
+                "a second `#[apply]` method for `{key}`: an event changes the state in one method"
+            )
+        },
+    );
+    mark_duplicates(
+        cx,
+        &mut model.reactions,
+        |c| (&c.event, &mut c.duplicate),
+        |key| {
+            format!(
+                "a second `#[react]` clause for `{key}`: an entity reacts to an event in one clause"
+            )
+        },
+    );
+    mark_duplicates(
+        cx,
+        &mut model.queries,
+        |c| (&c.query, &mut c.duplicate),
+        |key| format!("a second `#[on_query]` clause for `{key}`: a query has one handler"),
+    );
+    mark_duplicates(
+        cx,
+        &mut model.commands,
+        |c| (&c.command, &mut c.duplicate),
+        |key| {
+            format!(
+                "a second `#[on_command]` clause for `{key}`: a command has one clause; list every handler state it runs in with `when = [..]`"
+            )
+        },
+    );
+}
+
+/// Reports each item whose message type (as written) an earlier item already has, at that
+/// type, and marks it so nothing is generated for it.
+fn mark_duplicates<T>(
+    cx: &Ctxt,
+    items: &mut [T],
+    parts: impl Fn(&mut T) -> (&Type, &mut bool),
+    message: impl Fn(&str) -> String,
+) {
     let mut seen: Vec<String> = Vec::new();
-    for method in &mut model.methods {
-        let key = method.event.to_token_stream().to_string();
+    for item in items {
+        let (ty, duplicate) = parts(item);
+        let key = ty.to_token_stream().to_string();
         if seen.contains(&key) {
-            cx.error_spanned_by(
-                &method.event,
-                format!("a second `#[apply]` method for `{key}`: an event changes the state in one method"),
-            );
-            method.duplicate = true;
-        } else {
-            seen.push(key);
-        }
-    }
-    let mut seen: Vec<String> = Vec::new();
-    for clause in &mut model.reactions {
-        let key = clause.event.to_token_stream().to_string();
-        if seen.contains(&key) {
-            cx.error_spanned_by(
-                &clause.event,
-                format!("a second `#[react]` clause for `{key}`: an entity reacts to an event in one clause"),
-            );
-            clause.duplicate = true;
-        } else {
-            seen.push(key);
-        }
-    }
-    let mut seen: Vec<String> = Vec::new();
-    for clause in &mut model.queries {
-        let key = clause.query.to_token_stream().to_string();
-        if seen.contains(&key) {
-            cx.error_spanned_by(
-                &clause.query,
-                format!("a second `#[on_query]` clause for `{key}`: a query has one handler"),
-            );
-            clause.duplicate = true;
-        } else {
-            seen.push(key);
-        }
-    }
-    let mut seen: Vec<String> = Vec::new();
-    for clause in &mut model.commands {
-        let key = clause.command.to_token_stream().to_string();
-        if seen.contains(&key) {
-            cx.error_spanned_by(
-                &clause.command,
-                format!("a second `#[on_command]` clause for `{key}`: a command has one clause; list every handler state it runs in with `when = [..]`"),
-            );
-            clause.duplicate = true;
+            cx.error_spanned_by(ty, message(&key));
+            *duplicate = true;
         } else {
             seen.push(key);
         }

@@ -14,6 +14,10 @@ use super::model::{
 use crate::ctxt::Ctxt;
 use crate::symbol::{APPLY, BECOME, INSTANCE, ON_COMMAND, ON_QUERY, REACT, SQL, WHEN};
 
+const COMMAND_SHAPE: &str = "an `#[on_command]` clause is `fn name(&self, command: Command) -> Yielded`: it reads the entity's state and returns the events the command yields (an event, `Option`, `Vec`, tuple, or `Result` of them); the framework applies and appends them";
+
+const REACT_SHAPE: &str = "a `#[react]` clause is `fn name(&self, event: &ForeignEvent) -> Yielded`: it reads the entity's state and turns another entity's event into this entity's own events";
+
 pub fn parse(
     cx: &Ctxt,
     block: Block,
@@ -140,7 +144,8 @@ pub fn parse(
             );
         } else if mark.path().is_ident(REACT) {
             let (when, instance) = read_clause_options(cx, mark, true);
-            let (event, output, bad_signature) = read_react_signature(cx, &function.sig);
+            let (event, output, bad_signature) =
+                read_clause_signature(cx, &function.sig, true, REACT_SHAPE);
             if let Some(event) = event {
                 reactions.push(ReactClause {
                     method: function.sig.ident.clone(),
@@ -154,7 +159,8 @@ pub fn parse(
             }
         } else {
             let (when, _) = read_clause_options(cx, mark, false);
-            let (command, output, bad_signature) = read_command_signature(cx, &function.sig);
+            let (command, output, bad_signature) =
+                read_clause_signature(cx, &function.sig, false, COMMAND_SHAPE);
             if let Some(command) = command {
                 commands.push(CommandClause {
                     method: function.sig.ident.clone(),
@@ -190,37 +196,6 @@ pub fn parse(
         queries,
         reactions,
     })
-}
-
-/// The foreign event and return types of `fn name(&self, event: &Event) -> Yielded`, and
-/// whether the signature is wrong (reported here).
-fn read_react_signature(cx: &Ctxt, sig: &syn::Signature) -> (Option<Type>, Type, bool) {
-    let shape = "a `#[react]` clause is `fn name(&self, event: &ForeignEvent) -> Yielded`: it reads the entity's state and turns another entity's event into this entity's own events";
-    let mut inputs = sig.inputs.iter();
-    let receiver_ok = matches!(
-        inputs.next(),
-        Some(FnArg::Receiver(receiver)) if matches!(receiver.kind, ReceiverKind::Reference(_, _, None))
-    );
-    let event = match inputs.next() {
-        Some(FnArg::Typed(param)) => match &*param.ty {
-            Type::Reference(reference) if reference.mutability.is_none() => {
-                Some((*reference.elem).clone())
-            }
-            _ => None,
-        },
-        _ => None,
-    };
-    let extra = inputs.next();
-    let output = match &sig.output {
-        ReturnType::Default => syn::parse_quote!(()),
-        ReturnType::Type(_, ty) => (**ty).clone(),
-    };
-    let other = sig.asyncness.is_some() || !sig.generics.params.is_empty();
-    let bad = event.is_none() || !receiver_ok || extra.is_some() || other;
-    if bad {
-        cx.error_spanned_by(sig.to_token_stream(), shape);
-    }
-    (event, output, bad)
 }
 
 /// `#[on_query(sql = "..")]`: the literal and its text split at the `%name` parameters (`None`
@@ -445,17 +420,28 @@ fn read_apply_signature(cx: &Ctxt, sig: &syn::Signature) -> (Option<Type>, bool)
     (event, bad)
 }
 
-/// The command and return types of `fn name(&self, command: Command) -> Yielded`, and whether
-/// the signature is wrong (reported here).
-fn read_command_signature(cx: &Ctxt, sig: &syn::Signature) -> (Option<Type>, Type, bool) {
-    let shape = "an `#[on_command]` clause is `fn name(&self, command: Command) -> Yielded`: it reads the entity's state and returns the events the command yields (an event, `Option`, `Vec`, tuple, or `Result` of them); the framework applies and appends them";
+/// The message and return types of a clause read off the entity's state,
+/// `fn name(&self, message: M) -> Yielded` (`&M` for a reaction's foreign event, `M` for a
+/// command), and whether the signature is wrong (reported here with `shape`).
+fn read_clause_signature(
+    cx: &Ctxt,
+    sig: &syn::Signature,
+    by_reference: bool,
+    shape: &str,
+) -> (Option<Type>, Type, bool) {
     let mut inputs = sig.inputs.iter();
     let receiver_ok = matches!(
         inputs.next(),
         Some(FnArg::Receiver(receiver)) if matches!(receiver.kind, ReceiverKind::Reference(_, _, None))
     );
-    let command = match inputs.next() {
-        Some(FnArg::Typed(param)) if !matches!(&*param.ty, Type::Reference(_)) => {
+    let message = match (inputs.next(), by_reference) {
+        (Some(FnArg::Typed(param)), true) => match &*param.ty {
+            Type::Reference(reference) if reference.mutability.is_none() => {
+                Some((*reference.elem).clone())
+            }
+            _ => None,
+        },
+        (Some(FnArg::Typed(param)), false) if !matches!(&*param.ty, Type::Reference(_)) => {
             Some((*param.ty).clone())
         }
         _ => None,
@@ -466,9 +452,9 @@ fn read_command_signature(cx: &Ctxt, sig: &syn::Signature) -> (Option<Type>, Typ
         ReturnType::Type(_, ty) => (**ty).clone(),
     };
     let other = sig.asyncness.is_some() || !sig.generics.params.is_empty();
-    let bad = command.is_none() || !receiver_ok || extra.is_some() || other;
+    let bad = message.is_none() || !receiver_ok || extra.is_some() || other;
     if bad {
         cx.error_spanned_by(sig.to_token_stream(), shape);
     }
-    (command, output, bad)
+    (message, output, bad)
 }
