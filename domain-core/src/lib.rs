@@ -121,7 +121,7 @@ pub mod __private {
     };
     pub use crate::model::validation::check;
     pub use crate::model::{
-        Aggregate, AggregateState, Apply, ApplyFn, ApplyRule, Command, Entity, Event, EventSourced,
+        Aggregate, AggregateState, Applier, Apply, ApplyRule, Command, Entity, Event, EventSourced,
         PendingEvent, PendingEvents, RaisableBy, StateStored, ValueObject,
     };
     pub use crate::runtime::domain::process_json;

@@ -19,7 +19,7 @@ const _: () = {
         type Aggregate = <[(); __PART_OF] as __dc::PartOfGate<Book>>::Aggregate;
         const NAME: &'static str = "BookAdded";
         const VERSION: u32 = 1u32;
-        const __APPLY: __dc::Option<__dc::ApplyFn> = <<Self::Aggregate as __dc::Aggregate>::Sourcing as __dc::ApplyRule<
+        const __APPLY: __dc::Option<&'static __dc::Applier> = <<Self::Aggregate as __dc::Aggregate>::Sourcing as __dc::ApplyRule<
             Self::Aggregate,
             Self,
         >>::APPLY;

@@ -67,7 +67,7 @@ pub trait Yields<A: Aggregate> {
 impl<A: Aggregate, E: Event + RaisableBy<A>> Yields<A> for E {
     fn __raise_into(self, entity: &mut A) -> Result<usize> {
         if let Some(apply) = E::__APPLY {
-            apply(entity, &self);
+            (apply.erased)(entity, &self);
         }
         entity.__state_mut().events.push(self);
         Ok(1)

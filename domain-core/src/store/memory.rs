@@ -431,24 +431,26 @@ impl MemoryStore {
     /// one's stream position and payload.
     /// Calls `apply` with each event of `stream` after position `after`, in order, under the
     /// read lock: a replay folds the stored payloads in place, without collecting them first
-    /// (an in-memory load does no more than a hand-written fold).
-    pub fn fold_stream(
+    /// (an in-memory load does no more than a hand-written fold). Returns the stream position of
+    /// the last event (`after` if there is none after it).
+    pub fn fold_stream<E>(
         &self,
         stream: &str,
         after: u64,
-        mut apply: impl FnMut(u64, &EventVTable, &(dyn Any + Send + Sync)) -> Result<()>,
-    ) -> Result<()> {
+        mut apply: impl FnMut(&'static EventVTable, &(dyn Any + Send + Sync)) -> Result<(), E>,
+    ) -> Result<u64, E> {
         let state = self.state.read();
         let skip = usize::try_from(after).unwrap_or(usize::MAX);
-        if let Some(indexes) = state.streams.get(stream) {
-            // A stream's positions run 1, 2, 3..: the n-th index is position n, which spares
-            // reading each event's metadata.
-            for (position, &i) in (after + 1..).zip(indexes.iter().skip(skip)) {
-                let event = &state.log[i];
-                apply(position, event.vtable, event.payload.as_ref())?;
-            }
+        let Some(indexes) = state.streams.get(stream) else {
+            return Ok(after);
+        };
+        for &i in indexes.iter().skip(skip) {
+            let event = &state.log[i];
+            apply(event.vtable, event.payload.as_ref())?;
         }
-        Ok(())
+        // A stream's positions run 1, 2, 3..: its n-th index is position n, which spares
+        // reading each event's metadata.
+        Ok(after.max(indexes.len() as u64))
     }
 
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {

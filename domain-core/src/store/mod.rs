@@ -23,7 +23,7 @@ use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::message::{EventEnvelope, RecordedCommand};
 use crate::model::query::{Filter, QueryResult, QuerySpec};
-use crate::model::{Aggregate, EventVTable, PendingEvent};
+use crate::model::{Aggregate, Fold, PendingEvent};
 
 /// An aggregate readable by SQL query handlers: `view` over the rows of type `aggregate`.
 #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
@@ -490,27 +490,22 @@ impl Store {
             ),
         };
         let stream = id.prefixed_with(&[A::CATEGORY, "-"]);
-        let after = position;
-        let mut apply_one =
-            |at: u64, vtable: &EventVTable, payload: &(dyn Any + Send + Sync)| -> Result<()> {
-                position = at;
-                let apply = vtable.apply.ok_or_else(|| {
-                    unreadable(format!(
-                        "its stream holds a `{}`, which has no `#[apply]` method in `{}`",
-                        vtable.name,
-                        A::NAME
-                    ))
-                })?;
-                apply(&mut aggregate, payload);
-                Ok(())
-            };
+        let mut fold = Fold::new(&mut aggregate);
         match self {
-            Store::Memory(store) => store.fold_stream(&stream, after, &mut apply_one)?,
+            Store::Memory(store) => {
+                position = store
+                    .fold_stream(&stream, position, |vtable, payload| {
+                        fold.apply(vtable, payload)
+                    })
+                    .map_err(unreadable)?;
+            }
             #[cfg(any(feature = "sqlite", feature = "postgres"))]
             Store::Sql(store) => {
-                let events = Box::pin(store.replay_events(&stream, after)).await?;
+                let events = Box::pin(store.replay_events(&stream, position)).await?;
                 for (at, event) in events {
-                    apply_one(at, event.vtable, event.payload.as_ref())?;
+                    fold.apply(event.vtable, event.payload.as_ref())
+                        .map_err(unreadable)?;
+                    position = at;
                 }
             }
         }

@@ -39,7 +39,7 @@ pub fn expand(model: &StructModel) -> Parts {
     // Spanned at the event's name: an event of an event-sourced aggregate without an `#[apply]`
     // method is reported there.
     let apply = quote_spanned! {ident.span()=>
-        const __APPLY: __dc::Option<__dc::ApplyFn> =
+        const __APPLY: __dc::Option<&'static __dc::Applier> =
             <<Self::Aggregate as __dc::Aggregate>::Sourcing as __dc::ApplyRule<Self::Aggregate, Self>>::APPLY;
     };
     // One upcaster per older version, named at the event: a missing one is reported there.
