@@ -298,16 +298,34 @@ impl Validate for crate::model::identifier::Identifier {
 pub trait HasLength {
     /// The length in characters (text) or elements (collections); `None` for an absent `Option`.
     fn length(&self) -> Option<usize>;
+
+    /// Bounds `(at least, at most)` on [`length`](HasLength::length) that cost nothing to read;
+    /// `None` for an absent `Option`. `max_length` and `min_length` count only when the bounds
+    /// do not decide, so a check on text within its limits does not walk the text.
+    fn length_bounds(&self) -> Option<(usize, usize)> {
+        self.length().map(|n| (n, n))
+    }
+}
+
+/// A character is one to four bytes in UTF-8: the byte length bounds the character count.
+fn text_bounds(text: &str) -> (usize, usize) {
+    (text.len().div_ceil(4), text.len())
 }
 
 impl HasLength for String {
     fn length(&self) -> Option<usize> {
         Some(self.chars().count())
     }
+    fn length_bounds(&self) -> Option<(usize, usize)> {
+        Some(text_bounds(self))
+    }
 }
 impl HasLength for str {
     fn length(&self) -> Option<usize> {
         Some(self.chars().count())
+    }
+    fn length_bounds(&self) -> Option<(usize, usize)> {
+        Some(text_bounds(self))
     }
 }
 impl<T> HasLength for Vec<T> {
@@ -318,6 +336,9 @@ impl<T> HasLength for Vec<T> {
 impl<T: HasLength> HasLength for Option<T> {
     fn length(&self) -> Option<usize> {
         self.as_ref().and_then(HasLength::length)
+    }
+    fn length_bounds(&self) -> Option<(usize, usize)> {
+        self.as_ref().and_then(HasLength::length_bounds)
     }
 }
 
@@ -386,6 +407,9 @@ pub mod check {
         path: &FieldPath<'_>,
         errors: &mut ValidationErrors,
     ) {
+        if value.length_bounds().is_none_or(|(_, at_most)| at_most <= max) {
+            return;
+        }
         if let Some(len) = value.length()
             && len > max
         {
@@ -403,6 +427,9 @@ pub mod check {
         path: &FieldPath<'_>,
         errors: &mut ValidationErrors,
     ) {
+        if value.length_bounds().is_none_or(|(at_least, _)| at_least >= min) {
+            return;
+        }
         if let Some(len) = value.length()
             && len < min
         {
@@ -416,7 +443,13 @@ pub mod check {
     /// A required `String` (not `Option`) without `#[field(allow_blank)]`: not empty, not only
     /// whitespace.
     pub fn required_text(value: &str, path: &FieldPath<'_>, errors: &mut ValidationErrors) {
-        if value.trim().is_empty() {
+        // Text starting with an ASCII byte that is not whitespace is not blank: decided without
+        // the scan that `trim` makes.
+        let starts_visible = value
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| b.is_ascii() && !char::from(b).is_whitespace());
+        if !starts_visible && value.trim().is_empty() {
             errors.add(path.to_string(), "is required: the text is empty or blank");
         }
     }
@@ -550,5 +583,43 @@ mod tests {
             errors.fields().collect::<Vec<_>>(),
             ["isbn", "items[0].quantity", "status"]
         );
+    }
+
+    /// The byte-length shortcut decides only what counting would decide the same way: text of
+    /// multi-byte characters is counted in characters, not bytes.
+    #[test]
+    fn lengths_count_characters_where_bytes_do_not_decide() {
+        let root = FieldPath::ROOT;
+        let failing = |check: &dyn Fn(&mut ValidationErrors)| {
+            let mut errors = ValidationErrors::default();
+            check(&mut errors);
+            errors.fields().count()
+        };
+        let accents = "ééé".to_string(); // 3 characters, 6 bytes
+        assert_eq!(failing(&|e| check::max_length(&accents, 3, &root, e)), 0);
+        assert_eq!(failing(&|e| check::max_length(&accents, 2, &root, e)), 1);
+        assert_eq!(failing(&|e| check::min_length(&accents, 3, &root, e)), 0);
+        assert_eq!(failing(&|e| check::min_length(&accents, 4, &root, e)), 1);
+        assert_eq!(failing(&|e| check::min_length("abcd", 4, &root, e)), 0);
+        assert_eq!(failing(&|e| check::min_length("abc", 4, &root, e)), 1);
+        assert_eq!(failing(&|e| check::max_length("abc", 3, &root, e)), 0);
+        assert_eq!(failing(&|e| check::max_length(&Some(accents.clone()), 2, &root, e)), 1);
+    }
+
+    /// Blank is Unicode whitespace only, whatever the first byte: a vertical tab (ASCII, not
+    /// `is_ascii_whitespace`) and an ideographic space (multi-byte) are blank.
+    #[test]
+    fn required_text_is_blank_by_unicode_whitespace() {
+        let blank = |text: &str| {
+            let mut errors = ValidationErrors::default();
+            check::required_text(text, &FieldPath::ROOT, &mut errors);
+            errors.fields().count() == 1
+        };
+        for text in ["", " ", "\t\n", "\u{b}", "\u{3000}", " \u{a0}"] {
+            assert!(blank(text), "{text:?} is blank");
+        }
+        for text in ["a", " a", "\u{b}x", "\u{3000}x", "é", "\u{1c}"] {
+            assert!(!blank(text), "{text:?} is not blank");
+        }
     }
 }
