@@ -129,6 +129,31 @@ impl TestDb {
         }
     }
 
+    /// The one integer `sql` selects (durable backends only).
+    pub async fn raw_i64(&self, sql: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
+                let value = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                value
+            }
+            Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
+                let value = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+                value
+            }
+            Backend::Memory => unreachable!("raw SQL on the in-memory store"),
+        }
+    }
+
     /// The `data` of the `aggregates` row of `id`, as JSON.
     pub async fn row_data(&self, id: &str) -> serde_json::Value {
         let sql = match self.backend {

@@ -4,7 +4,7 @@
 
 use domain_core::prelude::*;
 use domain_core::{HandlerState, IgnoredMessages};
-use tests::harness::TestDb;
+use tests::harness::{Backend, TestDb};
 use tests::suite;
 
 // ---- RIDDL's first two clauses: `on command JustDoIt yields JustDidIt`, `on event .. { set }` --
@@ -197,6 +197,7 @@ suite! {
         riddl_submitted_commands_run_their_clause,
         riddl_a_rust_query_clause_answers_on_every_store,
         riddl_sql_query_clauses_bind_their_parameters,
+        riddl_views_are_made_again_only_when_their_statement_changed,
         riddl_a_reaction_turns_a_foreign_event_into_the_entitys_own,
         riddl_a_reaction_can_send_its_entity_a_command,
         riddl_a_refused_reaction_is_a_failed_delivery,
@@ -615,6 +616,47 @@ async fn riddl_a_rust_query_clause_answers_on_every_store(db: TestDb) {
     counters(&domain).await;
     let labels = domain.query(RdLabels {}).await.unwrap();
     assert_eq!(labels, ["a'b", "apples", "pears", "plums"]);
+}
+
+/// Opening a domain again runs no DDL on views that are as it would make them (no lock taken on
+/// a view a query may be reading, and a view of the user's built on one keeps working); a view
+/// that is not (changed by hand here) is made again.
+async fn riddl_views_are_made_again_only_when_their_statement_changed(db: TestDb) {
+    if !db.durable() {
+        return; // no SQL, no views
+    }
+    let domain = db.domain().await;
+    let ids = counters(&domain).await;
+    drop(domain);
+    // Changes with every DDL statement (SQLite), or with the view's replacement (PostgreSQL).
+    let schema_change = match db.backend {
+        Backend::Sqlite => "PRAGMA schema_version",
+        _ => "SELECT 'rd_counter'::regclass::oid::bigint",
+    };
+    let before = db.raw_i64(schema_change).await;
+    drop(db.domain().await);
+    assert_eq!(
+        db.raw_i64(schema_change).await,
+        before,
+        "reopening ran DDL on unchanged views"
+    );
+    db.raw_sql("CREATE VIEW user_counts AS SELECT label, count FROM rd_counter")
+        .await;
+    let domain = db.domain().await;
+    assert_eq!(
+        db.raw_i64("SELECT count(*) FROM user_counts").await,
+        4,
+        "the user's view on a framework view still reads"
+    );
+    drop(domain);
+
+    db.raw_sql("DROP VIEW user_counts").await;
+    db.raw_sql("DROP VIEW rd_counter").await;
+    db.raw_sql("CREATE VIEW rd_counter AS SELECT 1 AS stale")
+        .await;
+    let domain = db.domain().await;
+    let asked = domain.query(RdJustGetIt { id: ids[1].clone() }).await;
+    assert_eq!(asked.unwrap().count, 7, "the stale view was made again");
 }
 
 async fn riddl_sql_query_clauses_bind_their_parameters(db: TestDb) {

@@ -407,7 +407,10 @@ pub mod check {
         path: &FieldPath<'_>,
         errors: &mut ValidationErrors,
     ) {
-        if value.length_bounds().is_none_or(|(_, at_most)| at_most <= max) {
+        if value
+            .length_bounds()
+            .is_none_or(|(_, at_most)| at_most <= max)
+        {
             return;
         }
         if let Some(len) = value.length()
@@ -427,7 +430,10 @@ pub mod check {
         path: &FieldPath<'_>,
         errors: &mut ValidationErrors,
     ) {
-        if value.length_bounds().is_none_or(|(at_least, _)| at_least >= min) {
+        if value
+            .length_bounds()
+            .is_none_or(|(at_least, _)| at_least >= min)
+        {
             return;
         }
         if let Some(len) = value.length()
@@ -603,7 +609,10 @@ mod tests {
         assert_eq!(failing(&|e| check::min_length("abcd", 4, &root, e)), 0);
         assert_eq!(failing(&|e| check::min_length("abc", 4, &root, e)), 1);
         assert_eq!(failing(&|e| check::max_length("abc", 3, &root, e)), 0);
-        assert_eq!(failing(&|e| check::max_length(&Some(accents.clone()), 2, &root, e)), 1);
+        assert_eq!(
+            failing(&|e| check::max_length(&Some(accents.clone()), 2, &root, e)),
+            1
+        );
     }
 
     /// Blank is Unicode whitespace only, whatever the first byte: a vertical tab (ASCII, not

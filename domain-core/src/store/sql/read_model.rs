@@ -1,6 +1,8 @@
 //! What SQL query handlers read: their statements, with each named parameter bound, and the
 //! views that make each aggregate's rows readable as a table with a column per field.
 
+use foldhash::HashMap;
+
 use super::SqlStore;
 use super::statement::{Dialect, Param};
 use crate::model::error::{Error, Result};
@@ -32,9 +34,36 @@ impl SqlStore {
     /// (Re)creates the view of each aggregate in `views`, so that a query handler can select
     /// from it. A view that cannot be made (a table of that name exists, say) is left out with a
     /// warning: only a query that reads it fails, saying the table is missing.
+    ///
+    /// A view already made by the same statement is left as it is: opening a domain runs no DDL
+    /// then (no lock on the views a running query may be reading, and a view of the user's own
+    /// built on one of them keeps working). The statement is compared with the one the database
+    /// keeps: SQLite keeps it in `sqlite_master`; on PostgreSQL this method writes it as the
+    /// view's comment.
     pub async fn create_views(&self, views: &[EntityView]) -> Result<()> {
+        if views.is_empty() {
+            return Ok(());
+        }
+        let existing = self.made_views().await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the views in the database could not be listed: making them all again");
+            HashMap::default()
+        });
         for entity in views {
-            let ddl = view_ddl(self.dialect(), entity.aggregate, &entity.view);
+            let create = create_view(self.dialect(), entity.aggregate, &entity.view);
+            if existing.get(entity.view.name) == Some(&create) {
+                continue;
+            }
+            let mut ddl = vec![format!("DROP VIEW IF EXISTS \"{}\"", entity.view.name)];
+            if self.dialect() == Dialect::Postgres {
+                ddl.push(create.clone());
+                ddl.push(format!(
+                    "COMMENT ON VIEW \"{}\" IS '{}'",
+                    entity.view.name,
+                    create.replace('\'', "''")
+                ));
+            } else {
+                ddl.push(create);
+            }
             let mut tx = self.pool.begin_write().await?;
             if self.dialect() == Dialect::Postgres {
                 // Domains opening at once on one database: one replaces the view at a time.
@@ -66,6 +95,28 @@ impl SqlStore {
         }
         Ok(())
     }
+
+    /// Each view of this database (of the current schema, on PostgreSQL) by name, with the
+    /// statement that made it as the database keeps it (SQLite), or as its comment (PostgreSQL,
+    /// where `create_views` writes it; empty for a view without one).
+    async fn made_views(&self) -> Result<HashMap<String, String>> {
+        let list = match self.dialect() {
+            Dialect::Sqlite => "SELECT name, sql FROM sqlite_master WHERE type = 'view'",
+            Dialect::Postgres => {
+                "SELECT c.relname AS name, coalesce(obj_description(c.oid, 'pg_class'), '') AS sql \
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind = 'v' AND n.nspname = current_schema()"
+            }
+        };
+        let rows = self.pool.fetch_json_rows(&self.statement(list)).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let text = |column: &str| row.get(column)?.as_str().map(str::to_owned);
+                Some((text("name")?, text("sql")?))
+            })
+            .collect())
+    }
 }
 
 /// A query field's JSON value as a bound parameter. Every name was checked against the query's
@@ -86,10 +137,9 @@ fn param(value: Option<&serde_json::Value>) -> Result<Param> {
     })
 }
 
-/// The statements that replace the view: drop it, then select each field from the rows' JSON
-/// as a typed column. Every name in the text is a Rust identifier the macro wrote (no input
-/// reaches it), quoted.
-fn view_ddl(dialect: Dialect, aggregate: &str, view: &SqlView) -> [String; 2] {
+/// The statement that makes the view: each field selected from the rows' JSON as a typed column.
+/// Every name in the text is a Rust identifier the macro wrote (no input reaches it), quoted.
+fn create_view(dialect: Dialect, aggregate: &str, view: &SqlView) -> String {
     let columns: Vec<String> = view
         .columns
         .iter()
@@ -110,13 +160,10 @@ fn view_ddl(dialect: Dialect, aggregate: &str, view: &SqlView) -> [String; 2] {
         .chain(columns)
         .collect::<Vec<_>>()
         .join(", ");
-    [
-        format!("DROP VIEW IF EXISTS \"{}\"", view.name),
-        format!(
-            "CREATE VIEW \"{}\" AS SELECT {select} FROM aggregates WHERE aggregate_type = '{aggregate}'",
-            view.name
-        ),
-    ]
+    format!(
+        "CREATE VIEW \"{}\" AS SELECT {select} FROM aggregates WHERE aggregate_type = '{aggregate}'",
+        view.name
+    )
 }
 
 /// The SQL that reads the JSON value at `path` in `data` as a column of `kind`.
