@@ -58,9 +58,10 @@
 
 extern crate self as domain_core;
 
-// Three layers, each importing only from those below it: `model` (the element traits, values,
+// Four layers, each importing only from those below it: `model` (the element traits, values,
 // messages, errors, validation), `store` (memory and SQL), `runtime` (registry, units of work,
-// contexts, dispatch, the `Domain` API).
+// contexts, dispatch, the `Domain` API), and `admin` (operators' commands over the `Domain` API).
+pub mod admin;
 pub mod model;
 mod runtime;
 mod store;
