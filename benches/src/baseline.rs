@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use uuid::Uuid;
 
+#[derive(serde::Serialize)]
 pub struct AddBook {
     title: String,
     author: String,
@@ -62,12 +63,27 @@ pub struct StoredEvent {
     causation_id: Uuid,
 }
 
+/// A processed command, as the framework's in-memory command log keeps one: its id, its JSON,
+/// its stream, its time and its place in the log.
+#[allow(dead_code)]
+pub struct CommandRecord {
+    id: Uuid,
+    stream: Arc<str>,
+    payload: Box<str>,
+    timestamp: SystemTime,
+    position: u64,
+}
+
 #[derive(Default)]
 pub struct Store {
     pub books: HashMap<Uuid, Book>,
     pub inventories: HashMap<Uuid, Inventory>,
     pub events: Vec<StoredEvent>,
     pub streams: HashMap<Arc<str>, Vec<usize>>,
+    /// Every command, when `log_commands` is set (the framework logs every command: the
+    /// second baseline measures what that costs by hand).
+    pub commands: Vec<CommandRecord>,
+    pub log_commands: bool,
 }
 
 impl Store {
@@ -77,6 +93,16 @@ impl Store {
             return Err("invalid".into());
         }
         let command_id = Uuid::new_v4();
+        if self.log_commands {
+            let payload = serde_json::to_string(&command).map_err(|e| e.to_string())?;
+            self.commands.push(CommandRecord {
+                id: command_id,
+                stream: format!("book:command-{command_id}").into(),
+                payload: payload.into_boxed_str(),
+                timestamp: SystemTime::now(),
+                position: self.commands.len() as u64 + 1,
+            });
+        }
         let book = Book {
             id: Uuid::new_v4(),
             title: command.title,

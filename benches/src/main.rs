@@ -207,8 +207,13 @@ fn blocks(n: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
 async fn inmem_command(n: usize) -> Vec<Row> {
     let domain = domain::new_domain();
     let mut store = baseline::Store::default();
+    let mut logging = baseline::Store {
+        log_commands: true,
+        ..baseline::Store::default()
+    };
     let mut framework = Samples::with_capacity(n);
     let mut manual = Samples::with_capacity(n);
+    let mut manual_logged = Samples::with_capacity(n);
     for block in blocks(n) {
         for i in block.clone() {
             framework
@@ -216,12 +221,18 @@ async fn inmem_command(n: usize) -> Vec<Row> {
                 .await
                 .expect("command succeeds");
         }
-        for i in block {
+        for i in block.clone() {
             manual
                 .time(|| store.add_book(baseline::AddBook::new(i)))
                 .expect("valid");
         }
+        for i in block {
+            manual_logged
+                .time(|| logging.add_book(baseline::AddBook::new(i)))
+                .expect("valid");
+        }
     }
+    assert_eq!(logging.commands.len(), n);
     assert_eq!(
         domain::inventory_count(&domain).await,
         n,
@@ -232,6 +243,16 @@ async fn inmem_command(n: usize) -> Vec<Row> {
     let mut rows = vec![
         Row::new("inmem-command (hand-written)", &manual, None),
         Row::new("inmem-command", &framework, Some(&manual)),
+        Row::new(
+            "inmem-command (hand-written, with a command log)",
+            &manual_logged,
+            None,
+        ),
+        Row::new(
+            "inmem-command vs the baseline with a command log",
+            &framework,
+            Some(&manual_logged),
+        ),
     ];
     #[cfg(feature = "peer")]
     rows.extend(peer_rows(n, &framework, &manual));
