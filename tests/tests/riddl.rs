@@ -650,6 +650,24 @@ async fn riddl_views_are_made_again_only_when_their_statement_changed(db: TestDb
     );
     drop(domain);
 
+    if db.backend == Backend::Postgres {
+        // Replaced in place by other means, under the user's view: the comment stays, but
+        // PostgreSQL's rendering of the view changed, so it is made again (in place: the
+        // user's view on it survives).
+        db.raw_sql(
+            "DO $$ BEGIN EXECUTE 'CREATE OR REPLACE VIEW rd_counter AS ' || \
+             replace(pg_get_viewdef('rd_counter'::regclass), 'WHERE', 'WHERE false AND'); END $$",
+        )
+        .await;
+        assert_eq!(db.raw_i64("SELECT count(*) FROM rd_counter").await, 0);
+        drop(db.domain().await);
+        assert_eq!(
+            db.raw_i64("SELECT count(*) FROM user_counts").await,
+            4,
+            "a view replaced by other means was made again, under the user's view"
+        );
+    }
+
     db.raw_sql("DROP VIEW user_counts").await;
     db.raw_sql("DROP VIEW rd_counter").await;
     db.raw_sql("CREATE VIEW rd_counter AS SELECT 1 AS stale")

@@ -37,9 +37,14 @@ impl SqlStore {
     ///
     /// A view already made by the same statement is left as it is: opening a domain runs no DDL
     /// then (no lock on the views a running query may be reading, and a view of the user's own
-    /// built on one of them keeps working). The statement is compared with the one the database
-    /// keeps: SQLite keeps it in `sqlite_master`; on PostgreSQL this method writes it as the
-    /// view's comment.
+    /// built on one of them keeps working). SQLite keeps the statement that made a view, which
+    /// is compared with this build's. PostgreSQL keeps only its own rendering of a view: this
+    /// method writes the statement and that rendering as the view's comment, and a view is
+    /// current when its comment holds this build's statement and its rendering today, so a view
+    /// replaced by other means (`CREATE OR REPLACE VIEW` keeps the comment) is made again. On
+    /// PostgreSQL a changed view is first replaced in place (`CREATE OR REPLACE`, which keeps the
+    /// views built on it when columns are only added at the end), and dropped and made anew
+    /// only if that fails.
     pub async fn create_views(&self, views: &[EntityView]) -> Result<()> {
         if views.is_empty() {
             return Ok(());
@@ -49,74 +54,114 @@ impl SqlStore {
             HashMap::default()
         });
         for entity in views {
+            let name = entity.view.name;
             let create = create_view(self.dialect(), entity.aggregate, &entity.view);
-            if existing.get(entity.view.name) == Some(&create) {
+            if existing.get(name).is_some_and(|made| made.is(&create)) {
                 continue;
             }
-            let mut ddl = vec![format!("DROP VIEW IF EXISTS \"{}\"", entity.view.name)];
-            if self.dialect() == Dialect::Postgres {
-                ddl.push(create.clone());
-                ddl.push(format!(
-                    "COMMENT ON VIEW \"{}\" IS '{}'",
-                    entity.view.name,
-                    create.replace('\'', "''")
-                ));
-            } else {
-                ddl.push(create);
-            }
-            let mut tx = self.pool.begin_write().await?;
-            if self.dialect() == Dialect::Postgres {
-                // Domains opening at once on one database: one replaces the view at a time.
-                tx.execute(
-                    &self.statement("SELECT pg_advisory_xact_lock(7201954402)"),
-                    "locking the views",
-                )
-                .await?;
-            }
-            let mut made = Ok(());
-            for statement in &ddl {
-                if let Err(e) = tx
-                    .execute(&self.statement(statement), "creating a view")
-                    .await
-                {
-                    made = Err(e);
-                    break;
+            let drop = format!("DROP VIEW IF EXISTS \"{name}\"");
+            let made = match self.dialect() {
+                Dialect::Sqlite => self.run_ddl(&[drop, create]).await,
+                Dialect::Postgres => {
+                    let comment = comment_view(name, &create);
+                    let replace = create.replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1);
+                    match self.run_ddl(&[replace, comment.clone()]).await {
+                        Ok(()) => Ok(()),
+                        Err(_) => self.run_ddl(&[drop, create, comment]).await,
+                    }
                 }
-            }
-            match made {
-                Ok(()) => tx.commit().await?,
-                Err(e) => tracing::warn!(
-                    view = entity.view.name,
+            };
+            if let Err(e) = made {
+                tracing::warn!(
+                    view = name,
                     aggregate = entity.aggregate,
                     error = %e,
                     "the view of an aggregate for SQL query handlers was not made"
-                ),
+                );
             }
         }
         Ok(())
     }
 
-    /// Each view of this database (of the current schema, on PostgreSQL) by name, with the
-    /// statement that made it as the database keeps it (SQLite), or as its comment (PostgreSQL,
-    /// where `create_views` writes it; empty for a view without one).
-    async fn made_views(&self) -> Result<HashMap<String, String>> {
+    /// Runs `ddl` in one transaction (on PostgreSQL under a lock, so that domains opening at
+    /// once on one database replace one view at a time).
+    async fn run_ddl(&self, ddl: &[String]) -> Result<()> {
+        let mut tx = self.pool.begin_write().await?;
+        if self.dialect() == Dialect::Postgres {
+            tx.execute(
+                &self.statement("SELECT pg_advisory_xact_lock(7201954402)"),
+                "locking the views",
+            )
+            .await?;
+        }
+        for statement in ddl {
+            tx.execute(&self.statement(statement), "making a view")
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Each view of this database (of the current schema, on PostgreSQL) by name, with what
+    /// tells whether it is current (see [`MadeView`]).
+    async fn made_views(&self) -> Result<HashMap<String, MadeView>> {
         let list = match self.dialect() {
-            Dialect::Sqlite => "SELECT name, sql FROM sqlite_master WHERE type = 'view'",
+            Dialect::Sqlite => {
+                "SELECT name, sql AS record, '' AS rendering \
+                                FROM sqlite_master WHERE type = 'view'"
+            }
             Dialect::Postgres => {
-                "SELECT c.relname AS name, coalesce(obj_description(c.oid, 'pg_class'), '') AS sql \
+                "SELECT c.relname AS name, \
+                 coalesce(obj_description(c.oid, 'pg_class'), '') AS record, \
+                 pg_get_viewdef(c.oid) AS rendering \
                  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
                  WHERE c.relkind = 'v' AND n.nspname = current_schema()"
             }
         };
         let rows = self.pool.fetch_json_rows(&self.statement(list)).await?;
+        let dialect = self.dialect();
         Ok(rows
             .into_iter()
             .filter_map(|row| {
                 let text = |column: &str| row.get(column)?.as_str().map(str::to_owned);
-                Some((text("name")?, text("sql")?))
+                let made = MadeView {
+                    dialect,
+                    record: text("record")?,
+                    rendering: text("rendering")?,
+                };
+                Some((text("name")?, made))
             })
             .collect())
     }
+}
+
+/// What the database says of one of its views.
+struct MadeView {
+    dialect: Dialect,
+    /// SQLite: the statement that made it. PostgreSQL: its comment (empty if it has none).
+    record: String,
+    /// PostgreSQL: its rendering of the view's query today (`pg_get_viewdef`).
+    rendering: String,
+}
+
+impl MadeView {
+    /// Whether the view is the one `create` makes, unchanged since.
+    fn is(&self, create: &str) -> bool {
+        match self.dialect {
+            Dialect::Sqlite => self.record == create,
+            Dialect::Postgres => self.record == format!("{create}\n{}", self.rendering),
+        }
+    }
+}
+
+/// The PostgreSQL statement that records, as the view's comment, the statement that made it and
+/// PostgreSQL's rendering of it right after (see [`MadeView::is`]). `COMMENT` takes only a
+/// literal, so the comment is built and run in a `DO` block.
+fn comment_view(name: &str, create: &str) -> String {
+    format!(
+        "DO $view$ BEGIN EXECUTE format('COMMENT ON VIEW %I IS %L', '{name}', \
+         '{}' || chr(10) || pg_get_viewdef('\"{name}\"'::regclass)); END $view$",
+        create.replace('\'', "''")
+    )
 }
 
 /// A query field's JSON value as a bound parameter. Every name was checked against the query's
