@@ -35,7 +35,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::model::error::Error;
+use crate::model::error::{CommittedOutput, Error};
 use crate::runtime::domain::Domain;
 use crate::store::{DeliveryState, FailedDelivery, Submission, SubmissionState};
 
@@ -102,8 +102,12 @@ impl From<std::io::Error> for AdminError {
 /// 1 when the domain refused or failed, 2 for arguments that are not a command.
 pub async fn main(domain: &Domain) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut out = std::io::stdout().lock();
-    match run(domain, &args, &mut out).await {
+    // Written once the command is done: standard output is not held locked across its awaits
+    // (a tracing subscriber, or a driver's thread, may write to it meanwhile).
+    let mut answer = Vec::new();
+    let result = run(domain, &args, &mut answer).await;
+    let written = std::io::stdout().write_all(&answer);
+    match result.and(written.map_err(AdminError::Output)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(AdminError::Usage(problem)) => {
             eprintln!("{problem}\n\n{USAGE}");
@@ -143,11 +147,11 @@ pub async fn run(
     let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
     let (json, args) = take_flag(args, "--json");
     match args.as_slice() {
-        [] | ["help" | "--help" | "-h"] => writeln!(out, "{USAGE}")?,
+        [] | ["help" | "--help" | "-h", ..] => writeln!(out, "{USAGE}")?,
         ["dead-letters", rest @ ..] => dead_letters(domain, rest, json, out).await?,
         ["submissions", rest @ ..] => submissions(domain, rest, json, out).await?,
         ["subscriptions"] => subscriptions(domain, json, out)?,
-        [other, ..] => return Err(usage(format!("`{other}` is not a command"))),
+        words => return Err(not_a_command(words)),
     }
     Ok(())
 }
@@ -171,31 +175,9 @@ async fn dead_letters(
             json,
             out,
         ),
-        ["show", id] => {
-            let id = parse_id(id)?;
-            let mut all = domain.failed_deliveries().await?;
-            all.extend(domain.skipped_deliveries().await?);
-            let record = all
-                .iter()
-                .find(|r| r.id == id)
-                .ok_or_else(|| Error::NotFound {
-                    aggregate: "FailedDelivery",
-                    id: id.to_string(),
-                })?;
-            let mut value = delivery_json(record);
-            value["payload"] = record.event.to_json()?;
-            value["correlation_id"] = json!(record.event.metadata().correlation_id);
-            value["causation_id"] = json!(record.event.metadata().causation_id);
-            value["recorded_at"] = json!(seconds(record.event.metadata().timestamp));
-            if json {
-                writeln!(out, "{value}")?;
-            } else {
-                let pretty = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
-                writeln!(out, "{pretty}")?;
-            }
-            Ok(())
-        }
+        ["show", id] => show(domain, parse_id(id)?, json, out).await,
         ["retry", "--all"] => {
+            no_json(json, "dead-letters retry")?;
             let report = domain.retry_failed_deliveries().await;
             if let Some(error) = report.error {
                 return Err(error.into());
@@ -207,50 +189,98 @@ async fn dead_letters(
                 report.still_failing.len(),
                 report.claimed_elsewhere
             )?;
-            for failure in &report.still_failing {
-                writeln!(out, "  {failure}")?;
-            }
+            // The failures are the error's text (standard error), not repeated here.
             if report.still_failing.is_empty() {
                 Ok(())
             } else {
                 Err(AdminError::Failed(Error::HandlersFailed {
                     failures: report.still_failing,
-                    output: crate::model::error::CommittedOutput::default(),
+                    output: CommittedOutput::default(),
                 }))
             }
         }
         ["retry", ids @ ..] if !ids.is_empty() => {
+            no_json(json, "dead-letters retry")?;
             let ids = ids
                 .iter()
                 .map(|id| parse_id(id))
                 .collect::<Result<Vec<_>, _>>()?;
+            // Each one is tried and its outcome written, so that one refusal neither hides
+            // what was delivered before it nor stops the ones after it.
+            let mut last_error = None;
             for id in ids {
-                domain.retry_delivery(id).await?;
-                writeln!(out, "{id}: delivered")?;
+                match domain.retry_delivery(id).await {
+                    Ok(()) => writeln!(out, "{id}: delivered")?,
+                    Err(error) => {
+                        writeln!(out, "{id}: {}", one_line(&error.to_string()))?;
+                        last_error = Some(error);
+                    }
+                }
             }
-            Ok(())
+            last_error.map_or(Ok(()), |error| Err(error.into()))
         }
         ["skip", id, rest @ ..] => {
+            no_json(json, "dead-letters skip")?;
             let id = parse_id(id)?;
             let (by, reason) = match rest {
-                ["--by", by, "--reason", reason] | ["--reason", reason, "--by", by] => (by, reason),
+                ["--by", by, "--reason", reason] | ["--reason", reason, "--by", by] => {
+                    (*by, *reason)
+                }
                 _ => {
                     return Err(usage(
                         "`skip` needs `--by <who> --reason <why>`: a skip is kept with both",
                     ));
                 }
             };
+            for (flag, value) in [("--by", by), ("--reason", reason)] {
+                if value.trim().is_empty() || value.starts_with("--") {
+                    return Err(usage(format!("`{flag}` needs a value, not `{value}`")));
+                }
+            }
             domain.skip_delivery(id, by, reason).await?;
             writeln!(out, "{id}: skipped by {by}")?;
             Ok(())
         }
         ["purge"] => {
+            no_json(json, "dead-letters purge")?;
             let purged = domain.purge_skipped_deliveries().await?;
             writeln!(out, "{purged} skipped records deleted")?;
             Ok(())
         }
-        [other, ..] => Err(usage(format!("`dead-letters {other}` is not a command"))),
+        words => Err(not_a_command(&[&["dead-letters"], words].concat())),
     }
+}
+
+/// `dead-letters show <id>`: the record with its event's payload and metadata, whether it is
+/// open or skipped.
+async fn show(
+    domain: &Domain,
+    id: Uuid,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<(), AdminError> {
+    let mut all = domain.failed_deliveries().await?;
+    all.extend(domain.skipped_deliveries().await?);
+    let record = all
+        .iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| Error::NotFound {
+            aggregate: "FailedDelivery",
+            id: id.to_string(),
+        })?;
+    let meta = record.event.metadata();
+    let mut value = delivery_json(record);
+    value["payload"] = record.event.to_json()?;
+    value["correlation_id"] = json!(meta.correlation_id);
+    value["causation_id"] = json!(meta.causation_id);
+    value["recorded_at"] = json!(seconds(meta.timestamp));
+    if json {
+        writeln!(out, "{value}")?;
+    } else {
+        let pretty = serde_json::to_string_pretty(&value).map_err(std::io::Error::other)?;
+        writeln!(out, "{pretty}")?;
+    }
+    Ok(())
 }
 
 async fn submissions(
@@ -275,12 +305,13 @@ async fn submissions(
             Ok(())
         }
         ["retry", id] => {
+            no_json(json, "submissions retry")?;
             let id = parse_id(id)?;
             domain.retry_submission(id).await?;
             writeln!(out, "{id}: submitted again")?;
             Ok(())
         }
-        [other, ..] => Err(usage(format!("`submissions {other}` is not a command"))),
+        words => Err(not_a_command(&[&["submissions"], words].concat())),
     }
 }
 
@@ -441,6 +472,21 @@ fn parse_id(text: &str) -> Result<Uuid, AdminError> {
 
 fn usage(problem: impl Into<String>) -> AdminError {
     AdminError::Usage(problem.into())
+}
+
+fn not_a_command(words: &[&str]) -> AdminError {
+    usage(format!("`{}` is not a command", words.join(" ")))
+}
+
+/// Only listings answer in JSON: a script asking it of another command is told so, rather than
+/// handed text it would fail to parse.
+fn no_json(json: bool, command: &str) -> Result<(), AdminError> {
+    if json {
+        return Err(usage(format!(
+            "`{command}` has no `--json` answer (listings and `show` have)"
+        )));
+    }
+    Ok(())
 }
 
 /// `args` without `flag`, and whether it was there.

@@ -106,10 +106,8 @@ async fn receipts(domain: &Domain) -> Vec<String> {
 async fn admin_lists_shows_retries_skips_and_purges_dead_letters(db: TestDb) {
     let domain = db.domain().await;
     let tag = format!("{:?}", db.backend).to_lowercase();
-    assert_eq!(
-        admin(&domain, &["dead-letters"]).await.unwrap(),
-        "no dead letters\n"
-    );
+    let none = admin(&domain, &["dead-letters"]).await.unwrap();
+    assert_eq!(none, "no dead letters\n");
 
     // A parked delivery, and a later event of its stream blocked behind it.
     let first = format!("{tag}-first");
@@ -122,14 +120,10 @@ async fn admin_lists_shows_retries_skips_and_purges_dead_letters(db: TestDb) {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(lines[0].contains("  parked  admin::AdCourier  "), "{text}");
-    assert!(lines[0].contains("AdCourier"), "{text}");
-    assert!(
-        lines[0].ends_with(&format!("1 attempt: the courier lost {first}")),
-        "{text}"
-    );
-    let records: Vec<serde_json::Value> = admin(&domain, &["dead-letters", "--json"])
-        .await
-        .unwrap()
+    let cause = format!("1 attempt: the courier lost {first}");
+    assert!(lines[0].ends_with(&cause), "{text}");
+    let listed = admin(&domain, &["dead-letters", "--json"]).await.unwrap();
+    let records: Vec<serde_json::Value> = listed
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
@@ -143,96 +137,90 @@ async fn admin_lists_shows_retries_skips_and_purges_dead_letters(db: TestDb) {
     let parked_id = parked["id"].as_str().unwrap().to_owned();
     let blocked_id = blocked["id"].as_str().unwrap().to_owned();
 
-    let shown: serde_json::Value = serde_json::from_str(
-        &admin(&domain, &["dead-letters", "show", &parked_id])
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let shown = admin(&domain, &["dead-letters", "show", &parked_id]).await;
+    let shown: serde_json::Value = serde_json::from_str(&shown.unwrap()).unwrap();
     assert_eq!(shown["payload"]["label"], first.as_str());
     assert_eq!(shown["error"], format!("the courier lost {first}"));
 
     // The blocked one waits for its head.
     let early = admin(&domain, &["dead-letters", "retry", &blocked_id]).await;
-    assert!(
-        matches!(
-            early,
-            Err(AdminError::Failed(Error::DeliveryBlocked { .. }))
-        ),
-        "{early:?}"
+    let refused = matches!(
+        early,
+        Err(AdminError::Failed(Error::DeliveryBlocked { .. }))
     );
+    assert!(refused, "{early:?}");
     // Fixed: the head is delivered, and what waited behind it, in order.
     set_failing(&first, false);
-    let retried = admin(&domain, &["dead-letters", "retry", &parked_id])
-        .await
-        .unwrap();
-    assert_eq!(retried, format!("{parked_id}: delivered\n"));
+    let retried = admin(&domain, &["dead-letters", "retry", &parked_id]).await;
+    assert_eq!(retried.unwrap(), format!("{parked_id}: delivered\n"));
     assert_eq!(receipts(&domain).await, [first.clone(), second.clone()]);
-    assert_eq!(
-        admin(&domain, &["dead-letters"]).await.unwrap(),
-        "no dead letters\n"
-    );
+    let none = admin(&domain, &["dead-letters"]).await.unwrap();
+    assert_eq!(none, "no dead letters\n");
 
-    // Given up on, with who and why; then purged.
+    // Still failing: a retry of everything says so, and fails.
     let lost = format!("{tag}-lost");
     set_failing(&lost, true);
     send(&domain, &lost, None).await;
     let id = domain.failed_deliveries().await.unwrap()[0].id.to_string();
-    let skipped = admin(
-        &domain,
-        &[
-            "dead-letters",
-            "skip",
-            &id,
-            "--by",
-            "ops@example.com",
-            "--reason",
-            "sent by hand",
-        ],
-    )
-    .await
-    .unwrap();
+    let mut out = Vec::new();
+    let all = run(&domain, &["dead-letters", "retry", "--all"], &mut out).await;
+    let one_failure = matches!(
+        &all,
+        Err(AdminError::Failed(Error::HandlersFailed { failures, .. })) if failures.len() == 1
+    );
+    assert!(one_failure, "{all:?}");
+    let summary = String::from_utf8(out).unwrap();
+    assert_eq!(
+        summary,
+        "0 succeeded, 1 still failing, 0 claimed by another retrier\n"
+    );
+    // Several ids: each is tried and answered; a refusal does not stop the others.
+    let unknown = Uuid::new_v4().to_string();
+    let mut out = Vec::new();
+    let several = run(&domain, &["dead-letters", "retry", &unknown, &id], &mut out).await;
+    let answer = String::from_utf8(out).unwrap();
+    assert!(matches!(several, Err(AdminError::Failed(_))), "{several:?}");
+    assert!(answer.starts_with(&format!("{unknown}: ")), "{answer}");
+    assert!(answer.contains(&format!("\n{id}: ")), "{answer}");
+
+    // Given up on, with who and why; shown; then purged.
+    let skip = [
+        "dead-letters",
+        "skip",
+        &id,
+        "--by",
+        "ops@example.com",
+        "--reason",
+        "sent by hand",
+    ];
+    let skipped = admin(&domain, &skip).await.unwrap();
     assert_eq!(skipped, format!("{id}: skipped by ops@example.com\n"));
     let listed = admin(&domain, &["dead-letters", "--skipped"])
         .await
         .unwrap();
-    assert!(
-        listed.starts_with(&format!(
-            "{id}  skipped by ops@example.com (sent by hand)  "
-        )),
-        "{listed}"
-    );
-    assert_eq!(
-        admin(&domain, &["dead-letters", "purge"]).await.unwrap(),
-        "1 skipped records deleted\n"
-    );
-    assert_eq!(
-        admin(&domain, &["dead-letters", "--skipped"])
-            .await
-            .unwrap(),
-        "no skipped deliveries\n"
-    );
+    let expected = format!("{id}  skipped by ops@example.com (sent by hand)  ");
+    assert!(listed.starts_with(&expected), "{listed}");
+    let shown = admin(&domain, &["dead-letters", "show", &id, "--json"]).await;
+    let shown: serde_json::Value = serde_json::from_str(&shown.unwrap()).unwrap();
+    assert_eq!(shown["state"], "skipped");
+    assert_eq!(shown["skip_reason"], "sent by hand");
+    assert_eq!(shown["payload"]["label"], lost.as_str());
+    let purged = admin(&domain, &["dead-letters", "purge"]).await.unwrap();
+    assert_eq!(purged, "1 skipped records deleted\n");
+    let none = admin(&domain, &["dead-letters", "--skipped"])
+        .await
+        .unwrap();
+    assert_eq!(none, "no skipped deliveries\n");
     assert_eq!(receipts(&domain).await, [first, second]);
 
-    // A retry of everything, with nothing to do.
-    assert_eq!(
-        admin(&domain, &["dead-letters", "retry", "--all"])
-            .await
-            .unwrap(),
-        "0 succeeded, 0 still failing, 0 claimed by another retrier\n"
-    );
-    assert_eq!(
-        admin(&domain, &["submissions"]).await.unwrap(),
-        "no failed submissions\n"
-    );
+    let submissions = admin(&domain, &["submissions"]).await.unwrap();
+    assert_eq!(submissions, "no failed submissions\n");
     let subscriptions = admin(&domain, &["subscriptions"]).await.unwrap();
     if db.durable() {
         assert!(subscriptions.contains("AdCourier  at "), "{subscriptions}");
     } else {
-        assert!(
-            subscriptions.starts_with("no subscriptions"),
-            "{subscriptions}"
-        );
+        let none = subscriptions.starts_with("no subscriptions");
+        assert!(none, "{subscriptions}");
     }
 }
 
@@ -242,34 +230,62 @@ async fn admin_says_what_is_wrong_with_its_arguments(db: TestDb) {
         Err(AdminError::Usage(problem)) => problem,
         other => panic!("expected a usage error, got {other:?}"),
     };
-    assert_eq!(
-        usage(admin(&domain, &["dead-letter"]).await),
-        "`dead-letter` is not a command"
-    );
-    assert_eq!(
-        usage(admin(&domain, &["dead-letters", "show", "42"]).await),
-        "`42` is not a record id (a UUID)"
-    );
-    assert!(
-        usage(
-            admin(
-                &domain,
-                &["dead-letters", "skip", &Uuid::new_v4().to_string()]
-            )
-            .await
-        )
-        .contains("--by <who> --reason <why>")
-    );
-    let unknown = Uuid::new_v4().to_string();
-    let missing = admin(&domain, &["dead-letters", "retry", &unknown]).await;
-    assert!(
-        matches!(missing, Err(AdminError::Failed(Error::NotFound { .. }))),
-        "{missing:?}"
-    );
-    assert!(
-        admin(&domain, &["help"])
-            .await
-            .unwrap()
-            .contains("dead-letters purge")
-    );
+    let some_id = Uuid::new_v4().to_string();
+    let cases: [(&[&str], &str); 8] = [
+        (&["dead-letter"], "`dead-letter` is not a command"),
+        (
+            &["subscriptions", "list"],
+            "`subscriptions list` is not a command",
+        ),
+        (
+            &["dead-letters", "burn", "all"],
+            "`dead-letters burn all` is not a command",
+        ),
+        (
+            &["dead-letters", "show", "42"],
+            "`42` is not a record id (a UUID)",
+        ),
+        (
+            &["dead-letters", "skip", &some_id],
+            "`skip` needs `--by <who> --reason <why>`: a skip is kept with both",
+        ),
+        (
+            &[
+                "dead-letters",
+                "skip",
+                &some_id,
+                "--by",
+                " ",
+                "--reason",
+                "x",
+            ],
+            "`--by` needs a value, not ` `",
+        ),
+        (
+            &[
+                "dead-letters",
+                "skip",
+                &some_id,
+                "--by",
+                "--reason",
+                "--reason",
+                "x",
+            ],
+            "`--by` needs a value, not `--reason`",
+        ),
+        (
+            &["dead-letters", "retry", &some_id, "--json"],
+            "`dead-letters retry` has no `--json` answer (listings and `show` have)",
+        ),
+    ];
+    for (args, problem) in cases {
+        assert_eq!(usage(admin(&domain, args).await), problem, "{args:?}");
+    }
+    let missing = admin(&domain, &["dead-letters", "retry", &some_id]).await;
+    let not_found = matches!(missing, Err(AdminError::Failed(Error::NotFound { .. })));
+    assert!(not_found, "{missing:?}");
+    for args in [&["help"][..], &["help", "dead-letters"]] {
+        let help = admin(&domain, args).await.unwrap();
+        assert!(help.contains("dead-letters purge"), "{help}");
+    }
 }

@@ -360,14 +360,22 @@ impl<'a, A: Aggregate> Fold<'a, A> {
         &mut self,
         vtable: &'static EventVTable,
     ) -> std::result::Result<TypedApply<A>, String> {
-        let typed = vtable
-            .apply
-            .and_then(|applier| applier.typed.downcast_ref::<TypedApply<A>>())
+        let Some(applier) = vtable.apply else {
+            return Err(format!(
+                "its stream holds a `{}`, which has no `#[apply]` method in `{}`",
+                vtable.name,
+                A::NAME
+            ));
+        };
+        let typed = applier
+            .typed
+            .downcast_ref::<TypedApply<A>>()
             .copied()
             .ok_or_else(|| {
                 format!(
-                    "its stream holds a `{}`, which has no `#[apply]` method in `{}`",
+                    "its stream holds a `{}`, an event of `{}`, not of `{}`",
                     vtable.name,
+                    vtable.aggregate,
                     A::NAME
                 )
             })?;
