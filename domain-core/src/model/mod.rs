@@ -476,9 +476,14 @@ impl PendingEvents {
         self.0.push(PendingEvent::new(event));
     }
 
-    /// Moves the events into `out`.
+    /// Moves the events into `out` (handing over the whole buffer when `out` is empty, as it is
+    /// when an aggregate is staged: no allocation and no copy).
     pub fn drain_into(&mut self, out: &mut Vec<PendingEvent>) {
-        out.append(&mut self.0);
+        if out.is_empty() {
+            std::mem::swap(out, &mut self.0);
+        } else {
+            out.append(&mut self.0);
+        }
     }
 
     /// How many are pending.
