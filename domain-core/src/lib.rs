@@ -52,7 +52,9 @@
 //!
 //! The parts: [`model`] (the traits the macros implement), [`registry`] (linkme registration and
 //! the checks `build()` runs), the unit of work, repositories and queries ([`Context`],
-//! [`DomainRepository`], [`Query`]), the in-memory store, and the sync dispatch loop in [`Domain`].
+//! [`DomainRepository`], [`Query`]), the in-memory store, the sync dispatch loop in [`Domain`],
+//! and [`admin`], the operators' commands (dead letters, submissions, subscriptions) for a
+//! binary of your own.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
