@@ -59,6 +59,12 @@ impl Identifier {
     /// the UUID with its encoder into a stack buffer instead of going through `format!`, which
     /// grows its string several times and costs about five times as much.
     pub(crate) fn prefixed_with(&self, parts: &[&str]) -> Arc<str> {
+        self.with_prefixed(parts, |text| Arc::from(text))
+    }
+
+    /// Calls `f` with `parts` followed by this identifier, joined on the stack when it is short
+    /// (no allocation): for a lookup by stream name, which needs the text only for a moment.
+    pub(crate) fn with_prefixed<R>(&self, parts: &[&str], f: impl FnOnce(&str) -> R) -> R {
         let mut uuid_text = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let id: &str = match &self.0 {
             Repr::Uuid(u) => u.hyphenated().encode_lower(&mut uuid_text),
@@ -67,7 +73,7 @@ impl Identifier {
         let len = parts.iter().map(|p| p.len()).sum::<usize>() + id.len();
         let mut out = [0u8; 128];
         if len > out.len() {
-            return Arc::from(parts.concat() + id);
+            return f(&(parts.concat() + id));
         }
         let mut at = 0;
         for piece in parts.iter().chain(std::iter::once(&id)) {
@@ -75,7 +81,7 @@ impl Identifier {
             at += piece.len();
         }
         // Whole `str`s joined end to end are UTF-8; the check is a short ASCII scan.
-        Arc::from(std::str::from_utf8(&out[..len]).expect("joined strs are UTF-8"))
+        f(std::str::from_utf8(&out[..len]).expect("joined strs are UTF-8"))
     }
 }
 

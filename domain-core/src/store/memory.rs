@@ -369,7 +369,15 @@ impl MemoryStore {
         let mut committed =
             Vec::with_capacity(batch.aggregates.iter().map(|a| a.events.len()).sum());
         for staged in batch.aggregates {
-            let stream = (!staged.events.is_empty()).then(|| staged.stream());
+            // An existing stream's name is shared from its index (no allocation per commit).
+            let stream = (!staged.events.is_empty()).then(|| {
+                staged.id.with_prefixed(&[staged.category, "-"], |name| {
+                    state
+                        .streams
+                        .get_key_value(name)
+                        .map_or_else(|| Arc::from(name), |(known, _)| known.clone())
+                })
+            });
             let table = state.tables.entry(staged.type_id).or_default();
             if let Some(indexes) = state.indexes.get_mut(&staged.type_id) {
                 for index in indexes {

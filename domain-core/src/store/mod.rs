@@ -99,7 +99,9 @@ pub(crate) enum StoredSnapshot {
 
 impl StagedAggregate {
     /// The stream the events are appended to, `{category}-{id}`. Built only when there are
-    /// events to append: most commits of a reaction stage aggregates that raise none.
+    /// events to append: most commits of a reaction stage aggregates that raise none. (The
+    /// in-memory store shares an existing stream's name from its index instead.)
+    #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub fn stream(&self) -> Arc<str> {
         self.id.prefixed_with(&[self.category, "-"])
     }
@@ -489,18 +491,21 @@ impl Store {
                 0,
             ),
         };
-        let stream = id.prefixed_with(&[A::CATEGORY, "-"]);
+        let stream_parts = [A::CATEGORY, "-"];
         let mut fold = Fold::new(&mut aggregate);
         match self {
             Store::Memory(store) => {
-                position = store
-                    .fold_stream(&stream, position, |vtable, payload| {
-                        fold.apply(vtable, payload)
+                position = id
+                    .with_prefixed(&stream_parts, |stream| {
+                        store.fold_stream(stream, position, |vtable, payload| {
+                            fold.apply(vtable, payload)
+                        })
                     })
                     .map_err(unreadable)?;
             }
             #[cfg(any(feature = "sqlite", feature = "postgres"))]
             Store::Sql(store) => {
+                let stream = id.prefixed_with(&stream_parts);
                 let events = Box::pin(store.replay_events(&stream, position)).await?;
                 for (at, event) in events {
                     fold.apply(event.vtable, event.payload.as_ref())
