@@ -164,7 +164,8 @@ pub(crate) async fn deliver(
     let delivery = async move {
         let mut ctx =
             Context::for_delivery(core.clone(), event.metadata.clone(), chain, handler.path);
-        let outcome = CatchPanic(Box::pin((handler.dispatch)(instance, event, &mut ctx))).await;
+        // `dispatch` returns a boxed future already.
+        let outcome = CatchPanic((handler.dispatch)(instance, event, &mut ctx)).await;
         if counted && let Err(error) = Box::pin(core.store.clear_attempts(handler.path)).await {
             // Left counted: a later start counts one more attempt than ran to its end.
             tracing::warn!(%error, "could not clear a counted delivery attempt");

@@ -1542,7 +1542,8 @@ impl DomainInner {
                         Ok(record) => ctx.commands.get_mut().push(record),
                         Err(error) => return (Err(error), Vec::new()),
                     }
-                    let output = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx))).await;
+                    let handled = C::handle(handler, command, &mut ctx);
+                    let output = CatchPanic(std::pin::pin!(handled)).await;
                     ctx.finish(output).await
                 };
                 // Awaited in place when no subscriber listens: wrapping the handler's future would

@@ -80,12 +80,16 @@ impl HandlerReturn for () {
 
 /// Turns a panic inside a handler into an error, so one faulty handler cannot take the dispatch
 /// loop (and the events still queued behind it) down with it.
-pub(crate) struct CatchPanic<F: ?Sized>(pub Pin<Box<F>>);
+///
+/// It holds a future that is `Unpin`: a boxed one as it comes, or a handler's own future pinned
+/// where it is awaited (`CatchPanic(std::pin::pin!(future))`), which spares a heap allocation
+/// per handler call.
+pub(crate) struct CatchPanic<F>(pub F);
 
-impl<T, F: Future<Output = Result<T>> + ?Sized> Future for CatchPanic<F> {
+impl<T, F: Future<Output = Result<T>> + Unpin> Future for CatchPanic<F> {
     type Output = Result<T>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Result<T>> {
-        let future = self.0.as_mut();
+        let future = Pin::new(&mut self.0);
         match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(poll) => poll,
             Err(panic) => Poll::Ready(Err(Error::Rule(format!(
@@ -224,7 +228,8 @@ impl Context {
                 .commands
                 .get_mut()
                 .push(pending_command(&command, metadata)?);
-            let output = CatchPanic(Box::pin(C::handle(handler, command, &mut nested))).await?;
+            let handled = C::handle(handler, command, &mut nested);
+            let output = CatchPanic(std::pin::pin!(handled)).await?;
             // Joined: the nested command's changes and log records become this handler's.
             let causation = nested.causation();
             let staged = std::mem::take(&mut *nested.unit().lock());

@@ -194,9 +194,8 @@ pub fn run_submitted<'a, C: HandledCommand>(
         let handler = handler_of::<C>(core)?;
         let chain = core.dispatcher.chain();
         let mut ctx = Context::new(core.clone(), record.metadata.clone(), chain.clone());
-        let outcome = CatchPanic(Box::pin(C::handle(handler, command, &mut ctx)))
-            .await
-            .map(drop);
+        let handled = C::handle(handler, command, &mut ctx);
+        let outcome = CatchPanic(std::pin::pin!(handled)).await.map(drop);
         let events = ctx.finish_submission(outcome, record.position()).await?;
         core.deliver_committed(events, chain).await;
         Ok(())
