@@ -131,10 +131,23 @@ impl TestDb {
 
     /// The one integer `sql` selects (durable backends only).
     pub async fn raw_i64(&self, sql: &str) -> i64 {
+        self.raw_scalar(sql.to_owned()).await
+    }
+
+    /// The one value `sql` selects, read as `T` (durable backends only).
+    async fn raw_scalar<T>(&self, sql: String) -> T
+    where
+        T: Send
+            + Unpin
+            + sqlx::Type<sqlx::Sqlite>
+            + for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Postgres>
+            + for<'r> sqlx::Decode<'r, sqlx::Postgres>,
+    {
         match self.backend {
             Backend::Sqlite => {
                 let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
-                let value = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                let value = sqlx::query_scalar(AssertSqlSafe(sql))
                     .fetch_one(&pool)
                     .await
                     .unwrap();
@@ -143,7 +156,7 @@ impl TestDb {
             }
             Backend::Postgres => {
                 let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
-                let value = sqlx::query_scalar(AssertSqlSafe(sql.to_owned()))
+                let value = sqlx::query_scalar(AssertSqlSafe(sql))
                     .fetch_one(&pool)
                     .await
                     .unwrap();
@@ -160,27 +173,7 @@ impl TestDb {
             Backend::Postgres => format!("SELECT data::text FROM aggregates WHERE id = '{id}'"),
             _ => format!("SELECT data FROM aggregates WHERE id = '{id}'"),
         };
-        let text: String = match self.backend {
-            Backend::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.url).await.unwrap();
-                let text = sqlx::query_scalar(AssertSqlSafe(sql))
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                text
-            }
-            Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.url).await.unwrap();
-                let text = sqlx::query_scalar(AssertSqlSafe(sql))
-                    .fetch_one(&pool)
-                    .await
-                    .unwrap();
-                pool.close().await;
-                text
-            }
-            Backend::Memory => unreachable!("raw SQL on the in-memory store"),
-        };
+        let text: String = self.raw_scalar(sql).await;
         serde_json::from_str(&text).unwrap()
     }
 
