@@ -66,8 +66,8 @@ pub trait Yields<A: Aggregate> {
 // an error at the event's own name, and would otherwise be a second one here.
 impl<A: Aggregate, E: Event + RaisableBy<A>> Yields<A> for E {
     fn __raise_into(self, entity: &mut A) -> Result<usize> {
-        if let Some(apply) = E::__APPLY {
-            (apply.erased)(entity, &self);
+        if let Some(apply) = E::__APPLY.and_then(|applier| applier.of::<A>()) {
+            apply(entity, &self);
         }
         entity.__state_mut().events.push(self);
         Ok(1)

@@ -150,23 +150,26 @@ pub trait Apply<E: Event>: Aggregate {
     fn apply(&mut self, event: &E);
 }
 
-/// Applies a type-erased event to a type-erased aggregate (replay reads events by type name).
-#[doc(hidden)]
-pub type ApplyFn = fn(&mut (dyn Any + Send + Sync), &(dyn Any + Send + Sync));
-
-/// Applies a type-erased event to an aggregate of a known type `A`.
+/// Applies a type-erased event (replay reads events by type name) to an aggregate of a known
+/// type `A`.
 #[doc(hidden)]
 pub type TypedApply<A> = fn(&mut A, &(dyn Any + Send + Sync));
 
-/// How one event type changes its event-sourced aggregate, in the two shapes callers need.
+/// How one event type changes its event-sourced aggregate.
 #[doc(hidden)]
 pub struct Applier {
-    /// Both sides erased, for callers that hold the aggregate as `dyn Any`.
-    pub erased: ApplyFn,
     /// A [`TypedApply`] of the event's aggregate, erased so that one vtable field fits every
-    /// event. A replay knows its aggregate's type: it downcasts this once per run of events of
-    /// one type, then each event costs one payload downcast and a direct call (see [`Fold`]).
+    /// event. Every caller knows the aggregate's type: a replay downcasts this once per run of
+    /// events of one type, then each event costs one payload downcast and a direct call (see
+    /// [`Fold`]).
     pub typed: &'static (dyn Any + Send + Sync),
+}
+
+impl Applier {
+    /// The applier as `A`'s (`None` if the event is another aggregate's).
+    pub(crate) fn of<A: 'static>(&self) -> Option<TypedApply<A>> {
+        self.typed.downcast_ref::<TypedApply<A>>().copied()
+    }
 }
 
 /// Whether events of `A` need an `#[apply]` method, chosen by `A`'s sourcing: the `#[event]`
@@ -183,24 +186,12 @@ impl<A, E> ApplyRule<A, E> for StateStored {
 
 impl<A: Apply<E>, E: Event> ApplyRule<A, E> for EventSourced {
     const APPLY: Option<&'static Applier> = Some(&Applier {
-        erased: apply_erased::<A, E>,
         typed: &(apply_typed::<A, E> as TypedApply<A>),
     });
 }
 
 fn apply_typed<A: Apply<E>, E: Event>(aggregate: &mut A, event: &(dyn Any + Send + Sync)) {
     if let Some(event) = event.downcast_ref::<E>() {
-        aggregate.apply(event);
-    }
-}
-
-fn apply_erased<A: Apply<E>, E: Event>(
-    aggregate: &mut (dyn Any + Send + Sync),
-    event: &(dyn Any + Send + Sync),
-) {
-    if let (Some(aggregate), Some(event)) =
-        (aggregate.downcast_mut::<A>(), event.downcast_ref::<E>())
-    {
         aggregate.apply(event);
     }
 }
@@ -367,18 +358,14 @@ impl<'a, A: Aggregate> Fold<'a, A> {
                 A::NAME
             ));
         };
-        let typed = applier
-            .typed
-            .downcast_ref::<TypedApply<A>>()
-            .copied()
-            .ok_or_else(|| {
-                format!(
-                    "its stream holds a `{}`, an event of `{}`, not of `{}`",
-                    vtable.name,
-                    vtable.aggregate,
-                    A::NAME
-                )
-            })?;
+        let typed = applier.of::<A>().ok_or_else(|| {
+            format!(
+                "its stream holds a `{}`, an event of `{}`, not of `{}`",
+                vtable.name,
+                vtable.aggregate,
+                A::NAME
+            )
+        })?;
         self.last = Some((vtable, typed));
         Ok(typed)
     }

@@ -371,7 +371,7 @@ impl MemoryStore {
         for staged in batch.aggregates {
             // An existing stream's name is shared from its index (no allocation per commit).
             let stream = (!staged.events.is_empty()).then(|| {
-                staged.id.with_prefixed(&[staged.category, "-"], |name| {
+                staged.with_stream(|name| {
                     state
                         .streams
                         .get_key_value(name)

@@ -99,11 +99,16 @@ pub(crate) enum StoredSnapshot {
 
 impl StagedAggregate {
     /// The stream the events are appended to, `{category}-{id}`. Built only when there are
-    /// events to append: most commits of a reaction stage aggregates that raise none. (The
-    /// in-memory store shares an existing stream's name from its index instead.)
+    /// events to append: most commits of a reaction stage aggregates that raise none.
     #[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
     pub fn stream(&self) -> Arc<str> {
-        self.id.prefixed_with(&[self.category, "-"])
+        self.with_stream(|name| Arc::from(name))
+    }
+
+    /// Calls `f` with the stream's name, built on the stack (the in-memory store looks an
+    /// existing stream up with it and shares the name it already holds).
+    pub fn with_stream<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        self.id.with_prefixed(&[self.category, "-"], f)
     }
 }
 
