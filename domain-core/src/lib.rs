@@ -134,15 +134,15 @@ pub mod __private {
         run_command_clause, run_reaction, yield_reaction,
     };
     pub use crate::runtime::handler::{
-        HandledCommand, HandlerReturn, context_as, dispatch_sync, handled_command_category,
-        instance_as, wrong_instance,
+        HandledCommand, HandlerReturn, context_as, handled_command_category, instance_as,
+        wrong_instance,
     };
     pub use crate::runtime::query_handler::{HandledQuery, QueryContext, run_sql_query};
     pub use crate::runtime::registry::{
         AggregateRegistration, BoxFuture, CommandHandlerRegistration, CommandRegistration,
-        DOMAIN_CORE_REGISTRATIONS, EntityRegistration, EventHandlerRegistration, EventRegistration,
-        HandledCommandEntry, HandledEventEntry, Instance, OneAnnotatedImplBlockPerHandlerType,
-        Register, Registration, default_instance,
+        DOMAIN_CORE_REGISTRATIONS, EntityRegistration, EventDispatch, EventHandlerRegistration,
+        EventRegistration, HandledCommandEntry, HandledEventEntry, Instance,
+        OneAnnotatedImplBlockPerHandlerType, Register, Registration, default_instance,
     };
     pub use crate::runtime::submission::run_submitted;
     /// A JSON value, as the generated `__json_problems` methods receive it.

@@ -239,7 +239,7 @@ const _: () = {
         ],
         handles_any: false,
         default_instance: __dc::entity_handlers_instance::<__Reaction0>,
-        dispatch: __react_0,
+        dispatch: __dc::EventDispatch::Async(__react_0),
     });
     #[__dc::linkme::distributed_slice(__dc::DOMAIN_CORE_REGISTRATIONS)]
     #[linkme(crate = __dc::linkme)]

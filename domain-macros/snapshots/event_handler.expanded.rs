@@ -60,7 +60,7 @@ const _: () = {
         ],
         handles_any: true,
         default_instance: __default_instance,
-        dispatch: __dispatch,
+        dispatch: __dc::EventDispatch::Async(__dispatch),
     });
     impl __dc::OneAnnotatedImplBlockPerHandlerType for ManageInventory {
         fn handler_registration() -> &'static __dc::Registration {

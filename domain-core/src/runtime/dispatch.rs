@@ -13,8 +13,8 @@ use crate::model::message::EventEnvelope;
 use crate::runtime::chain::Chain;
 use crate::runtime::context::{Context, FinishedDelivery};
 use crate::runtime::core::{Dispatcher, DomainInner};
-use crate::runtime::handler::CatchPanic;
-use crate::runtime::registry::{BoxFuture, EventHandlerRegistration};
+use crate::runtime::handler::{CatchPanic, catch_panic};
+use crate::runtime::registry::{BoxFuture, EventDispatch, EventHandlerRegistration};
 use crate::store::{DeliveryMark, DeliveryState, FailedDelivery};
 
 /// Delivers in the task that committed, before `process` returns.
@@ -164,8 +164,11 @@ pub(crate) async fn deliver(
     let delivery = async move {
         let mut ctx =
             Context::for_delivery(core.clone(), event.metadata.clone(), chain, handler.path);
-        // `dispatch` returns a boxed future already.
-        let outcome = CatchPanic((handler.dispatch)(instance, event, &mut ctx)).await;
+        let outcome = match handler.dispatch {
+            // `dispatch` returns a boxed future already.
+            EventDispatch::Async(dispatch) => CatchPanic(dispatch(instance, event, &mut ctx)).await,
+            EventDispatch::Sync(dispatch) => catch_panic(|| dispatch(instance, event, &mut ctx)),
+        };
         if counted && let Err(error) = Box::pin(core.store.clear_attempts(handler.path)).await {
             // Left counted: a later start counts one more attempt than ran to its end.
             tracing::warn!(%error, "could not clear a counted delivery attempt");

@@ -92,12 +92,20 @@ impl<T, F: Future<Output = Result<T>> + Unpin> Future for CatchPanic<F> {
         let future = Pin::new(&mut self.0);
         match std::panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(poll) => poll,
-            Err(panic) => Poll::Ready(Err(Error::Rule(format!(
-                "handler panicked: {}",
-                panic_message(&*panic)
-            )))),
+            Err(panic) => Poll::Ready(Err(panicked(&*panic))),
         }
     }
+}
+
+/// Calls a plain (not `async`) handler, turning a panic into an error as [`CatchPanic`] does.
+pub(crate) fn catch_panic<T>(call: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|panic| Err(panicked(&*panic)))
+}
+
+/// The error a handler's panic becomes.
+#[cold]
+fn panicked(panic: &(dyn Any + Send)) -> Error {
+    Error::Rule(format!("handler panicked: {}", panic_message(panic)))
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> &str {
@@ -128,27 +136,6 @@ pub fn wrong_instance(name: &'static str) -> Error {
     Error::Store(format!(
         "the instance registered for `{name}` has another type"
     ))
-}
-
-/// An event handler's dispatch when none of its methods is `async`: the generated code is a plain
-/// function, and this one future (compiled once, here) calls it when first polled, so a panic in
-/// a handler is raised inside the delivery's future, as from an `async` dispatch.
-#[doc(hidden)]
-pub type DispatchEventSync = for<'a> fn(
-    &'a (dyn Any + Send + Sync),
-    &'a crate::model::message::EventEnvelope,
-    &'a mut (dyn Any + Send),
-) -> Result<()>;
-
-/// See [`DispatchEventSync`].
-#[doc(hidden)]
-pub fn dispatch_sync<'a>(
-    dispatch: DispatchEventSync,
-    instance: &'a (dyn Any + Send + Sync),
-    envelope: &'a crate::model::message::EventEnvelope,
-    ctx: &'a mut (dyn Any + Send),
-) -> crate::runtime::registry::BoxFuture<'a, Result<()>> {
-    Box::pin(async move { dispatch(instance, envelope, ctx) })
 }
 
 /// Takes back the handler context a delivery passes erased (see `DispatchEvent`).

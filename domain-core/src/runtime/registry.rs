@@ -162,6 +162,23 @@ pub type DispatchEvent = for<'a> fn(
     &'a mut (dyn Any + Send),
 ) -> BoxFuture<'a, Result<()>>;
 
+/// [`DispatchEvent`] for a handler none of whose methods is `async`: a plain call, with no
+/// future to allocate and poll.
+#[doc(hidden)]
+pub type DispatchEventSync =
+    fn(&(dyn Any + Send + Sync), &EventEnvelope, &mut (dyn Any + Send)) -> Result<()>;
+
+/// How a delivery calls an event handler: awaiting its future, or calling it directly when it
+/// has no `async` method (the generated code chooses).
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub enum EventDispatch {
+    /// At least one method is `async`.
+    Async(DispatchEvent),
+    /// Every method is a plain function.
+    Sync(DispatchEventSync),
+}
+
 #[doc(hidden)]
 pub struct HandledEventEntry {
     pub name: &'static str,
@@ -184,7 +201,7 @@ pub struct EventHandlerRegistration {
     pub handles_any: bool,
     /// `Some(instance)` when the handler implements `Default`.
     pub default_instance: fn() -> Option<Instance>,
-    pub dispatch: DispatchEvent,
+    pub dispatch: EventDispatch,
 }
 
 /// The category an event handler uses to listen to every category.

@@ -80,7 +80,7 @@ pub(super) fn reaction(model: &ApplyModel, index: usize, clause: &ReactClause) -
                 events: &[__dc::HandledEventEntry { name: #event_name, type_id: __dc::TypeId::of::<#event> }],
                 handles_any: false,
                 default_instance: __dc::entity_handlers_instance::<#marker>,
-                dispatch: #dispatch,
+                dispatch: __dc::EventDispatch::Async(#dispatch),
             });
     }
 }

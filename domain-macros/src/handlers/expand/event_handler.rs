@@ -94,6 +94,12 @@ pub fn expand(model: &HandlerModel) -> TokenStream {
         None => quote!(__dc::None),
     };
     let default_instance = default_instance(model);
+    let is_async = handled(model).any(|m| m.is_async);
+    let dispatch_arm = if is_async {
+        quote!(__dc::EventDispatch::Async(__dispatch))
+    } else {
+        quote!(__dc::EventDispatch::Sync(__dispatch))
+    };
     let registration = handler_registration_static(
         &quote!(#self_ty),
         quote! {
@@ -108,13 +114,13 @@ pub fn expand(model: &HandlerModel) -> TokenStream {
                 events: &[#(#entries),*],
                 handles_any: #handles_any,
                 default_instance: __default_instance,
-                dispatch: __dispatch,
+                dispatch: #dispatch_arm,
             })
         },
     );
-    // Without an `async` method, the body is a plain function and the future is domain-core's
-    // one `dispatch_sync` (no async block, its state machine and its drop glue per handler).
-    let dispatch = if handled(model).any(|m| m.is_async) {
+    // Without an `async` method, the body is a plain function that a delivery calls directly:
+    // no async block, no state machine, no boxed future per delivery.
+    let dispatch = if is_async {
         quote! {
             fn __dispatch<'a>(
                 instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
@@ -132,7 +138,7 @@ pub fn expand(model: &HandlerModel) -> TokenStream {
         }
     } else {
         quote! {
-            fn __dispatch_sync(
+            fn __dispatch(
                 instance: &(dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
                 envelope: &__dc::EventEnvelope,
                 ctx: &mut (dyn __dc::Any + ::core::marker::Send),
@@ -144,13 +150,6 @@ pub fn expand(model: &HandlerModel) -> TokenStream {
                 #(#arms)*
                 #any_arm
                 #fallthrough
-            }
-            fn __dispatch<'a>(
-                instance: &'a (dyn __dc::Any + ::core::marker::Send + ::core::marker::Sync),
-                envelope: &'a __dc::EventEnvelope,
-                ctx: &'a mut (dyn __dc::Any + ::core::marker::Send),
-            ) -> __dc::BoxFuture<'a, __dc::Result<()>> {
-                __dc::dispatch_sync(__dispatch_sync, instance, envelope, ctx)
             }
         }
     };
