@@ -14,7 +14,7 @@ use crate::model::query::{Filter, OrderBy, QueryResult, QuerySpec};
 use crate::runtime::chain::Chain;
 use crate::runtime::core::DomainInner;
 use crate::runtime::unit_of_work::UnitOfWork;
-use crate::store::{Causation, CommitBatch, DeliveryMark, PendingCommand};
+use crate::store::{Causation, CommitBatch, DeliveryMark, PendingCommands};
 
 /// The handler's view of the domain for one message.
 ///
@@ -64,7 +64,7 @@ pub struct Context {
     /// inline for the usual single unit: a `Vec` would cost an allocation per message.
     units: Units,
     /// The command being handled, then those it processed: logged with the commit.
-    pub(crate) commands: Mutex<Vec<PendingCommand>>,
+    pub(crate) commands: Mutex<PendingCommands>,
     /// The caller's claim on the events this handler commits (checkpointed delivery only).
     chain: Option<Arc<Chain>>,
     /// The event handler's full path when this context is a delivery's.
@@ -296,7 +296,7 @@ impl Context {
         };
         let mut batch = self.take_batch()?.unwrap_or_else(|| CommitBatch {
             aggregates: Vec::new(),
-            commands: Vec::new(),
+            commands: PendingCommands::new(),
             timestamp: std::time::SystemTime::now(),
             mark: None,
         });

@@ -8,16 +8,21 @@ use std::any::{Any, TypeId};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use smallvec::SmallVec;
+
 use crate::model::error::{Error, Result};
 use crate::model::identifier::Identifier;
 use crate::model::validation::{FieldPath, ValidationErrors};
 use crate::model::{Aggregate, PendingEvent};
 use crate::runtime::registry::Registry;
-use crate::store::{Causation, CommitBatch, RowWrite, StagedAggregate, StagedEvent};
+use crate::store::{
+    Causation, CommitBatch, PendingCommands, RowWrite, StagedAggregate, StagedEvent,
+};
 
 #[derive(Default)]
 pub(crate) struct UnitOfWork {
-    entries: Vec<Entry>,
+    /// Most handlers stage one aggregate: it lives in the unit of work's own allocation.
+    entries: SmallVec<[Entry; 1]>,
 }
 
 struct Entry {
@@ -263,7 +268,7 @@ impl UnitOfWork {
         invalid.into_result()?;
         Ok(CommitBatch {
             aggregates,
-            commands: Vec::new(),
+            commands: PendingCommands::new(),
             timestamp: SystemTime::now(),
             mark: None,
         })

@@ -951,7 +951,7 @@ mod tests {
                 events: Vec::new(),
                 row: RowWrite::State,
             }],
-            commands: Vec::new(),
+            commands: Default::default(),
             mark: None,
             timestamp: std::time::SystemTime::now(),
         };

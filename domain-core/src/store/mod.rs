@@ -16,6 +16,7 @@ use std::any::{Any, TypeId};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use smallvec::SmallVec;
 use uuid::Uuid;
 
 use crate::model::codec::Codec;
@@ -131,12 +132,16 @@ pub(crate) struct Causation {
     pub origin_stream: Option<Arc<str>>,
 }
 
+/// A batch's commands: usually the one command whose handler staged it, kept inline (no
+/// allocation per command).
+pub(crate) type PendingCommands = SmallVec<[PendingCommand; 1]>;
+
 /// Everything one unit of work writes.
 pub(crate) struct CommitBatch {
     pub aggregates: Vec<StagedAggregate>,
     /// The commands whose handlers produced this batch, in the order they were processed: the
     /// outer one first, then those it processed with `ctx.process` (they commit together).
-    pub commands: Vec<PendingCommand>,
+    pub commands: PendingCommands,
     pub timestamp: SystemTime,
     /// Set when the batch is a delivery's: the subscription's progress (and the delivery's
     /// failure, if the handler failed) commit with the handler's writes, or not at all.
@@ -182,7 +187,7 @@ impl CommitBatch {
     pub fn checkpoint_only(checkpoint: Checkpoint) -> CommitBatch {
         CommitBatch {
             aggregates: Vec::new(),
-            commands: Vec::new(),
+            commands: PendingCommands::new(),
             timestamp: SystemTime::now(),
             mark: Some(Box::new(DeliveryMark::Checkpoint(checkpoint))),
         }
@@ -193,8 +198,8 @@ impl CommitBatch {
 ///
 /// The payload is JSON text, serialized once before the handler takes the command: the SQL
 /// stores bind it as is, and the in-memory store keeps it without building a `Value` tree. A
-/// boxed `str`, not a `String`: the serializer's buffer starts at 128 bytes, and the in-memory
-/// log keeps every payload, so the spare capacity would be memory held per command.
+/// boxed `str` of its exact size, not a `String`: the in-memory log keeps every payload, so spare
+/// capacity would be memory held per command.
 pub(crate) struct PendingCommand {
     pub metadata: Arc<crate::model::message::Metadata>,
     pub payload: Box<str>,
