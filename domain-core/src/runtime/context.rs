@@ -223,7 +223,8 @@ impl Context {
         }
     }
 
-    async fn commit(self) -> Result<Vec<EventEnvelope>> {
+    /// Borrows the context: taking it by value would put a second copy of it in `finish`'s future.
+    async fn commit(&self) -> Result<Vec<EventEnvelope>> {
         match (self.take_batch()?, &self.chain) {
             (None, _) => Ok(Vec::new()),
             // Straight to the store when nothing is claimed (the in-memory hot path).

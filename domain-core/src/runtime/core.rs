@@ -78,17 +78,21 @@ impl DomainInner {
         batch: CommitBatch,
         chain: Option<&Arc<Chain>>,
     ) -> Result<Vec<EventEnvelope>> {
-        let Some(chain) = chain else {
-            return self.store.commit(batch).await;
-        };
-        let ids: Vec<Uuid> = batch
-            .aggregates
-            .iter()
-            .flat_map(|a| a.events.iter().map(|e| e.id))
-            .collect();
-        chain.claim(&ids);
+        let claimed = chain.map(|chain| {
+            let ids: Vec<Uuid> = batch
+                .aggregates
+                .iter()
+                .flat_map(|a| a.events.iter().map(|e| e.id))
+                .collect();
+            chain.claim(&ids);
+            (chain, ids)
+        });
+        // One await of the store's commit, not one per branch: each would take its own space in
+        // this function's future.
         let committed = self.store.commit(batch).await;
-        if committed.is_err() {
+        if committed.is_err()
+            && let Some((chain, ids)) = claimed
+        {
             chain.unclaim(&ids);
         }
         committed

@@ -273,11 +273,8 @@ impl MemoryStore {
         parking_lot::RwLockWriteGuard::downgrade(state)
     }
 
-    pub async fn commit(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
-        self.commit_now(batch)
-    }
-
-    fn commit_now(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
+    /// Commits `batch` at once (the in-memory store never waits).
+    pub(crate) fn commit_now(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
         let mut guard = self.state.write();
         let state = &mut *guard;
         // Check every version before writing anything: a conflict leaves the store untouched.

@@ -547,7 +547,13 @@ impl Store {
     }
 
     pub async fn commit(&self, batch: CommitBatch) -> Result<Vec<EventEnvelope>> {
-        each_store!(self, s => s.commit(batch))
+        match self {
+            // Called directly: the in-memory commit does not wait, and a future of its own would
+            // hold a second copy of the batch inside every commit's future.
+            Store::Memory(s) => s.commit_now(batch),
+            #[cfg(any(feature = "sqlite", feature = "postgres"))]
+            Store::Sql(s) => Box::pin(s.commit(batch)).await,
+        }
     }
 
     pub async fn read_stream(&self, stream: &str) -> Result<Vec<EventEnvelope>> {
